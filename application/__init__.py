@@ -1,0 +1,1 @@
+"""Use cases of Compliance Ledger: commands, queries, history and as-of replay."""

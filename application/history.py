@@ -1,0 +1,106 @@
+"""What auditors see: every event of a case (who, when, what, why, which fields changed),
+the state as of a version or a moment, and a field-by-field diff between two versions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, CanMutateAggregate
+
+from application.compliance_cases import ComplianceCases
+from application.errors import NotFoundError
+from domain.case_numbers import case_id, is_case_number
+from domain.errors import InvalidValueError
+from domain.importer_account import importer_account_id
+from domain.values import parse_importer_number
+
+_HIDDEN = {"_id", "_pending_events"}
+_EVENT_META = {"originator_id", "originator_version", "timestamp", "actor", "reason",
+               "originator_topic"}
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    version: int
+    recorded_at: datetime
+    actor: str
+    event: str
+    reason: str
+    data: dict[str, Any]
+    changes: dict[str, tuple[Any, Any]]
+
+
+def resolve_case(app: ComplianceCases, key: str) -> UUID:
+    """A case number, an importer number or a raw id all name one aggregate."""
+    text = key.strip()
+    if is_case_number(text):
+        return case_id(text)
+    try:
+        return importer_account_id(parse_importer_number(text))
+    except InvalidValueError:
+        pass
+    try:
+        return UUID(text)
+    except ValueError:
+        raise InvalidValueError(
+            "case", key, "not a case number (CA-2026-00042), importer number "
+            "(12-3456789AB) or id") from None
+
+
+def state_of(aggregate: Aggregate) -> dict[str, Any]:
+    return {name.lstrip("_"): value for name, value in vars(aggregate).items()
+            if name not in _HIDDEN}
+
+
+def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
+    keys = [k for k in after if k not in ("version", "modified_on")]
+    keys += [k for k in before if k not in after]
+    return {k: (before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)}
+
+
+def history(app: ComplianceCases, aggregate_id: UUID) -> list[HistoryEntry]:
+    entries: list[HistoryEntry] = []
+    aggregate: Aggregate | None = None
+    before: dict[str, Any] = {}
+    for raw in app.events.get(aggregate_id):
+        event = cast(CanMutateAggregate[UUID], raw)
+        aggregate = cast(Aggregate, event.mutate(aggregate))
+        after = state_of(aggregate)
+        fields = vars(event)
+        entries.append(HistoryEntry(
+            version=event.originator_version, recorded_at=event.timestamp,
+            actor=str(fields.get("actor", "")), event=type(event).__qualname__,
+            reason=str(fields.get("reason", "")),
+            data={k: v for k, v in fields.items() if k not in _EVENT_META},
+            changes=changed_fields(before, after)))
+        before = after
+    if not entries:
+        raise NotFoundError("case", aggregate_id)
+    return entries
+
+
+def state_as_of(app: ComplianceCases, aggregate_id: UUID,
+                version: int | None = None, moment: datetime | None = None) -> dict[str, Any]:
+    """State after `version`, or after the last event recorded at or before `moment`."""
+    if moment is not None:
+        if moment.tzinfo is None:
+            raise InvalidValueError("as_of", moment.isoformat(), "give a timezone, e.g. +00:00")
+        eligible = [e.version for e in history(app, aggregate_id) if e.recorded_at <= moment]
+        if not eligible:
+            raise NotFoundError("state before", moment.isoformat())
+        version = eligible[-1]
+    if version is not None and version < 1:
+        raise InvalidValueError("version", version, "versions start at 1")
+    found = app.repository.get(aggregate_id, version=version)
+    if version is not None and found.version != version:
+        raise NotFoundError(f"version {version} of case", aggregate_id)
+    return state_of(found)
+
+
+def diff(app: ComplianceCases, aggregate_id: UUID, first: int,
+         second: int) -> dict[str, tuple[Any, Any]]:
+    return changed_fields(state_as_of(app, aggregate_id, first),
+                          state_as_of(app, aggregate_id, second))

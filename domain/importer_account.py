@@ -1,0 +1,305 @@
+"""ImporterAccount: the registered importer of record and how it is managed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from uuid import UUID
+
+from domain.base import CaseAggregate, natural_id, require_aware
+from domain.errors import InvalidValueError
+from domain.rules import BusinessRule, check
+from domain.values import (
+    parse_actor,
+    parse_date,
+    parse_district,
+    parse_enum,
+    parse_importer_number,
+    parse_industry,
+    parse_money,
+    parse_name,
+    parse_reason,
+)
+
+
+class AccountStatus(str, Enum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    CLOSED = "closed"
+
+
+class PartnershipProgramme(str, Enum):
+    TRUSTED_TRADER = "trusted_trader"
+    SELF_ASSESSMENT = "self_assessment"
+    COMPLIANCE_MONITORING = "compliance_monitoring"
+
+
+class ComplianceClass(str, Enum):
+    """Traders' compliance (credit) classes, best first."""
+
+    AA = "aa"
+    A = "a"
+    B = "b"
+    C = "c"
+    D = "d"
+
+
+def importer_account_id(importer_number: str) -> UUID:
+    return natural_id("importer", parse_importer_number(importer_number))
+
+
+@dataclass(frozen=True)
+class Registration:
+    """The facts of a registration, validated once at the edge of the domain."""
+
+    importer_number: str
+    legal_name: str
+    district: str
+    industry: str
+    registered_on: date
+
+    @classmethod
+    def parse(cls, importer_number: str, legal_name: str, district: str, industry: str,
+              registered_on: date | str) -> Registration:
+        return cls(
+            importer_number=parse_importer_number(importer_number),
+            legal_name=parse_name(legal_name, "legal_name"),
+            district=parse_district(district),
+            industry=parse_industry(industry),
+            registered_on=parse_date(registered_on, "registered_on"),
+        )
+
+
+class RegistrationDateIsNotInTheFuture(BusinessRule):
+    def __init__(self, registered_on: date, today: date) -> None:
+        self.registered_on, self.today = registered_on, today
+
+    def is_broken(self) -> bool:
+        return self.registered_on > self.today
+
+    def message(self) -> str:
+        return (f"registered_on {self.registered_on.isoformat()} is after today "
+                f"({self.today.isoformat()}); a registration cannot be dated in the future")
+
+
+class ProgrammeIsJoinedOnlyOnce(BusinessRule):
+    def __init__(self, programme: PartnershipProgramme, current: dict[str, date]) -> None:
+        self.programme, self.current = programme, current
+
+    def is_broken(self) -> bool:
+        return self.programme.value in self.current
+
+    def message(self) -> str:
+        return f"the importer is already in the {self.programme.value} programme"
+
+
+class OnlyAMemberCanLeaveAProgramme(BusinessRule):
+    def __init__(self, programme: PartnershipProgramme, current: dict[str, date]) -> None:
+        self.programme, self.current = programme, current
+
+    def is_broken(self) -> bool:
+        return self.programme.value not in self.current
+
+    def message(self) -> str:
+        return f"the importer is not in the {self.programme.value} programme"
+
+
+class DateIsNotBefore(BusinessRule):
+    """A dated step cannot precede the step it follows."""
+
+    def __init__(self, field: str, value: date, earliest: date, what: str) -> None:
+        self.field, self.value, self.earliest, self.what = field, value, earliest, what
+
+    @property
+    def name(self) -> str:
+        return f"{self.field.title().replace('_', '')}IsNotBefore{self.what.title().replace(' ', '')}"
+
+    def is_broken(self) -> bool:
+        return self.value < self.earliest
+
+    def message(self) -> str:
+        return (f"{self.field} {self.value.isoformat()} is before the {self.what} "
+                f"({self.earliest.isoformat()})")
+
+
+class ImporterAccount(CaseAggregate):
+    """An importer of record. Its id is derived from the importer number, so the same
+    importer can never be registered twice."""
+
+    importer_number: str
+    legal_name: str
+    district: str
+    industry: str
+    registered_on: date
+    status: AccountStatus
+    account_manager: str | None
+    partnerships: dict[str, date]
+    compliance_class: ComplianceClass | None
+    tier: int | None
+    annual_value: Decimal | None
+
+    def __init__(self) -> None:
+        """State is set by the Registered event's apply."""
+
+    class Registered(CaseAggregate.Created):
+        importer_number: str
+        legal_name: str
+        district: str
+        industry: str
+        registered_on: date
+
+        def apply(self, aggregate: ImporterAccount) -> None:
+            aggregate.importer_number = self.importer_number
+            aggregate.legal_name = self.legal_name
+            aggregate.district = self.district
+            aggregate.industry = self.industry
+            aggregate.registered_on = self.registered_on
+            aggregate.status = AccountStatus.ACTIVE
+            aggregate.account_manager = None
+            aggregate.partnerships = {}
+            aggregate.compliance_class = None
+            aggregate.tier = None
+            aggregate.annual_value = None
+
+    @classmethod
+    def register(cls, registration: Registration, *, actor: str, reason: str,
+                 at: datetime) -> ImporterAccount:
+        check(RegistrationDateIsNotInTheFuture(registration.registered_on,
+                                               require_aware(at).date()))
+        return cls._create(
+            cls.Registered,
+            id=natural_id("importer", registration.importer_number),
+            timestamp=at,
+            actor=parse_actor(actor),
+            reason=parse_reason(reason),
+            importer_number=registration.importer_number,
+            legal_name=registration.legal_name,
+            district=registration.district,
+            industry=registration.industry,
+            registered_on=registration.registered_on,
+        )
+
+    @property
+    def label(self) -> str:
+        return f"importer {self.importer_number}"
+
+    def _refuse_if_closed(self, step: str) -> None:
+        self._refuse_unless(self.status.value, (AccountStatus.ACTIVE.value,
+                                                AccountStatus.SUSPENDED.value),
+                            self.label, step)
+
+    def ensure_open_for_cases(self) -> None:
+        self._refuse_if_closed("open a case")
+
+    class AccountManagerAssigned(CaseAggregate.Event):
+        manager: str
+
+        def apply(self, aggregate: ImporterAccount) -> None:
+            aggregate.account_manager = self.manager
+
+    def assign_account_manager(self, manager: str, *, actor: str, reason: str,
+                               at: datetime) -> None:
+        self._refuse_if_closed("assign an account manager")
+        self._record(self.AccountManagerAssigned, at, actor=parse_actor(actor),
+                     reason=parse_reason(reason), manager=parse_actor(manager, "manager"))
+
+    class PartnershipJoined(CaseAggregate.Event):
+        programme: PartnershipProgramme
+        joined_on: date
+
+        def apply(self, aggregate: ImporterAccount) -> None:
+            aggregate.partnerships = {**aggregate.partnerships,
+                                      self.programme.value: self.joined_on}
+
+    def join_partnership(self, programme: PartnershipProgramme | str, joined_on: date | str,
+                         *, actor: str, reason: str, at: datetime) -> None:
+        self._refuse_unless(self.status.value, (AccountStatus.ACTIVE.value,), self.label,
+                            "join a partnership programme")
+        chosen = parse_enum(PartnershipProgramme, programme, "programme")
+        day = parse_date(joined_on, "joined_on")
+        check(ProgrammeIsJoinedOnlyOnce(chosen, self.partnerships),
+              DateIsNotBefore("joined_on", day, self.registered_on, "registration date"))
+        self._record(self.PartnershipJoined, at, actor=parse_actor(actor),
+                     reason=parse_reason(reason), programme=chosen, joined_on=day)
+
+    class PartnershipLeft(CaseAggregate.Event):
+        programme: PartnershipProgramme
+        left_on: date
+
+        def apply(self, aggregate: ImporterAccount) -> None:
+            remaining = dict(aggregate.partnerships)
+            remaining.pop(self.programme.value, None)
+            aggregate.partnerships = remaining
+
+    def leave_partnership(self, programme: PartnershipProgramme | str, left_on: date | str,
+                          *, actor: str, reason: str, at: datetime) -> None:
+        self._refuse_if_closed("leave a partnership programme")
+        chosen = parse_enum(PartnershipProgramme, programme, "programme")
+        day = parse_date(left_on, "left_on")
+        check(OnlyAMemberCanLeaveAProgramme(chosen, self.partnerships))
+        check(DateIsNotBefore("left_on", day, self.partnerships[chosen.value], "joining date"))
+        self._record(self.PartnershipLeft, at, actor=parse_actor(actor),
+                     reason=parse_reason(reason), programme=chosen, left_on=day)
+
+    class ComplianceClassSet(CaseAggregate.Event):
+        compliance_class: ComplianceClass
+
+        def apply(self, aggregate: ImporterAccount) -> None:
+            aggregate.compliance_class = self.compliance_class
+
+    def set_compliance_class(self, compliance_class: ComplianceClass | str, *, actor: str,
+                             reason: str, at: datetime) -> None:
+        self._refuse_if_closed("set the compliance class")
+        self._record(self.ComplianceClassSet, at, actor=parse_actor(actor),
+                     reason=parse_reason(reason),
+                     compliance_class=parse_enum(ComplianceClass, compliance_class,
+                                                 "compliance_class"))
+
+    class TierSet(CaseAggregate.Event):
+        """Account tier by cumulative value share; records the inputs that decided it."""
+
+        tier: int
+        annual_value: Decimal
+        cumulative_share: Decimal
+        year: int
+
+        def apply(self, aggregate: ImporterAccount) -> None:
+            aggregate.tier = self.tier
+            aggregate.annual_value = self.annual_value
+
+    def set_tier(self, tier: int, annual_value: Decimal, cumulative_share: Decimal, year: int,
+                 *, actor: str, reason: str, at: datetime) -> None:
+        self._refuse_if_closed("set the account tier")
+        if tier not in (1, 2, 3, 4):
+            raise InvalidValueError("tier", tier, "expected 1, 2, 3 or 4")
+        self._record(self.TierSet, at, actor=parse_actor(actor), reason=parse_reason(reason),
+                     tier=tier, annual_value=parse_money(annual_value, "annual_value"),
+                     cumulative_share=cumulative_share, year=year)
+
+    class Suspended(CaseAggregate.Event):
+        def apply(self, aggregate: ImporterAccount) -> None:
+            aggregate.status = AccountStatus.SUSPENDED
+
+    def suspend(self, *, actor: str, reason: str, at: datetime) -> None:
+        self._refuse_unless(self.status.value, (AccountStatus.ACTIVE.value,), self.label,
+                            "suspend")
+        self._record(self.Suspended, at, actor=parse_actor(actor), reason=parse_reason(reason))
+
+    class Reinstated(CaseAggregate.Event):
+        def apply(self, aggregate: ImporterAccount) -> None:
+            aggregate.status = AccountStatus.ACTIVE
+
+    def reinstate(self, *, actor: str, reason: str, at: datetime) -> None:
+        self._refuse_unless(self.status.value, (AccountStatus.SUSPENDED.value,), self.label,
+                            "reinstate")
+        self._record(self.Reinstated, at, actor=parse_actor(actor), reason=parse_reason(reason))
+
+    class Closed(CaseAggregate.Event):
+        def apply(self, aggregate: ImporterAccount) -> None:
+            aggregate.status = AccountStatus.CLOSED
+
+    def close(self, *, actor: str, reason: str, at: datetime) -> None:
+        self._refuse_if_closed("close")
+        self._record(self.Closed, at, actor=parse_actor(actor), reason=parse_reason(reason))

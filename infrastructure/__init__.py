@@ -1,0 +1,1 @@
+"""Adapters to the outside world: settings, event stores, encoding, hash chain."""

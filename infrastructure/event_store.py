@@ -1,0 +1,122 @@
+"""An event store that links each aggregate's events into a hash chain on write.
+
+The predecessor's hash normally comes from a small in-process cache filled when an
+aggregate is loaded or saved (a command always loads before it saves); on a miss it is
+read from the store. A cache entry is written only after a successful commit, so a failed
+save can never leave a wrong link behind.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import (
+    AggregateRecorder,
+    EventStore,
+    Notification,
+    PersistenceError,
+    Recording,
+    StoredEvent,
+)
+
+from infrastructure.hash_chain import GENESIS, event_hash
+from infrastructure.mapper import MsgspecMapper
+
+
+class ChainHeadCache:
+    """Bounded LRU of (aggregate id) -> (version, hash) of the latest known event."""
+
+    def __init__(self, maxsize: int = 100_000) -> None:
+        self._heads: OrderedDict[UUID | str, tuple[int, str]] = OrderedDict()
+        self._maxsize = maxsize
+        self._lock = threading.Lock()
+
+    def get(self, originator_id: UUID | str, version: int) -> str | None:
+        with self._lock:
+            head = self._heads.get(originator_id)
+            if head is None or head[0] != version:
+                return None
+            self._heads.move_to_end(originator_id)
+            return head[1]
+
+    def put(self, originator_id: UUID | str, version: int, digest: str) -> None:
+        with self._lock:
+            current = self._heads.get(originator_id)
+            if current is not None and current[0] > version:
+                return
+            self._heads[originator_id] = (version, digest)
+            self._heads.move_to_end(originator_id)
+            while len(self._heads) > self._maxsize:
+                self._heads.popitem(last=False)
+
+
+class ChainBrokenError(PersistenceError):
+    """A save found its aggregate's predecessor event missing from the store."""
+
+
+class ChainedEventStore(EventStore[UUID]):
+    def __init__(self, mapper: MsgspecMapper, recorder: AggregateRecorder,
+                 heads: ChainHeadCache | None = None) -> None:
+        super().__init__(mapper=mapper, recorder=recorder)
+        self.chained_mapper = mapper
+        self.heads = heads or ChainHeadCache()
+
+    def put(self, domain_events: Sequence[DomainEventProtocol[UUID]],
+            **kwargs: Any) -> list[Recording[UUID]]:
+        batch_heads: dict[UUID | str, tuple[int, str]] = {}
+        stored_events: list[StoredEvent] = []
+        for domain_event in domain_events:
+            originator_id = domain_event.originator_id
+            version = domain_event.originator_version
+            prev = self._predecessor_hash(originator_id, version, batch_heads)
+            stored = self.chained_mapper.to_stored_event(domain_event, prev_hash=prev)
+            stored_events.append(stored)
+            batch_heads[originator_id] = (
+                version, event_hash(stored.topic, originator_id, version, stored.state))
+        notification_ids = self.recorder.insert_events(stored_events, **kwargs)
+        for originator_id, (version, digest) in batch_heads.items():
+            self.heads.put(originator_id, version, digest)
+        if not notification_ids:
+            return []
+        return [
+            Recording(event, Notification(originator_id=s.originator_id,
+                                          originator_version=s.originator_version,
+                                          topic=s.topic, state=s.state, id=n_id))
+            for event, s, n_id in zip(domain_events, stored_events, notification_ids,
+                                      strict=True)
+        ]
+
+    def _predecessor_hash(self, originator_id: UUID | str, version: int,
+                          batch_heads: dict[UUID | str, tuple[int, str]]) -> str:
+        if version == 1:
+            return GENESIS
+        in_batch = batch_heads.get(originator_id)
+        if in_batch is not None and in_batch[0] == version - 1:
+            return in_batch[1]
+        cached = self.heads.get(originator_id, version - 1)
+        if cached is not None:
+            return cached
+        previous = self.recorder.select_events(originator_id, lte=version - 1, desc=True,
+                                               limit=1)
+        if not previous or previous[0].originator_version != version - 1:
+            msg = (f"aggregate {originator_id}: cannot chain version {version}, "
+                   f"version {version - 1} is not in the store")
+            raise ChainBrokenError(msg)
+        head = previous[0]
+        return event_hash(head.topic, originator_id, head.originator_version, head.state)
+
+    def get(self, originator_id: UUID, *, gt: int | None = None, lte: int | None = None,
+            desc: bool = False, limit: int | None = None) -> Iterator[DomainEventProtocol[UUID]]:
+        stored = self.recorder.select_events(originator_id, gt=gt, lte=lte, desc=desc,
+                                             limit=limit)
+        if stored:
+            newest = stored[0] if desc else stored[-1]
+            self.heads.put(originator_id, newest.originator_version,
+                           event_hash(newest.topic, originator_id, newest.originator_version,
+                                      newest.state))
+        return map(self.mapper.to_domain_event, stored)

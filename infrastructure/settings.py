@@ -1,0 +1,124 @@
+"""Settings, read once at an entry point from the environment (never at import time)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from domain.assessment import FindingsPolicy
+
+
+class SettingsError(ValueError):
+    """A setting is malformed; the message names the variable and the value."""
+
+
+@dataclass(frozen=True)
+class PostgresParams:
+    host: str
+    port: int
+    dbname: str
+    user: str
+    password: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None
+    sqlite_path: Path
+    postgres_schema: str = "public"
+    postgres_lock_timeout_s: int = 5
+    postgres_pool_size: int = 5
+    snapshot_interval: int = 50
+    findings_policy: FindingsPolicy = field(default_factory=FindingsPolicy)
+
+    @property
+    def backend(self) -> str:
+        return "postgresql" if self.database_url else "sqlite"
+
+    @property
+    def describe(self) -> str:
+        if self.database_url:
+            params = self.postgres
+            return (f"PostgreSQL {params.user}@{params.host}:{params.port}/{params.dbname}"
+                    f" schema {self.postgres_schema}")
+        return f"SQLite {self.sqlite_path}"
+
+    @property
+    def postgres(self) -> PostgresParams:
+        return parse_postgres_url(self.database_url or "")
+
+
+def parse_postgres_url(url: str) -> PostgresParams:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("postgresql", "postgres"):
+        raise SettingsError(f"COMPLIANCE_DATABASE_URL={url!r}: expected postgresql://...")
+    dbname = parsed.path.lstrip("/")
+    if not dbname:
+        raise SettingsError(f"COMPLIANCE_DATABASE_URL={url!r}: no database name in the URL")
+    try:
+        port = parsed.port or 5432
+    except ValueError:
+        raise SettingsError(f"COMPLIANCE_DATABASE_URL={url!r}: bad port") from None
+    return PostgresParams(
+        host=parsed.hostname or "127.0.0.1", port=port, dbname=dbname,
+        user=unquote(parsed.username or "postgres"), password=unquote(parsed.password or ""),
+    )
+
+
+def _int(environ: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r}: expected a whole number") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={raw!r}: must be at least {minimum}")
+    return value
+
+
+def _decimal(environ: Mapping[str, str], name: str, default: Decimal) -> Decimal:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise SettingsError(f"{name}={raw!r}: expected a decimal number") from None
+    if not value.is_finite() or value < 0:
+        raise SettingsError(f"{name}={raw!r}: expected a non-negative number")
+    return value
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    url = environ.get("COMPLIANCE_DATABASE_URL", "").strip() or None
+    if url is not None and url.startswith("sqlite:///"):
+        sqlite_path, url = Path(url.removeprefix("sqlite:///")), None
+    else:
+        sqlite_path = Path(environ.get("COMPLIANCE_SQLITE_PATH", "").strip()
+                           or "var/compliance.db")
+    if url is not None:
+        parse_postgres_url(url)
+    schema = environ.get("COMPLIANCE_POSTGRES_SCHEMA", "").strip() or "public"
+    if not schema.replace("_", "").isalnum():
+        raise SettingsError(f"COMPLIANCE_POSTGRES_SCHEMA={schema!r}: letters, digits and _ only")
+    defaults = FindingsPolicy()
+    return Settings(
+        database_url=url,
+        sqlite_path=sqlite_path,
+        postgres_schema=schema,
+        postgres_lock_timeout_s=_int(environ, "COMPLIANCE_POSTGRES_LOCK_TIMEOUT", 5, 1),
+        postgres_pool_size=_int(environ, "COMPLIANCE_POSTGRES_POOL_SIZE", 5, 1),
+        snapshot_interval=_int(environ, "COMPLIANCE_SNAPSHOT_INTERVAL", 50, 2),
+        findings_policy=FindingsPolicy(
+            minimum_lower_bound=_decimal(environ, "COMPLIANCE_MIN_RATE_LOWER_BOUND",
+                                         defaults.minimum_lower_bound),
+            material_loss=_decimal(environ, "COMPLIANCE_MATERIAL_LOSS", defaults.material_loss),
+            material_loss_share_of_duty=_decimal(environ, "COMPLIANCE_MATERIAL_LOSS_SHARE",
+                                                 defaults.material_loss_share_of_duty),
+        ),
+    )

@@ -1,0 +1,81 @@
+"""Event-store configuration for the embedded default (SQLite) and production (PostgreSQL)."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import psycopg
+from eventsourcing.persistence import AggregateRecorder, EventStore, Mapper
+from psycopg import sql
+
+from infrastructure.event_store import ChainedEventStore, ChainHeadCache
+from infrastructure.mapper import MsgspecMapper, MsgspecTranscoder
+from infrastructure.settings import Settings
+
+
+class DatabaseUnavailableError(RuntimeError):
+    """The configured database cannot be reached; says which and why."""
+
+
+class ChainedStorage:
+    """Fills the application's EventStorage port: msgspec encoding plus the hash chain."""
+
+    def __init__(self) -> None:
+        self.heads = ChainHeadCache()
+
+    def mapper(self) -> Mapper[UUID]:
+        return MsgspecMapper(transcoder=MsgspecTranscoder())
+
+    def event_store(self, mapper: Mapper[UUID], recorder: AggregateRecorder) -> EventStore[UUID]:
+        assert isinstance(mapper, MsgspecMapper)
+        return ChainedEventStore(mapper, recorder, self.heads)
+
+
+def store_environment(settings: Settings) -> dict[str, str]:
+    """The eventsourcing library's environment for the chosen store."""
+    if settings.database_url is None:
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(settings.sqlite_path),
+            "SQLITE_LOCK_TIMEOUT": "30",
+        }
+    params = settings.postgres
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": params.dbname,
+        "POSTGRES_HOST": params.host,
+        "POSTGRES_PORT": str(params.port),
+        "POSTGRES_USER": params.user,
+        "POSTGRES_PASSWORD": params.password,
+        "POSTGRES_SCHEMA": settings.postgres_schema,
+        # The library's default of 0 waits forever for the table lock.
+        "POSTGRES_LOCK_TIMEOUT": str(settings.postgres_lock_timeout_s),
+        "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
+        "POSTGRES_CONNECT_TIMEOUT": "10",
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "30",
+    }
+
+
+def postgres_conninfo(settings: Settings) -> str:
+    params = settings.postgres
+    return psycopg.conninfo.make_conninfo(host=params.host, port=params.port,
+                                          dbname=params.dbname, user=params.user,
+                                          password=params.password or None, connect_timeout=10)
+
+
+def prepare_database(settings: Settings) -> None:
+    """Create what must exist before the library creates its tables."""
+    if settings.database_url is None:
+        try:
+            settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise DatabaseUnavailableError(
+                f"cannot create {settings.sqlite_path.parent}: {error}") from error
+        return
+    try:
+        with psycopg.connect(postgres_conninfo(settings), autocommit=True) as conn:
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                sql.Identifier(settings.postgres_schema)))
+    except psycopg.OperationalError as error:
+        raise DatabaseUnavailableError(
+            f"cannot reach {settings.describe}: {str(error).strip()}") from error

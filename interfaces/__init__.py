@@ -1,0 +1,1 @@
+"""Entry points (CLI now; HTTP, web pages and scheduler later) and the composition root."""

@@ -1,0 +1,32 @@
+"""The one composition root: settings -> database -> application."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from application.compliance_cases import ComplianceCases
+from application.ports import Clock
+from infrastructure.settings import Settings
+from infrastructure.stores import (
+    ChainedStorage,
+    DatabaseUnavailableError,
+    prepare_database,
+    store_environment,
+)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def build_application(settings: Settings, clock: Clock = utc_now) -> ComplianceCases:
+    prepare_database(settings)
+    try:
+        return ComplianceCases(store_environment(settings), storage=ChainedStorage(),
+                               clock=clock, policy=settings.findings_policy,
+                               snapshot_interval=settings.snapshot_interval)
+    except Exception as error:
+        if type(error).__module__.startswith(("psycopg", "eventsourcing", "sqlite3")):
+            raise DatabaseUnavailableError(
+                f"cannot open the event store ({settings.describe}): {error}") from error
+        raise

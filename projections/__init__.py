@@ -1,0 +1,1 @@
+"""Read models (work lists, registers, statistics) arrive with the projections issue."""
