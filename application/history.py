@@ -96,7 +96,8 @@ def state_as_of(app: ComplianceCases, aggregate_id: UUID,
         raise InvalidValueError("version", version, "versions start at 1")
     found = app.repository.get(aggregate_id, version=version)
     if version is not None and found.version != version:
-        raise NotFoundError(f"version {version} of case", aggregate_id)
+        raise NotFoundError(f"version {version} of case",
+                            f"{aggregate_id} (its latest is version {found.version})")
     return state_of(found)
 
 

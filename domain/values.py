@@ -79,9 +79,14 @@ def parse_money(value: Decimal | str | int, field: str) -> Decimal:
         raise InvalidValueError(field, value, "not a finite amount")
     if amount < 0:
         raise InvalidValueError(field, value, "must not be negative")
-    if amount != amount.quantize(_CENT):
+    try:
+        cents = amount.quantize(_CENT)
+    except InvalidOperation:
+        # Too many digits to hold to the cent (e.g. '1e30'): refuse it like any bad amount.
+        raise InvalidValueError(field, value, "too large an amount") from None
+    if amount != cents:
         raise InvalidValueError(field, value, "more than 2 decimal places")
-    return amount.quantize(_CENT)
+    return cents
 
 
 def parse_count(value: int | str, field: str) -> int:

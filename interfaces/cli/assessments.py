@@ -1,0 +1,219 @@
+"""`compliance assessments ...`: the compliance assessment lifecycle."""
+
+from __future__ import annotations
+
+import click
+
+from application.queries import assessment_summary, list_assessments
+from domain.assessment import AssessmentOrigin, AssessmentState, SampleTest
+from domain.errors import InvalidValueError
+from domain.reference import ComplianceArea
+from domain.values import parse_period
+from interfaces.cli.context import (
+    actor_option,
+    cli_context,
+    emit_json,
+    json_option,
+    reason_option,
+    run_guarded,
+    to_plain,
+    version_option,
+)
+
+
+@click.group()
+def assessments() -> None:
+    """Compliance assessments: open, assign, survey, test, findings, close, cancel."""
+
+
+def _recorded(number: str, step: str) -> None:
+    assessment = cli_context().app.get_assessment(number)
+    click.echo(f"{assessment.number}: {step} (state {assessment.state.value}, "
+               f"version {assessment.version})")
+
+
+@assessments.command("open")
+@click.argument("importer_number")
+@click.option("--origin", required=True, type=click.Choice([o.value for o in AssessmentOrigin]))
+@click.option("--period-start", required=True, help="ISO date: first day under review.")
+@click.option("--period-end", required=True, help="ISO date: last day under review.")
+@click.option("--scope", required=True,
+              help=f"Comma-separated areas: {', '.join(a.value for a in ComplianceArea)}.")
+@actor_option
+@reason_option
+@json_option
+def open_command(importer_number: str, origin: str, period_start: str, period_end: str,
+                 scope: str, actor: str, reason: str, as_json: bool) -> None:
+    """Open an assessment of one importer."""
+    def action() -> None:
+        app = cli_context().app
+        areas = [part.strip() for part in scope.split(",") if part.strip()]
+        number = app.open_assessment(importer_number, origin=origin,
+                                     period=parse_period(period_start, period_end),
+                                     scope=areas, actor=actor, reason=reason)
+        if as_json:
+            emit_json(assessment_summary(app.get_assessment(number)))
+        else:
+            click.echo(f"opened {number} for importer {importer_number.upper()}")
+    run_guarded(action)
+
+
+@assessments.command()
+@click.argument("number")
+@click.option("--officer", required=True, help="user:<id> of the compliance officer.")
+@actor_option
+@reason_option
+@version_option
+def assign(number: str, officer: str, actor: str, reason: str,
+           expected_version: int | None) -> None:
+    """Assign (or reassign) the officer."""
+    def action() -> None:
+        cli_context().app.assign_officer(number, officer, actor=actor, reason=reason,
+                                         expected_version=expected_version)
+        _recorded(number, f"officer {officer} assigned")
+    run_guarded(action)
+
+
+@assessments.command()
+@click.argument("number")
+@click.option("--rating", "ratings", multiple=True, required=True,
+              help="AREA=RATING (strong, adequate, weak, none); once per scoped area.")
+@click.option("--on", "surveyed_on", required=True, help="ISO date of the survey.")
+@actor_option
+@reason_option
+@version_option
+def survey(number: str, ratings: tuple[str, ...], surveyed_on: str, actor: str, reason: str,
+           expected_version: int | None) -> None:
+    """Record the pre-assessment survey of internal controls."""
+    def action() -> None:
+        parsed: dict[str, str] = {}
+        for item in ratings:
+            area, sep, rating = item.partition("=")
+            if not sep:
+                raise InvalidValueError("rating", item, "expected AREA=RATING, e.g. value=weak")
+            parsed[area.strip()] = rating.strip()
+        cli_context().app.record_survey(number, parsed, surveyed_on, actor=actor, reason=reason,
+                                        expected_version=expected_version)
+        _recorded(number, "survey recorded")
+    run_guarded(action)
+
+
+@assessments.command()
+@click.argument("number")
+@click.option("--area", required=True)
+@click.option("--lines", "lines_tested", required=True, help="Lines tested.")
+@click.option("--discrepancies", required=True)
+@click.option("--value-tested", required=True)
+@click.option("--value-in-error", required=True)
+@click.option("--revenue-loss", required=True)
+@actor_option
+@reason_option
+@version_option
+def test(number: str, area: str, lines_tested: str, discrepancies: str, value_tested: str,
+         value_in_error: str, revenue_loss: str, actor: str, reason: str,
+         expected_version: int | None) -> None:
+    """Record a sample test in one scoped area."""
+    def action() -> None:
+        sample = SampleTest.parse(area, lines_tested, discrepancies, value_tested,
+                                  value_in_error, revenue_loss)
+        cli_context().app.record_test(number, sample, actor=actor, reason=reason,
+                                      expected_version=expected_version)
+        _recorded(number, f"test in {sample.area.value} recorded")
+    run_guarded(action)
+
+
+@assessments.command()
+@click.argument("number")
+@click.option("--duty-paid", default=None, help="Duty paid in the period (for materiality).")
+@click.option("--fraud-indicators", is_flag=True, help="Refer for enforcement regardless.")
+@actor_option
+@reason_option
+@version_option
+@json_option
+def findings(number: str, duty_paid: str | None, fraud_indicators: bool, actor: str,
+             reason: str, expected_version: int | None, as_json: bool) -> None:
+    """Issue findings: per-area rate with 95% interval, revenue loss, outcome."""
+    def action() -> None:
+        app = cli_context().app
+        outcome = app.issue_findings(number, duty_paid=duty_paid,
+                                     fraud_indicators=fraud_indicators, actor=actor,
+                                     reason=reason, expected_version=expected_version)
+        assessment = app.get_assessment(number)
+        if as_json:
+            emit_json({"number": assessment.number, "outcome": outcome.value,
+                       "findings": to_plain(assessment.findings)})
+            return
+        for f in assessment.findings:
+            click.echo(f"  {f.area.value:<18} rate {f.compliance_rate:.2%} "
+                       f"[{f.rate_lower:.2%}, {f.rate_upper:.2%}] loss {f.revenue_loss} "
+                       f"{'acceptable' if f.acceptable else 'DEFICIENT'}")
+        click.echo(f"{assessment.number}: outcome {outcome.value}")
+    run_guarded(action)
+
+
+@assessments.command()
+@click.argument("number")
+@actor_option
+@reason_option
+@version_option
+def close(number: str, actor: str, reason: str, expected_version: int | None) -> None:
+    """Close an assessment whose findings are issued."""
+    def action() -> None:
+        cli_context().app.close_assessment(number, actor=actor, reason=reason,
+                                           expected_version=expected_version)
+        _recorded(number, "closed")
+    run_guarded(action)
+
+
+@assessments.command()
+@click.argument("number")
+@actor_option
+@reason_option
+@version_option
+def cancel(number: str, actor: str, reason: str, expected_version: int | None) -> None:
+    """Cancel an assessment before findings are issued."""
+    def action() -> None:
+        cli_context().app.cancel_assessment(number, actor=actor, reason=reason,
+                                            expected_version=expected_version)
+        _recorded(number, "cancelled")
+    run_guarded(action)
+
+
+@assessments.command("list")
+@click.option("--district", default=None)
+@click.option("--state", type=click.Choice([s.value for s in AssessmentState]), default=None)
+@click.option("--importer", "importer_number", default=None)
+@json_option
+def list_command(district: str | None, state: str | None, importer_number: str | None,
+                 as_json: bool) -> None:
+    """List assessments."""
+    def action() -> None:
+        rows = list_assessments(cli_context().app, district=district, state=state,
+                                importer_number=importer_number)
+        if as_json:
+            emit_json(rows)
+            return
+        for row in rows:
+            click.echo(f"{row['number']}  {row['importer_number']}  {row['district']}  "
+                       f"{row['state']:<16} {row['outcome'] or ''}")
+        click.echo(f"{len(rows)} assessment(s)")
+    run_guarded(action)
+
+
+@assessments.command()
+@click.argument("number")
+@json_option
+def show(number: str, as_json: bool) -> None:
+    """Show one assessment, with its tests and findings."""
+    def action() -> None:
+        assessment = cli_context().app.get_assessment(number)
+        summary = assessment_summary(assessment)
+        summary["survey"] = to_plain(assessment.survey)
+        summary["tests"] = to_plain(assessment.tests)
+        summary["findings"] = to_plain(assessment.findings)
+        if as_json:
+            emit_json(summary)
+            return
+        for key, value in summary.items():
+            click.echo(f"{key:>15}: {value}")
+    run_guarded(action)

@@ -1,0 +1,90 @@
+"""What every CLI command shares: settings read once, the application built on first use,
+JSON output, and one table that maps errors to messages and exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+import click
+import msgspec
+
+from application.compliance_cases import ComplianceCases
+from application.errors import ConcurrencyConflictError, NotFoundError
+from domain.errors import DomainError, InvalidTransitionError, InvalidValueError, RuleViolationError
+from infrastructure.settings import Settings, SettingsError, load_settings
+from infrastructure.stores import DatabaseUnavailableError
+from interfaces.composition import build_application
+
+EXIT_CODES: list[tuple[type[BaseException], int, str]] = [
+    (InvalidValueError, 2, "invalid input"),
+    (SettingsError, 2, "invalid setting"),
+    (RuleViolationError, 3, "refused"),
+    (InvalidTransitionError, 3, "refused"),
+    (DomainError, 3, "refused"),
+    (NotFoundError, 4, "not found"),
+    (ConcurrencyConflictError, 5, "conflict"),
+    (DatabaseUnavailableError, 6, "database unavailable"),
+]
+
+
+def fail(error: BaseException) -> NoReturn:
+    for kind, code, label in EXIT_CODES:
+        if isinstance(error, kind):
+            detail = f" [{error.rule}]" if isinstance(error, RuleViolationError) else ""
+            click.echo(f"error: {label}{detail}: {error}", err=True)
+            sys.exit(code)
+    raise error
+
+
+@dataclass
+class CliContext:
+    settings: Settings
+    _app: ComplianceCases | None = field(default=None, repr=False)
+
+    @property
+    def app(self) -> ComplianceCases:
+        if self._app is None:
+            self._app = build_application(self.settings)
+        return self._app
+
+    def close(self) -> None:
+        if self._app is not None:
+            self._app.close()
+
+
+def load_context() -> CliContext:
+    return CliContext(load_settings(os.environ))
+
+
+def cli_context() -> CliContext:
+    context = click.get_current_context().find_object(CliContext)
+    assert context is not None
+    return context
+
+
+def to_plain(value: Any) -> Any:
+    return msgspec.to_builtins(value, str_keys=True, order="deterministic")
+
+
+def emit_json(value: Any) -> None:
+    click.echo(msgspec.json.format(msgspec.json.encode(to_plain(value)), indent=2))
+
+
+def run_guarded(action: Callable[[], None]) -> None:
+    try:
+        action()
+    except (DomainError, NotFoundError, ConcurrencyConflictError, SettingsError,
+            DatabaseUnavailableError) as error:
+        fail(error)
+
+
+actor_option = click.option("--actor", required=True,
+                            help="Who decides: user:<id> or system:<job>.")
+reason_option = click.option("--reason", required=True, help="Why (recorded with the event).")
+version_option = click.option("--expected-version", type=int, default=None,
+                              help="Refuse if the case has changed since this version.")
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")

@@ -1,0 +1,95 @@
+"""`compliance`: the command line of Compliance Ledger."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import click
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from domain.errors import InvalidValueError
+from infrastructure.settings import SettingsError
+from interfaces.cli.accounts import accounts
+from interfaces.cli.assessments import assessments
+from interfaces.cli.audit import history_command, status_command, verify_command
+from interfaces.cli.context import CliContext, cli_context, fail, load_context, run_guarded
+from interfaces.demo_population import DemoClock, generate
+
+
+@click.group()
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Compliance Ledger: event-sourced trade-compliance cases.
+
+    Uses the SQLite file ./var/compliance.db unless COMPLIANCE_DATABASE_URL names a
+    PostgreSQL database (postgresql://user@host:5432/db).
+    """
+    try:
+        context = load_context()
+    except SettingsError as error:
+        fail(error)
+    ctx.obj = context
+    ctx.call_on_close(context.close)
+
+
+@cli.command()
+def init() -> None:
+    """Create the event store (tables) if it does not exist."""
+    def action() -> None:
+        context = cli_context()
+        _ = context.app
+        click.echo(f"event store ready: {context.settings.describe}")
+    run_guarded(action)
+
+
+@cli.command()
+@click.option("--accounts", "count", type=click.IntRange(min=50), default=5000,
+              show_default=True, help="Importer accounts to generate.")
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--today", default=None, help="ISO date the demo ends on (default today).")
+def demo(count: int, seed: int, today: str | None) -> None:
+    """Load a realistic, reproducible demo population into an empty store."""
+    def action() -> None:
+        context: CliContext = cli_context()
+        try:
+            end = date.fromisoformat(today) if today else date.today()
+        except ValueError:
+            raise InvalidValueError("today", today, "not an ISO date") from None
+        clock = DemoClock(context.app.clock())
+        context.app.clock = clock
+        if context.app.recorder.max_notification_id():
+            click.echo("error: the store already holds events; the demo needs an empty store "
+                       f"({context.settings.describe})", err=True)
+            sys.exit(3)
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn())
+        with Progress(*columns, disable=not sys.stderr.isatty()) as bar:
+            accounts_task = bar.add_task("importer accounts", total=count)
+            cases_task = bar.add_task("assessments", total=max(60, count // 15))
+            summary = generate(context.app, clock, accounts=count, seed=seed, today=end,
+                               on_accounts=lambda n: bar.advance(accounts_task, n),
+                               on_assessment=lambda: bar.advance(cases_task))
+        click.echo(f"demo loaded into {context.settings.describe}:")
+        click.echo(f"  {summary.accounts} importer accounts in 42 districts, "
+                   f"{summary.assessments} assessments, {summary.events} events")
+        shares = ", ".join(f"{k} of importers carry {v:.0%} of value"
+                           for k, v in summary.top_shares.items())
+        click.echo(f"  value concentration: {shares}")
+        click.echo("try next:")
+        click.echo("  compliance status")
+        click.echo("  compliance assessments list --state findings_issued")
+        click.echo("  compliance history CA-" + str(end.year) + "-00001")
+        click.echo("  compliance verify")
+    run_guarded(action)
+
+
+cli.add_command(accounts)
+cli.add_command(assessments)
+cli.add_command(history_command)
+cli.add_command(verify_command)
+cli.add_command(status_command)
+
+
+def main() -> None:
+    cli(prog_name="compliance")
