@@ -65,7 +65,7 @@ class ComplianceCases(Application[UUID]):
         self._storage = storage
         self.clock = clock
         self.policy = policy or FindingsPolicy()
-        self.snapshotting_intervals = {kind: snapshot_interval for kind in ALL_TYPES}
+        self.snapshotting_intervals = dict.fromkeys(ALL_TYPES, snapshot_interval)  # type: ignore[misc]
         super().__init__({**env, "IS_SNAPSHOTTING_ENABLED": "y"})
 
     def construct_mapper(self) -> Mapper[UUID]:
@@ -78,7 +78,7 @@ class ComplianceCases(Application[UUID]):
 
     def _load(self, aggregate_id: UUID, kind: type[A], what: str, key: object) -> A:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             raise NotFoundError(what, key) from None
         if not isinstance(aggregate, kind):
@@ -272,8 +272,8 @@ class ComplianceCases(Application[UUID]):
         self._assessment_command(number, expected_version, lambda a: a.assign_officer(
             officer, actor=actor, reason=reason, at=self.clock()))
 
-    def record_survey(self, number: str, ratings: Mapping[ComplianceArea | str,
-                                                          ControlRating | str],
+    def record_survey(self, number: str,
+                      ratings: Mapping[ComplianceArea, ControlRating] | Mapping[str, str],
                       surveyed_on: date | str, *, actor: str, reason: str,
                       expected_version: int | None = None) -> None:
         self._assessment_command(number, expected_version, lambda a: a.record_survey(

@@ -33,7 +33,7 @@ class HistoryEntry:
     changes: dict[str, tuple[Any, Any]]
 
 
-def resolve_case(app: ComplianceCases, key: str) -> UUID:
+def resolve_case(key: str) -> UUID:
     """A case number, an importer number or a raw id all name one aggregate."""
     text = key.strip()
     if is_case_number(text):
@@ -94,7 +94,7 @@ def state_as_of(app: ComplianceCases, aggregate_id: UUID,
         version = eligible[-1]
     if version is not None and version < 1:
         raise InvalidValueError("version", version, "versions start at 1")
-    found = app.repository.get(aggregate_id, version=version)
+    found: Aggregate = app.repository.get(aggregate_id, version=version)
     if version is not None and found.version != version:
         raise NotFoundError(f"version {version} of case",
                             f"{aggregate_id} (its latest is version {found.version})")

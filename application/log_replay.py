@@ -23,7 +23,8 @@ def event_topics(kinds: Iterable[type[Aggregate]]) -> list[str]:
     return topics
 
 
-def notifications(recorder: ApplicationRecorder, topics: Iterable[str] = ()) -> Iterator[Notification]:
+def notifications(recorder: ApplicationRecorder,
+                  topics: Iterable[str] = ()) -> Iterator[Notification]:
     wanted = list(topics)
     start = 1
     while True:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from uuid import UUID
 
 from domain.assessment_rules import (
@@ -26,7 +26,7 @@ from domain.assessment_rules import (
     ValueInErrorDoesNotExceedValueTested,
 )
 from domain.base import CaseAggregate, require_aware
-from domain.case_numbers import case_id
+from domain.case_numbers import case_id, parse_case_number
 from domain.reference import ComplianceArea, ControlRating
 from domain.rules import check
 from domain.statistics import wilson_interval
@@ -43,14 +43,14 @@ from domain.values import (
 _RATE = Decimal("0.0001")
 
 
-class AssessmentOrigin(str, Enum):
+class AssessmentOrigin(StrEnum):
     RISK_SELECTION = "risk_selection"
     NATIONAL_CRITERIA = "national_criteria"
     REFERRAL = "referral"
     RANDOM = "random"
 
 
-class AssessmentState(str, Enum):
+class AssessmentState(StrEnum):
     OPENED = "opened"
     ASSIGNED = "assigned"
     SURVEYED = "surveyed"
@@ -63,7 +63,7 @@ class AssessmentState(str, Enum):
 FINAL_STATES = (AssessmentState.CLOSED, AssessmentState.CANCELLED)
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     ACCEPTABLE = "acceptable"
     IMPROVEMENT_PLAN_REQUIRED = "improvement_plan_required"
     REFERRAL_FOR_ENFORCEMENT = "referral_for_enforcement"
@@ -92,6 +92,11 @@ class SampleTest:
             value_in_error=parse_money(value_in_error, "value_in_error"),
             revenue_loss=parse_money(revenue_loss, "revenue_loss"),
         )
+        test.check_rules()
+        return test
+
+    def check_rules(self) -> None:
+        test = self
         check(
             SampleHasAtLeastOneLine(test.lines_tested),
             DiscrepanciesDoNotExceedLinesTested(test.discrepancies, test.lines_tested),
@@ -99,7 +104,6 @@ class SampleTest:
             DiscrepancyFreeSampleHasNoErrorValue(test.discrepancies, test.value_in_error,
                                                  test.revenue_loss),
         )
-        return test
 
 
 @dataclass(frozen=True)
@@ -151,19 +155,20 @@ def evaluate_area(area: ComplianceArea, tests: Iterable[SampleTest], rating: Con
 
 def decide_outcome(findings: Iterable[AreaFinding], policy: FindingsPolicy,
                    duty_paid: Decimal | None, fraud_indicators: bool) -> Outcome:
-    """Referral for fraud indicators, or material loss where controls are weak or absent;
-    an improvement plan for any other deficient area; otherwise acceptable."""
+    """Referral for fraud indicators, or a material total loss arising where controls are
+    weak or absent; an improvement plan for any deficient area or a material total loss
+    (losses that are each immaterial can add up); otherwise acceptable."""
     all_findings = tuple(findings)
     deficient = [f for f in all_findings if not f.acceptable]
     total_loss = sum((f.revenue_loss for f in all_findings), Decimal("0.00"))
+    material_total = policy.is_material(total_loss, duty_paid)
     weak = {ControlRating.WEAK, ControlRating.NONE}
     if fraud_indicators:
         return Outcome.REFERRAL_FOR_ENFORCEMENT
-    if policy.is_material(total_loss, duty_paid) and any(
-        f.control_rating in weak for f in deficient
-    ):
+    if material_total and any(f.control_rating in weak and (f in deficient or f.revenue_loss > 0)
+                              for f in all_findings):
         return Outcome.REFERRAL_FOR_ENFORCEMENT
-    if deficient:
+    if deficient or material_total:
         return Outcome.IMPROVEMENT_PLAN_REQUIRED
     return Outcome.ACCEPTABLE
 
@@ -226,7 +231,7 @@ class Assessment(CaseAggregate):
               PeriodUnderReviewEndsBeforeOpening(period.end, require_aware(at).date()))
         return cls._create(
             cls.Opened, id=case_id(number), timestamp=at, actor=parse_actor(actor),
-            reason=parse_reason(reason), number=number, importer_id=importer_id,
+            reason=parse_reason(reason), number=parse_case_number(number), importer_id=importer_id,
             importer_number=importer_number, district=district,
             origin=parse_enum(AssessmentOrigin, origin, "origin"),
             period_start=period.start, period_end=period.end, scope=areas,
@@ -258,7 +263,7 @@ class Assessment(CaseAggregate):
             aggregate.survey = dict(self.ratings)
             aggregate.state = AssessmentState.SURVEYED
 
-    def record_survey(self, ratings: Mapping[ComplianceArea | str, ControlRating | str],
+    def record_survey(self, ratings: Mapping[ComplianceArea, ControlRating] | Mapping[str, str],
                       surveyed_on: date | str, *, actor: str, reason: str,
                       at: datetime) -> None:
         self._refuse_unless_in("record the internal-control survey", AssessmentState.ASSIGNED,
@@ -284,6 +289,7 @@ class Assessment(CaseAggregate):
         self._refuse_unless_in("record a sample test", AssessmentState.SURVEYED,
                                AssessmentState.TESTING)
         check(TestedAreaIsInScope(test.area, self.scope))
+        test.check_rules()
         self._record(self.SampleTestRecorded, at, actor=parse_actor(actor),
                      reason=parse_reason(reason), test=test)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
-from domain.base import CaseAggregate, natural_id
+from domain.base import CaseAggregate, natural_id, require_aware
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,8 @@ class ImporterCaseFile(CaseAggregate):
 
     @classmethod
     def start(cls, importer_number: str, *, actor: str, at: datetime) -> ImporterCaseFile:
-        return cls._create(cls.Started, id=case_file_id(importer_number), timestamp=at,
+        return cls._create(cls.Started, id=case_file_id(importer_number),
+                           timestamp=require_aware(at),
                            actor=actor, reason="first case opened on this importer",
                            importer_number=importer_number)
 

@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 from uuid import UUID
 
-from domain.base import CaseAggregate, natural_id
+from domain.base import CaseAggregate, natural_id, require_aware
 from domain.errors import InvalidValueError
 
 _CASE_NUMBER = re.compile(r"^(?P<prefix>[A-Z]{2})-(?P<year>\d{4})-(?P<serial>\d{5})$")
@@ -57,7 +57,7 @@ class CaseNumberSequence(CaseAggregate):
 
     @classmethod
     def start(cls, prefix: str, year: int, at: datetime) -> CaseNumberSequence:
-        return cls._create(cls.Started, id=sequence_id(prefix, year), timestamp=at,
+        return cls._create(cls.Started, id=sequence_id(prefix, year), timestamp=require_aware(at),
                            actor=NUMBERING_ACTOR, reason=f"first {prefix} case of {year}",
                            prefix=prefix, year=year)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from uuid import UUID
 
 from domain.base import CaseAggregate, natural_id, require_aware
@@ -24,19 +24,19 @@ from domain.values import (
 )
 
 
-class AccountStatus(str, Enum):
+class AccountStatus(StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
     CLOSED = "closed"
 
 
-class PartnershipProgramme(str, Enum):
+class PartnershipProgramme(StrEnum):
     TRUSTED_TRADER = "trusted_trader"
     SELF_ASSESSMENT = "self_assessment"
     COMPLIANCE_MONITORING = "compliance_monitoring"
 
 
-class ComplianceClass(str, Enum):
+class ComplianceClass(StrEnum):
     """Traders' compliance (credit) classes, best first."""
 
     AA = "aa"
@@ -114,7 +114,8 @@ class DateIsNotBefore(BusinessRule):
 
     @property
     def name(self) -> str:
-        return f"{self.field.title().replace('_', '')}IsNotBefore{self.what.title().replace(' ', '')}"
+        field = self.field.title().replace("_", "")
+        return f"{field}IsNotBefore{self.what.title().replace(' ', '')}"
 
     def is_broken(self) -> bool:
         return self.value < self.earliest
@@ -272,7 +273,7 @@ class ImporterAccount(CaseAggregate):
     def set_tier(self, tier: int, annual_value: Decimal, cumulative_share: Decimal, year: int,
                  *, actor: str, reason: str, at: datetime) -> None:
         self._refuse_if_closed("set the account tier")
-        if tier not in (1, 2, 3, 4):
+        if isinstance(tier, bool) or tier not in (1, 2, 3, 4):
             raise InvalidValueError("tier", tier, "expected 1, 2, 3 or 4")
         self._record(self.TierSet, at, actor=parse_actor(actor), reason=parse_reason(reason),
                      tier=tier, annual_value=parse_money(annual_value, "annual_value"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 NATIONAL_CENTRE = "00"
 
@@ -43,7 +43,7 @@ INDUSTRIES: dict[str, str] = {
 """Industry = HS chapter (code -> name)."""
 
 
-class ComplianceArea(str, Enum):
+class ComplianceArea(StrEnum):
     """Areas an assessment scopes and tests; also the discrepancy types of samples."""
 
     VALUE = "value"
@@ -57,7 +57,7 @@ class ComplianceArea(str, Enum):
     RECORD_KEEPING = "record_keeping"
 
 
-class ControlRating(str, Enum):
+class ControlRating(StrEnum):
     """Pre-assessment survey rating of an area's internal controls."""
 
     STRONG = "strong"

@@ -24,4 +24,6 @@ def wilson_interval(compliant: int, total: int, z: float = Z_95) -> RateEstimate
     denominator = 1 + z * z / total
     centre = (p + z * z / (2 * total)) / denominator
     margin = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / denominator
-    return RateEstimate(p, max(0.0, centre - margin), min(1.0, centre + margin))
+    # The interval always contains p; clamping to it only undoes floating-point error
+    # (e.g. 0 of 100 would otherwise give a lower bound of 3e-18, above the rate).
+    return RateEstimate(p, max(0.0, min(p, centre - margin)), min(1.0, max(p, centre + margin)))

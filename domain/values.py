@@ -90,6 +90,8 @@ def parse_money(value: Decimal | str | int, field: str) -> Decimal:
 
 
 def parse_count(value: int | str, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InvalidValueError(field, value, "not a whole number")
     try:
         number = int(value)
     except (TypeError, ValueError):

@@ -71,7 +71,7 @@ class ChainedEventStore(EventStore[UUID]):
         batch_heads: dict[UUID | str, tuple[int, str]] = {}
         stored_events: list[StoredEvent] = []
         for domain_event in domain_events:
-            originator_id = domain_event.originator_id
+            originator_id: UUID | str = domain_event.originator_id
             version = domain_event.originator_version
             prev = self._predecessor_hash(originator_id, version, batch_heads)
             stored = self.chained_mapper.to_stored_event(domain_event, prev_hash=prev)

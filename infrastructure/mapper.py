@@ -9,9 +9,10 @@ and is faster.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import typing
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -46,7 +47,7 @@ def _struct_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}".replace(".", "_")
 
 
-@lru_cache(maxsize=None)
+@cache
 def event_state_type(event_cls: type) -> type[msgspec.Struct]:
     """A struct with the event's fields except those stored in their own columns."""
     hints = typing.get_type_hints(event_cls)
@@ -64,13 +65,13 @@ def _aggregate_annotations(aggregate_cls: type) -> dict[str, Any]:
         if klass is Aggregate or not issubclass(klass, Aggregate):
             continue
         hints = typing.get_type_hints(klass)
-        for name in klass.__dict__.get("__annotations__", {}):
+        for name in inspect.get_annotations(klass):
             if typing.get_origin(hints[name]) is not ClassVar:
                 annotations[name] = hints[name]
     return annotations
 
 
-@lru_cache(maxsize=None)
+@cache
 def aggregate_state_type(aggregate_cls: type) -> type[msgspec.Struct]:
     """A struct for an aggregate's snapshot state, typed by the aggregate's annotations."""
     state = {**_SNAPSHOT_BASE_STATE, **_aggregate_annotations(aggregate_cls)}

@@ -4,6 +4,7 @@ accounts, partnerships, and assessments in every state with plausible tests and 
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from collections.abc import Callable, Iterator
@@ -51,10 +52,10 @@ def cumulative_share(top_fraction: float) -> float:
     first_p, first_s = CONCENTRATION[1]
     if top_fraction <= first_p:
         return first_s * math.sqrt(top_fraction / first_p)
-    for (p0, s0), (p1, s1) in zip(CONCENTRATION[1:], CONCENTRATION[2:], strict=False):
+    for (p0, s0), (p1, s1) in itertools.pairwise(CONCENTRATION[1:]):
         if top_fraction <= p1:
             k = math.log(s1 / s0) / math.log(p1 / p0)
-            return s0 * (top_fraction / p0) ** k
+            return float(s0 * (top_fraction / p0) ** k)
     return 1.0
 
 
@@ -187,7 +188,7 @@ def walk_assessment(app: ComplianceCases, clock: DemoClock, rng: random.Random,
         step(rng.randint(7, 21))
         weak = {ControlRating.WEAK, ControlRating.NONE}
         ratings = {a: rng.choices(list(ControlRating), weights=[3, 5, 3, 1])[0] for a in scope}
-        app.record_survey(number, ratings, clock.now.date(), actor=officer,
+        app.record_survey(number, dict(ratings), clock.now.date(), actor=officer,
                           reason="pre-assessment survey at the importer's premises")
         weakness = {a: (0.015 if r in weak else 0.0) for a, r in ratings.items()}
     if order.index(target) >= order.index(AssessmentState.TESTING):

@@ -5,7 +5,12 @@ from __future__ import annotations
 import click
 
 from application.queries import importer_summary, list_importers
-from domain.importer_account import AccountStatus, ComplianceClass, PartnershipProgramme, Registration
+from domain.importer_account import (
+    AccountStatus,
+    ComplianceClass,
+    PartnershipProgramme,
+    Registration,
+)
 from interfaces.cli.context import (
     actor_option,
     cli_context,

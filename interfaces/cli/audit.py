@@ -42,7 +42,7 @@ def history_command(case: str, as_of: str | None, versions: tuple[int, int] | No
     """Every event of a case (case number, importer number or id): who, when, what, why."""
     def action() -> None:
         app = cli_context().app
-        aggregate_id = resolve_case(app, case)
+        aggregate_id = resolve_case(case)
         if as_of is not None:
             version, moment = _parse_as_of(as_of)
             state = state_as_of(app, aggregate_id, version=version, moment=moment)

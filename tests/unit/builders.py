@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta, timezone
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -89,7 +88,7 @@ def sample(area: ComplianceArea | str = "value", lines: int | str = 100,
                             revenue_loss)
 
 
-def tested_assessment(*tests: SampleTest,
+def assessment_in_testing(*tests: SampleTest,
                       ratings: Mapping[ComplianceArea | str, ControlRating | str] | None = None,
                       scope: Iterable[ComplianceArea | str] = SCOPE) -> Assessment:
     """Surveyed, then one sample per test given (default: a clean sample per scoped area)."""
@@ -100,7 +99,7 @@ def tested_assessment(*tests: SampleTest,
 
 
 def assessment_with_findings() -> Assessment:
-    assessment = tested_assessment()
+    assessment = assessment_in_testing()
     assessment.issue_findings(policy=POLICY, duty_paid=None, fraud_indicators=False,
                               actor=OFFICER, reason=REASON, at=at(10))
     return assessment
@@ -138,7 +137,3 @@ def assert_names(refusal: DomainError, *, rule: str | None = None, field: str | 
         assert str(refusal).startswith(f"{field}=")
     for text in mentions:
         assert text in str(refusal), f"{text!r} not in {str(refusal)!r}"
-
-
-def money(text: str) -> Decimal:
-    return Decimal(text)

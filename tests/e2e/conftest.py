@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from tests.e2e.cli import Cli
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def cli(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cli]:
+    """The real CLI against a fresh SQLite file or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield Cli({"COMPLIANCE_SQLITE_PATH": str(tmp_path / "var" / "compliance.db")})
+        return
+    url = request.getfixturevalue("postgres_url")
+    schema = f"e2e_{uuid.uuid4().hex[:12]}"
+    yield Cli({"COMPLIANCE_DATABASE_URL": url, "COMPLIANCE_POSTGRES_SCHEMA": schema})
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture
+def sqlite_cli(tmp_path: Path) -> Cli:
+    return Cli({"COMPLIANCE_SQLITE_PATH": str(tmp_path / "var" / "compliance.db")})

@@ -1,0 +1,104 @@
+"""A compliance officer's whole path through the CLI, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from tests.e2e.cli import Cli
+
+IMPORTER = "31-4159265AB"
+WHO = ("--actor", "user:officer-7", "--reason")
+
+
+def register(cli: Cli, number: str = IMPORTER, district: str = "11") -> None:
+    cli.ok("accounts", "register", "--importer-number", number, "--name", "Jade River Apparel",
+           "--district", district, "--industry", "61", "--registered-on", "2019-04-01",
+           "--actor", "user:registrar", "--reason", "new importer of record")
+
+
+def open_assessment(cli: Cli, number: str = IMPORTER) -> str:
+    result = cli.ok("assessments", "open", number, "--origin", "risk_selection",
+                    "--period-start", "2025-01-01", "--period-end", "2025-12-31",
+                    "--scope", "classification,origin", "--actor", "user:analyst",
+                    "--reason", "top of the risk ranking", "--json")
+    case_number: str = result.json()["number"]
+    return case_number
+
+
+def test_help_lists_every_command_group() -> None:
+    result = Cli({}).ok("--help")
+    for command in ("init", "demo", "accounts", "assessments", "history", "verify", "status"):
+        assert command in result.out
+
+
+def test_an_assessment_goes_from_opening_to_closure_with_full_history(cli: Cli) -> None:
+    register(cli)
+    number = open_assessment(cli)
+    assert number.startswith("CA-") and number.endswith("-00001")
+    cli.ok("assessments", "assign", number, "--officer", "user:officer-7", *WHO, "workload")
+    cli.ok("assessments", "survey", number, "--rating", "classification=weak",
+           "--rating", "origin=strong", "--on", "2026-01-15", *WHO, "site visit")
+    cli.ok("assessments", "test", number, "--area", "classification", "--lines", "200",
+           "--discrepancies", "18", "--value-tested", "400000", "--value-in-error", "52000",
+           "--revenue-loss", "6100.50", *WHO, "sample of 200 lines")
+    cli.ok("assessments", "test", number, "--area", "origin", "--lines", "150",
+           "--discrepancies", "0", "--value-tested", "250000", "--value-in-error", "0",
+           "--revenue-loss", "0", *WHO, "sample of 150 lines")
+    findings = cli.ok("assessments", "findings", number, "--duty-paid", "900000", *WHO,
+                      "testing complete", "--json").json()
+    assert findings["outcome"] == "improvement_plan_required"
+    by_area = {f["area"]: f for f in findings["findings"]}
+    assert by_area["classification"]["acceptable"] is False
+    assert by_area["origin"]["acceptable"] is True
+    cli.ok("assessments", "close", number, *WHO, "findings sent to the importer")
+
+    listed = cli.ok("assessments", "list", "--state", "closed", "--json").json()
+    assert [(row["number"], row["state"]) for row in listed] == [(number, "closed")]
+    assert listed[0]["id"]
+    accounts = cli.ok("accounts", "list", "--district", "11", "--json").json()
+    assert [(a["number"], a["state"]) for a in accounts] == [(IMPORTER, "active")]
+
+    history = cli.ok("history", number, "--json").json()
+    events = [(e["version"], e["event"], e["actor"]) for e in history["events"]]
+    assert [e[1] for e in events] == [
+        "Assessment.Opened", "Assessment.OfficerAssigned", "Assessment.SurveyRecorded",
+        "Assessment.SampleTestRecorded", "Assessment.SampleTestRecorded",
+        "Assessment.FindingsIssued", "Assessment.Closed"]
+    assert [e[0] for e in events] == list(range(1, 8))
+    assert history["events"][2]["reason"] == "site visit"
+    assert history["events"][1]["changes"]["state"] == {"from": "opened", "to": "assigned"}
+
+    as_of = cli.ok("history", number, "--as-of", "3", "--json").json()
+    assert as_of["state"] == "surveyed" and as_of["tests"] == []
+    moment = history["events"][1]["recorded_at"]
+    assert cli.ok("history", number, "--as-of", moment, "--json").json()["version"] == 2
+    changes = cli.ok("history", number, "--diff", "3", "6", "--json").json()
+    assert changes["state"] == {"from": "surveyed", "to": "findings_issued"}
+    assert set(changes) >= {"tests", "findings", "outcome"}
+
+    importer_history = cli.ok("history", IMPORTER, "--json").json()
+    assert importer_history["cases"] == [{"kind": "assessment", "number": number}]
+
+    status = cli.ok("status", "--json").json()
+    assert status["aggregates"]["Assessment"] == {"closed": 1}
+    assert status["aggregates"]["ImporterAccount"] == {"active": 1}
+    verified = cli.ok("verify", "--json").json()
+    assert verified["ok"] is True and verified["events"] == status["events"]
+
+
+def test_account_management_commands_are_recorded_with_actor_and_reason(cli: Cli) -> None:
+    register(cli)
+    cli.ok("accounts", "assign-manager", IMPORTER, "--manager", "user:am-01", *WHO, "tier 1")
+    cli.ok("accounts", "join", IMPORTER, "--programme", "trusted_trader", "--on", "2024-02-01",
+           *WHO, "validated")
+    cli.ok("accounts", "set-class", IMPORTER, "--class", "a", *WHO, "good record")
+    cli.ok("accounts", "suspend", IMPORTER, *WHO, "bond lapsed")
+    cli.ok("accounts", "reinstate", IMPORTER, *WHO, "bond renewed")
+    shown = cli.ok("accounts", "show", IMPORTER, "--json").json()
+    assert shown["account_manager"] == "user:am-01"
+    assert shown["partnerships"] == ["trusted_trader"]
+    assert shown["compliance_class"] == "a" and shown["state"] == "active"
+    assert shown["version"] == 6
+    stale = cli("accounts", "close", IMPORTER, *WHO, "ceased", "--expected-version", "3")
+    assert stale.code == 5 and "version 6" in stale.err and "expected version 3" in stale.err
+    cli.ok("accounts", "close", IMPORTER, *WHO, "ceased", "--expected-version", "6")
+    refused = cli("accounts", "set-class", IMPORTER, "--class", "b", *WHO, "late")
+    assert refused.code == 3 and "closed" in refused.err

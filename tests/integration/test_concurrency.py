@@ -1,0 +1,134 @@
+"""Optimistic concurrency on the real databases: two writers that read the same version
+cannot both write the next one, and a stale expected version writes nothing.
+
+The race is forced, not hoped for: each writer is its own application (as two processes
+would be) whose clock, read after the case is loaded and checked but before it is saved,
+waits at a barrier until both writers have loaded the case."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+import pytest
+
+from application.compliance_cases import ComplianceCases
+from application.errors import ConcurrencyConflictError
+from application.history import history
+from domain.case_numbers import case_id
+from tests.builders import ACTOR, FakeClock, register_importer, walk_assessment
+
+
+class RendezvousClock:
+    """Tells the time only once every writer has asked for it."""
+
+    def __init__(self, clock: FakeClock, barrier: threading.Barrier) -> None:
+        self.clock, self.barrier = clock, barrier
+
+    def __call__(self) -> datetime:
+        self.barrier.wait(timeout=20)
+        return self.clock()
+
+
+def race(commands: list[Callable[[], object]]) -> list[object]:
+    """Runs the commands on their own threads; each result is the return value or the
+    exception raised."""
+
+    def attempt(command: Callable[[], object]) -> object:
+        try:
+            return command()
+        except Exception as error:  # noqa: BLE001 - the outcome is what is compared
+            return error
+
+    with ThreadPoolExecutor(max_workers=len(commands)) as pool:
+        return list(pool.map(attempt, commands))
+
+
+def test_two_writers_at_the_same_expected_version_exactly_one_wins(
+        app: ComplianceCases, clock: FakeClock,
+        make_app: Callable[..., ComplianceCases]) -> None:
+    round_trips = 3
+    number = walk_assessment(app, register_importer(app), "opened", clock=clock)
+    barrier = threading.Barrier(2)
+    writers = [make_app(clock_=RendezvousClock(clock, barrier)) for _ in range(2)]
+
+    for _ in range(round_trips):
+        version = app.get_assessment(number).version
+        clock.advance()
+        outcomes = race([
+            lambda writer=writer, officer=officer: writer.assign_officer(
+                number, officer, actor=ACTOR, reason="took the case",
+                expected_version=version)
+            for writer, officer in zip(writers, ["user:officer.a", "user:officer.b"],
+                                       strict=True)
+        ])
+
+        winners = [o for o in outcomes if o is None]
+        conflicts = [o for o in outcomes if isinstance(o, ConcurrencyConflictError)]
+        assert (len(winners), len(conflicts)) == (1, 1), outcomes
+        assert conflicts[0].current == version + 1
+        assert f"assessment {number}" in str(conflicts[0])
+        assert "nothing was written" in str(conflicts[0])
+        assert app.get_assessment(number).version == version + 1
+
+    entries = history(app, case_id(number))
+    assert [e.version for e in entries] == list(range(1, 2 + round_trips))
+    assert [e.event for e in entries[1:]] == ["Assessment.OfficerAssigned"] * round_trips
+
+
+def test_the_loser_of_a_race_succeeds_when_it_reloads_and_retries(
+        app: ComplianceCases, clock: FakeClock,
+        make_app: Callable[..., ComplianceCases]) -> None:
+    importer = register_importer(app)
+    barrier = threading.Barrier(2)
+    writers = [make_app(clock_=RendezvousClock(clock, barrier)) for _ in range(2)]
+    version = app.get_importer(importer).version
+
+    outcomes = race([
+        lambda: writers[0].set_compliance_class(importer, "a", actor=ACTOR,
+                                                reason="annual review"),
+        lambda: writers[1].assign_account_manager(importer, "user:manager.one",
+                                                  actor=ACTOR, reason="new account"),
+    ])
+    [conflict] = [o for o in outcomes if isinstance(o, ConcurrencyConflictError)]
+    assert conflict.expected is None and conflict.current == version + 1
+
+    retry = app.set_compliance_class(importer, "a", actor=ACTOR, reason="annual review",
+                                     expected_version=version + 1)
+    app.assign_account_manager(importer, "user:manager.one", actor=ACTOR,
+                               reason="new account", expected_version=retry)
+    account = app.get_importer(importer)
+    assert account.version == version + 3
+    assert [e.version for e in history(app, account.id)] == list(range(1, version + 4))
+
+
+def test_a_stale_expected_version_is_refused_with_the_current_version_and_writes_nothing(
+        app: ComplianceCases, clock: FakeClock) -> None:
+    number = walk_assessment(app, register_importer(app), "surveyed", clock=clock)
+    current = app.get_assessment(number).version
+    events_before = app.recorder.max_notification_id()
+
+    with pytest.raises(ConcurrencyConflictError) as refused:
+        app.assign_officer(number, "user:officer.late", actor=ACTOR, reason="stale view",
+                           expected_version=current - 1)
+
+    assert refused.value.current == current
+    assert refused.value.expected == current - 1
+    assert f"is at version {current}, not the expected version {current - 1}" in str(
+        refused.value)
+    assert app.recorder.max_notification_id() == events_before
+    assert app.get_assessment(number).version == current
+    assert app.get_assessment(number).officer == "user:officer.one"
+
+
+def test_the_current_expected_version_is_accepted(app: ComplianceCases,
+                                                  clock: FakeClock) -> None:
+    number = walk_assessment(app, register_importer(app), "assigned", clock=clock)
+    current = app.get_assessment(number).version
+
+    app.assign_officer(number, "user:officer.two", actor=ACTOR, reason="handover",
+                       expected_version=current)
+
+    assert app.get_assessment(number).version == current + 1

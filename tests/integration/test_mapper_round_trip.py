@@ -1,0 +1,223 @@
+"""Every event of every aggregate, and every snapshot, comes back from the real database
+exactly as it went in: same types (UUID, Decimal with its places, date, aware datetime,
+enums, nested dataclasses, tuples, dicts keyed by enums), same values."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, cast
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, CanMutateAggregate, DomainEventProtocol
+from eventsourcing.utils import get_topic
+
+from application.compliance_cases import ALL_TYPES, ComplianceCases
+from application.log_replay import event_topics
+from domain.case_file import case_file_id
+from domain.case_numbers import case_id, sequence_id
+from domain.importer_account import AccountStatus, importer_account_id
+from infrastructure.hash_chain import GENESIS, PREV_KEY, event_hash
+from infrastructure.settings import load_settings
+from tests.builders import ACTOR, FakeClock, register_importer, walk_assessment
+
+
+def concrete_event_topics() -> set[str]:
+    """Every event class an aggregate declares, less the per-aggregate `Event` and
+    `Created` bases the library generates."""
+    topics = {t for t in event_topics(ALL_TYPES) if not t.endswith((".Event", ".Created"))}
+    assert len(topics) == 9 + 7 + 2 + 2  # account, assessment, case file, sequence
+    return topics
+
+
+def assert_identical(original: Any, reloaded: Any, path: str = "event") -> None:
+    """Equal values of identical types, all the way down (Decimal keeps its exponent,
+    datetimes keep their offset)."""
+    assert type(reloaded) is type(original), (
+        f"{path}: {type(original).__name__} came back as {type(reloaded).__name__}")
+    if dataclasses.is_dataclass(original) and not isinstance(original, type):
+        for field in dataclasses.fields(original):
+            assert_identical(getattr(original, field.name), getattr(reloaded, field.name),
+                             f"{path}.{field.name}")
+    elif isinstance(original, Mapping):
+        # Key order carries no meaning (the encoder sorts keys); key types and values do.
+        assert set(original) == set(reloaded), f"{path}: keys differ"
+        keys_back = {key: key for key in reloaded}
+        for key, value in original.items():
+            assert_identical(key, keys_back[key], f"{path}[{key!r}] key")
+            assert_identical(value, reloaded[key], f"{path}[{key!r}]")
+    elif isinstance(original, tuple | list):
+        assert len(original) == len(reloaded), f"{path}: length differs"
+        for index, (item, item_back) in enumerate(zip(original, reloaded, strict=True)):
+            assert_identical(item, item_back, f"{path}[{index}]")
+    elif isinstance(original, Decimal):
+        assert str(original) == str(reloaded), f"{path}: {original} came back as {reloaded}"
+    elif isinstance(original, datetime):
+        assert original == reloaded and original.utcoffset() == reloaded.utcoffset(), path
+    else:
+        assert original == reloaded, f"{path}: {original!r} came back as {reloaded!r}"
+
+
+def assert_same_event(original: DomainEventProtocol[UUID],
+                      reloaded: DomainEventProtocol[UUID]) -> None:
+    label = f"{type(original).__qualname__} v{original.originator_version}"
+    assert type(reloaded) is type(original), label
+    assert list(sorted(vars(reloaded))) == list(sorted(vars(original))), label
+    for name, value in vars(original).items():
+        assert_identical(value, vars(reloaded)[name], f"{label}.{name}")
+    assert reloaded == original, label
+
+
+def capture_saved_events(app: ComplianceCases) -> list[DomainEventProtocol[UUID]]:
+    """Every domain event the application hands to its event store, as it was handed."""
+    captured: list[DomainEventProtocol[UUID]] = []
+    put = app.events.put
+
+    def recording_put(events: Any, **kwargs: Any) -> Any:
+        recordings = put(events, **kwargs)
+        captured.extend(events)
+        return recordings
+
+    app.events.put = recording_put  # type: ignore[method-assign]
+    return captured
+
+
+def exercise_every_event_type(app: ComplianceCases, clock: FakeClock) -> dict[str, UUID]:
+    """Commands that between them raise every event of every aggregate."""
+    managed = register_importer(app)
+    for command in (
+        lambda: app.assign_account_manager(managed, "user:manager.one", actor=ACTOR,
+                                           reason="new account"),
+        lambda: app.join_partnership(managed, "trusted_trader", "2021-06-01", actor=ACTOR,
+                                     reason="validated"),
+        lambda: app.join_partnership(managed, "self_assessment", date(2022, 2, 1),
+                                     actor=ACTOR, reason="accepted"),
+        lambda: app.leave_partnership(managed, "trusted_trader", "2024-12-31", actor=ACTOR,
+                                      reason="left voluntarily"),
+        lambda: app.set_compliance_class(managed, "aa", actor=ACTOR, reason="annual review"),
+        lambda: app.set_tier(managed, 1, Decimal("1234567.80"), Decimal("0.81250"), 2025,
+                             actor="system:tiering", reason="yearly tiering"),
+        lambda: app.suspend_importer(managed, actor=ACTOR, reason="unpaid duty"),
+        lambda: app.reinstate_importer(managed, actor=ACTOR, reason="duty paid"),
+    ):
+        clock.advance()
+        command()
+    audited = register_importer(app)
+    closed = walk_assessment(app, audited, "closed", clock=clock)
+    cancelled = walk_assessment(app, audited, "cancelled", clock=clock)
+    clock.advance()
+    app.close_importer(audited, actor=ACTOR, reason="ceased trading")
+    return {
+        "managed importer": importer_account_id(managed),
+        "audited importer": importer_account_id(audited),
+        "closed assessment": case_id(closed),
+        "cancelled assessment": case_id(cancelled),
+        "case file": case_file_id(audited),
+        "sequence": sequence_id("CA", clock.now.year),
+    }
+
+
+def test_every_event_type_of_every_aggregate_reloads_identical_to_what_was_saved(
+        app: ComplianceCases, clock: FakeClock,
+        make_app: Callable[..., ComplianceCases]) -> None:
+    saved = capture_saved_events(app)
+    exercise_every_event_type(app, clock)
+    fresh = make_app()  # another process: nothing but the database in common
+
+    assert {get_topic(type(e)) for e in saved} == concrete_event_topics()
+    for original in saved:
+        version = original.originator_version
+        reloaded = list(fresh.events.get(original.originator_id, gt=version - 1, lte=version))
+        assert len(reloaded) == 1
+        assert_same_event(original, reloaded[0])
+
+
+def test_the_notification_log_decodes_to_the_same_events_in_saved_order(
+        app: ComplianceCases, clock: FakeClock) -> None:
+    saved = capture_saved_events(app)
+    exercise_every_event_type(app, clock)
+
+    notifications = app.recorder.select_notifications(start=1, limit=1000)
+    decoded = [app.mapper.to_domain_event(n) for n in notifications]
+
+    assert len(decoded) == len(saved)
+    for original, reloaded in zip(saved, decoded, strict=True):
+        assert_same_event(original, reloaded)
+
+
+def replay_without_snapshots(app: ComplianceCases, aggregate_id: UUID,
+                             version: int | None = None) -> Aggregate:
+    aggregate = None
+    for event in app.events.get(aggregate_id, lte=version):
+        aggregate = cast(CanMutateAggregate[UUID], event).mutate(aggregate)
+    assert isinstance(aggregate, Aggregate)
+    return aggregate
+
+
+def state(aggregate: Aggregate) -> dict[str, Any]:
+    return {k: v for k, v in vars(aggregate).items() if k != "_pending_events"}
+
+
+def test_aggregates_loaded_from_snapshots_equal_a_full_replay(
+        store_environ: dict[str, str], make_app: Callable[..., ComplianceCases],
+        clock: FakeClock) -> None:
+    settings = load_settings({**store_environ, "COMPLIANCE_SNAPSHOT_INTERVAL": "2"})
+    assert settings.snapshot_interval == 2
+    app = make_app(settings)
+    aggregates = exercise_every_event_type(app, clock)
+    fresh = make_app(settings)
+    assert fresh.snapshots is not None
+
+    for label, aggregate_id in aggregates.items():
+        snapshots = list(fresh.snapshots.get(aggregate_id))
+        replayed = replay_without_snapshots(fresh, aggregate_id)
+        assert snapshots, f"{label}: no snapshot taken at interval 2"
+        assert [s.originator_version for s in snapshots] == list(
+            range(2, replayed.version + 1, 2)), label
+        for snapshot in snapshots:
+            from_snapshot = cast(CanMutateAggregate[UUID], snapshot).mutate(None)
+            assert_identical(state(replay_without_snapshots(
+                fresh, aggregate_id, snapshot.originator_version)), state(from_snapshot),
+                f"{label} snapshot v{snapshot.originator_version}")
+        loaded = fresh.repository.get(aggregate_id)
+        assert_identical(state(replayed), state(loaded), label)
+        assert type(loaded) is type(replayed)
+
+
+def test_stored_state_is_compact_key_sorted_json_carrying_the_predecessor_hash(
+        app: ComplianceCases, clock: FakeClock) -> None:
+    exercise_every_event_type(app, clock)
+    heads: dict[object, str] = {}
+
+    for notification in app.recorder.select_notifications(start=1, limit=1000):
+        raw = notification.state
+        document = json.loads(raw)
+        canonical = json.dumps(document, separators=(",", ":"), sort_keys=True,
+                               ensure_ascii=False).encode()
+        assert raw == canonical, raw
+        assert raw.startswith(b'{"' + PREV_KEY.encode() + b'":"')
+        assert document[PREV_KEY] == heads.get(notification.originator_id, GENESIS)
+        assert "originator_id" not in document and "originator_version" not in document
+        heads[notification.originator_id] = event_hash(
+            notification.topic, notification.originator_id,
+            notification.originator_version, raw)
+
+
+def test_value_types_are_stored_as_readable_text(app: ComplianceCases,
+                                                clock: FakeClock) -> None:
+    """Decimals as strings (no float rounding), dates ISO, enums by value, UTC with Z."""
+    number = register_importer(app)
+    app.set_tier(number, 2, Decimal("1000000.10"), Decimal("0.95000"), 2025, actor=ACTOR,
+                 reason="yearly tiering")
+    [_, tier_set] = app.recorder.select_notifications(start=1, limit=10)
+    document = json.loads(tier_set.state)
+    assert document["annual_value"] == "1000000.10"
+    assert document["cumulative_share"] == "0.95000"
+    assert document["timestamp"] == "2026-03-01T09:00:00Z"
+    account = app.get_importer(number)
+    assert type(account.annual_value) is Decimal and str(account.annual_value) == "1000000.10"
+    assert type(account.registered_on) is date
+    assert type(account.status) is AccountStatus
