@@ -32,7 +32,8 @@ def test_help_lists_every_command_group() -> None:
 def test_an_assessment_goes_from_opening_to_closure_with_full_history(cli: Cli) -> None:
     register(cli)
     number = open_assessment(cli)
-    assert number.startswith("CA-") and number.endswith("-00001")
+    assert number.startswith("CA-")
+    assert number.endswith("-00001")
     cli.ok("assessments", "assign", number, "--officer", "user:officer-7", *WHO, "workload")
     cli.ok("assessments", "survey", number, "--rating", "classification=weak",
            "--rating", "origin=strong", "--on", "2026-01-15", *WHO, "site visit")
@@ -67,7 +68,8 @@ def test_an_assessment_goes_from_opening_to_closure_with_full_history(cli: Cli) 
     assert history["events"][1]["changes"]["state"] == {"from": "opened", "to": "assigned"}
 
     as_of = cli.ok("history", number, "--as-of", "3", "--json").json()
-    assert as_of["state"] == "surveyed" and as_of["tests"] == []
+    assert as_of["state"] == "surveyed"
+    assert as_of["tests"] == []
     moment = history["events"][1]["recorded_at"]
     assert cli.ok("history", number, "--as-of", moment, "--json").json()["version"] == 2
     changes = cli.ok("history", number, "--diff", "3", "6", "--json").json()
@@ -81,7 +83,8 @@ def test_an_assessment_goes_from_opening_to_closure_with_full_history(cli: Cli) 
     assert status["aggregates"]["Assessment"] == {"closed": 1}
     assert status["aggregates"]["ImporterAccount"] == {"active": 1}
     verified = cli.ok("verify", "--json").json()
-    assert verified["ok"] is True and verified["events"] == status["events"]
+    assert verified["ok"] is True
+    assert verified["events"] == status["events"]
 
 
 def test_account_management_commands_are_recorded_with_actor_and_reason(cli: Cli) -> None:
@@ -95,10 +98,14 @@ def test_account_management_commands_are_recorded_with_actor_and_reason(cli: Cli
     shown = cli.ok("accounts", "show", IMPORTER, "--json").json()
     assert shown["account_manager"] == "user:am-01"
     assert shown["partnerships"] == ["trusted_trader"]
-    assert shown["compliance_class"] == "a" and shown["state"] == "active"
+    assert shown["compliance_class"] == "a"
+    assert shown["state"] == "active"
     assert shown["version"] == 6
     stale = cli("accounts", "close", IMPORTER, *WHO, "ceased", "--expected-version", "3")
-    assert stale.code == 5 and "version 6" in stale.err and "expected version 3" in stale.err
+    assert stale.code == 5
+    assert "version 6" in stale.err
+    assert "expected version 3" in stale.err
     cli.ok("accounts", "close", IMPORTER, *WHO, "ceased", "--expected-version", "6")
     refused = cli("accounts", "set-class", IMPORTER, "--class", "b", *WHO, "late")
-    assert refused.code == 3 and "closed" in refused.err
+    assert refused.code == 3
+    assert "closed" in refused.err

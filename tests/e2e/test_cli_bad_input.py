@@ -75,11 +75,13 @@ def test_findings_without_a_test_in_every_scoped_area_are_refused(prepared: Cli)
     negative = prepared("assessments", "test", number, "--area", "classification", "--lines",
                         "100", "--discrepancies", "-1", "--value-tested", "1000",
                         "--value-in-error", "0", "--revenue-loss", "0", *WHO, "sample")
-    assert negative.code == 2 and "discrepancies='-1'" in negative.err
+    assert negative.code == 2
+    assert "discrepancies='-1'" in negative.err
     too_many = prepared("assessments", "test", number, "--area", "classification", "--lines",
                         "10", "--discrepancies", "11", "--value-tested", "1000",
                         "--value-in-error", "0", "--revenue-loss", "0", *WHO, "sample")
-    assert too_many.code == 3 and "DiscrepanciesDoNotExceedLinesTested" in too_many.err
+    assert too_many.code == 3
+    assert "DiscrepanciesDoNotExceedLinesTested" in too_many.err
     refused = prepared("assessments", "findings", number, *WHO, "done")
     assert refused.code == 3
     assert "FindingsNeedATestInEveryScopedArea" in refused.err
@@ -91,13 +93,15 @@ def test_a_malformed_setting_is_named(tmp_path: Path) -> None:
     cli = Cli({"COMPLIANCE_SQLITE_PATH": str(tmp_path / "c.db"),
                "COMPLIANCE_POSTGRES_LOCK_TIMEOUT": "soon"})
     result = cli("status")
-    assert result.code == 2 and "COMPLIANCE_POSTGRES_LOCK_TIMEOUT='soon'" in result.err
+    assert result.code == 2
+    assert "COMPLIANCE_POSTGRES_LOCK_TIMEOUT='soon'" in result.err
 
 
-def test_an_unreachable_database_is_reported_not_crashed(tmp_path: Path) -> None:
+def test_an_unreachable_database_is_reported_not_crashed() -> None:
     cli = Cli({"COMPLIANCE_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none"})
     result = cli("status")
-    assert result.code == 6 and "cannot reach PostgreSQL" in result.err
+    assert result.code == 6
+    assert "cannot reach PostgreSQL" in result.err
     assert "Traceback" not in result.err
 
 
