@@ -133,19 +133,22 @@ class ComplianceCases(Application[UUID]):
         """Bulk registration: one transaction per batch; already registered importers are
         left alone (their ids are deterministic, so a repeat cannot duplicate them)."""
         registered = existing = 0
-        batch: list[ImporterAccount] = []
+        batch: list[tuple[Registration, ImporterAccount]] = []
 
         def flush() -> None:
             nonlocal registered, existing
             if not batch:
                 return
             try:
-                self.save(*batch)
+                self.save(*(account for _, account in batch))
                 registered += len(batch)
             except (RecordConflictError, IntegrityError):
-                for account in batch:
+                # The failed save already took the accounts' pending events, so saving
+                # those accounts again would write nothing: register the new ones afresh.
+                for registration, account in batch:
                     if self._find(account.id) is None:
-                        self.save(account)
+                        self.save(ImporterAccount.register(registration, actor=actor,
+                                                           reason=reason, at=at))
                         registered += 1
                     else:
                         existing += 1
@@ -155,8 +158,8 @@ class ComplianceCases(Application[UUID]):
 
         at = self.clock()
         for registration in registrations:
-            batch.append(ImporterAccount.register(registration, actor=actor, reason=reason,
-                                                  at=at))
+            batch.append((registration, ImporterAccount.register(
+                registration, actor=actor, reason=reason, at=at)))
             if len(batch) >= batch_size:
                 flush()
         flush()

@@ -26,6 +26,7 @@ from psycopg import sql
 from application.compliance_cases import ComplianceCases
 from application.ports import Clock
 from infrastructure.settings import Settings
+from infrastructure.stores import ChainedStorage, prepare_database, store_environment
 from interfaces.composition import build_application, utc_now
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -163,6 +164,21 @@ def sqlite_settings(path: Path) -> Settings:
 def application(settings: Settings, clock: Clock = utc_now) -> Iterator[ComplianceCases]:
     """The application exactly as production composes it, closed afterwards."""
     app = build_application(settings, clock)
+    try:
+        yield app
+    finally:
+        app.close()
+
+
+@contextmanager
+def application_with(settings: Settings, extra_env: dict[str, str],
+                     clock: Clock = utc_now) -> Iterator[ComplianceCases]:
+    """As build_application composes it, plus library options; for diagnostics only."""
+    prepare_database(settings)
+    app = ComplianceCases({**store_environment(settings), **extra_env},
+                          storage=ChainedStorage(), clock=clock,
+                          policy=settings.findings_policy,
+                          snapshot_interval=settings.snapshot_interval)
     try:
         yield app
     finally:

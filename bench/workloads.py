@@ -71,12 +71,11 @@ class FiveEventCommands:
         return account
 
 
-def populate(app: ComplianceCases, clock: DemoClock, *, accounts: int, assessments: int,
-             seed: int = 2024, on_accounts: Callable[[int], None] | None = None,
-             on_assessment: Callable[[], None] | None = None) -> None:
-    """A realistic store: the demo population's accounts (register, tier, managers,
-    partnerships, classes, suspensions), saved 500 per transaction, then assessments walked
-    through the application's commands to every state."""
+def populate_accounts(app: ComplianceCases, clock: DemoClock, *, accounts: int,
+                      seed: int = 2024, on_accounts: Callable[[int], None] | None = None
+                      ) -> list[ImporterAccount]:
+    """The demo population's accounts (register, tier, managers, partnerships, classes,
+    suspensions, closures), saved 500 per transaction as the demo loader does."""
     rng = random.Random(seed)
     today = date.today()
     start = datetime.combine(today - timedelta(days=420), time(9), tzinfo=UTC)
@@ -87,9 +86,19 @@ def populate(app: ComplianceCases, clock: DemoClock, *, accounts: int, assessmen
         app.save(*batch)
         if on_accounts:
             on_accounts(len(batch))
+    return population
+
+
+def walk_assessments(app: ComplianceCases, clock: DemoClock, population: list[ImporterAccount],
+                     count: int, *, seed: int = 99,
+                     on_assessment: Callable[[], None] | None = None) -> None:
+    """Assessments walked through the application's commands to every state, as officers
+    would (each step is its own load-decide-save command)."""
+    rng = random.Random(seed)
     eligible = [a for a in population if a.status.value != "closed"]
     states = list(AssessmentState)
-    for index, account in enumerate(rng.sample(eligible, min(assessments, len(eligible)))):
+    today = date.today()
+    for index, account in enumerate(rng.sample(eligible, min(count, len(eligible)))):
         opened = datetime.combine(today - timedelta(days=rng.randint(20, 360)), time(9),
                                   tzinfo=UTC)
         walk_assessment(app, clock, rng, account, states[index % len(states)], opened)

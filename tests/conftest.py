@@ -30,6 +30,7 @@ import pytest
 from psycopg import sql
 
 from application.compliance_cases import ComplianceCases
+from application.ports import Clock
 from infrastructure.settings import Settings, load_settings
 from interfaces.composition import build_application
 from tests.builders import FakeClock
@@ -236,9 +237,8 @@ def make_app(store: Settings, clock: FakeClock) -> Iterator[
     are closed at teardown, before the store is dropped."""
     built: list[ComplianceCases] = []
 
-    def make(settings: Settings | None = None,
-             clock_: Callable[[], object] | None = None) -> ComplianceCases:
-        app = build_application(settings or store, clock=clock_ or clock)  # type: ignore[arg-type]
+    def make(settings: Settings | None = None, clock_: Clock | None = None) -> ComplianceCases:
+        app = build_application(settings or store, clock=clock_ or clock)
         built.append(app)
         return app
 

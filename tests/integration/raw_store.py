@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from typing import Any
 from uuid import UUID
 
@@ -45,16 +45,19 @@ class RawEvents:
         return sql.SQL(statement).format(
             table=sql.Identifier(self.settings.postgres_schema, self.table))
 
+    def _cursor(self) -> AbstractContextManager[Any]:
+        return self._sqlite_cursor() if self.is_sqlite else self._postgres_cursor()
+
     @contextmanager
-    def _cursor(self) -> Iterator[Any]:
-        if self.is_sqlite:
-            with closing(sqlite3.connect(self.settings.sqlite_path, timeout=30)) as conn:
-                with conn:
-                    yield conn.cursor()
-        else:
-            with psycopg.connect(postgres_conninfo(self.settings)) as conn, \
-                    conn.cursor() as cursor:
-                yield cursor
+    def _sqlite_cursor(self) -> Iterator[sqlite3.Cursor]:
+        with closing(sqlite3.connect(self.settings.sqlite_path, timeout=30)) as conn, conn:
+            yield conn.cursor()
+
+    @contextmanager
+    def _postgres_cursor(self) -> Iterator[psycopg.Cursor[Any]]:
+        with psycopg.connect(postgres_conninfo(self.settings)) as conn, \
+                conn.cursor() as cursor:
+            yield cursor
 
     def versions(self, originator_id: UUID) -> list[int]:
         with self._cursor() as cursor:

@@ -41,7 +41,8 @@ def test_an_overlapping_open_assessment_is_refused_and_consumes_no_number(
                             scope=["origin"], actor=ACTOR, reason="referral from the port")
 
     assert refused.value.rule == "OneOpenAssessmentPerImporterAndPeriod"
-    assert importer in str(refused.value) and first in str(refused.value)
+    assert importer in str(refused.value)
+    assert first in str(refused.value)
     assert app.recorder.max_notification_id() == events_before
     assert sequence_of(app, 2026).last_serial == 1
     assert walk_assessment(app, register_importer(app), clock=clock) == "CA-2026-00002"

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from functools import partial
 
 import pytest
 
@@ -18,7 +19,9 @@ from application.compliance_cases import ComplianceCases
 from application.errors import ConcurrencyConflictError
 from application.history import history
 from domain.case_numbers import case_id
+from infrastructure.settings import Settings
 from tests.builders import ACTOR, FakeClock, register_importer, walk_assessment
+from tests.integration.raw_store import RawEvents
 
 
 class RendezvousClock:
@@ -39,7 +42,7 @@ def race(commands: list[Callable[[], object]]) -> list[object]:
     def attempt(command: Callable[[], object]) -> object:
         try:
             return command()
-        except Exception as error:  # noqa: BLE001 - the outcome is what is compared
+        except Exception as error:
             return error
 
     with ThreadPoolExecutor(max_workers=len(commands)) as pool:
@@ -47,20 +50,21 @@ def race(commands: list[Callable[[], object]]) -> list[object]:
 
 
 def test_two_writers_at_the_same_expected_version_exactly_one_wins(
-        app: ComplianceCases, clock: FakeClock,
+        app: ComplianceCases, clock: FakeClock, store: Settings,
         make_app: Callable[..., ComplianceCases]) -> None:
     round_trips = 3
     number = walk_assessment(app, register_importer(app), "opened", clock=clock)
+    raw = RawEvents.of(app, store)
     barrier = threading.Barrier(2)
     writers = [make_app(clock_=RendezvousClock(clock, barrier)) for _ in range(2)]
 
     for _ in range(round_trips):
         version = app.get_assessment(number).version
+        rows = raw.count()
         clock.advance()
         outcomes = race([
-            lambda writer=writer, officer=officer: writer.assign_officer(
-                number, officer, actor=ACTOR, reason="took the case",
-                expected_version=version)
+            partial(writer.assign_officer, number, officer, actor=ACTOR,
+                    reason="took the case", expected_version=version)
             for writer, officer in zip(writers, ["user:officer.a", "user:officer.b"],
                                        strict=True)
         ])
@@ -72,6 +76,7 @@ def test_two_writers_at_the_same_expected_version_exactly_one_wins(
         assert f"assessment {number}" in str(conflicts[0])
         assert "nothing was written" in str(conflicts[0])
         assert app.get_assessment(number).version == version + 1
+        assert raw.count() == rows + 1  # the loser wrote nothing
 
     entries = history(app, case_id(number))
     assert [e.version for e in entries] == list(range(1, 2 + round_trips))
@@ -93,7 +98,8 @@ def test_the_loser_of_a_race_succeeds_when_it_reloads_and_retries(
                                                   actor=ACTOR, reason="new account"),
     ])
     [conflict] = [o for o in outcomes if isinstance(o, ConcurrencyConflictError)]
-    assert conflict.expected is None and conflict.current == version + 1
+    assert conflict.expected is None
+    assert conflict.current == version + 1
 
     retry = app.set_compliance_class(importer, "a", actor=ACTOR, reason="annual review",
                                      expected_version=version + 1)
@@ -105,10 +111,11 @@ def test_the_loser_of_a_race_succeeds_when_it_reloads_and_retries(
 
 
 def test_a_stale_expected_version_is_refused_with_the_current_version_and_writes_nothing(
-        app: ComplianceCases, clock: FakeClock) -> None:
+        app: ComplianceCases, clock: FakeClock, store: Settings) -> None:
     number = walk_assessment(app, register_importer(app), "surveyed", clock=clock)
     current = app.get_assessment(number).version
     events_before = app.recorder.max_notification_id()
+    rows_before = RawEvents.of(app, store).count()
 
     with pytest.raises(ConcurrencyConflictError) as refused:
         app.assign_officer(number, "user:officer.late", actor=ACTOR, reason="stale view",
@@ -119,6 +126,7 @@ def test_a_stale_expected_version_is_refused_with_the_current_version_and_writes
     assert f"is at version {current}, not the expected version {current - 1}" in str(
         refused.value)
     assert app.recorder.max_notification_id() == events_before
+    assert RawEvents.of(app, store).count() == rows_before
     assert app.get_assessment(number).version == current
     assert app.get_assessment(number).officer == "user:officer.one"
 

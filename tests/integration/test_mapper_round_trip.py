@@ -56,7 +56,8 @@ def assert_identical(original: Any, reloaded: Any, path: str = "event") -> None:
     elif isinstance(original, Decimal):
         assert str(original) == str(reloaded), f"{path}: {original} came back as {reloaded}"
     elif isinstance(original, datetime):
-        assert original == reloaded and original.utcoffset() == reloaded.utcoffset(), path
+        assert original == reloaded, path
+        assert original.utcoffset() == reloaded.utcoffset(), path
     else:
         assert original == reloaded, f"{path}: {original!r} came back as {reloaded!r}"
 
@@ -65,7 +66,7 @@ def assert_same_event(original: DomainEventProtocol[UUID],
                       reloaded: DomainEventProtocol[UUID]) -> None:
     label = f"{type(original).__qualname__} v{original.originator_version}"
     assert type(reloaded) is type(original), label
-    assert list(sorted(vars(reloaded))) == list(sorted(vars(original))), label
+    assert sorted(vars(reloaded)) == sorted(vars(original)), label
     for name, value in vars(original).items():
         assert_identical(value, vars(reloaded)[name], f"{label}.{name}")
     assert reloaded == original, label
@@ -81,14 +82,14 @@ def capture_saved_events(app: ComplianceCases) -> list[DomainEventProtocol[UUID]
         captured.extend(events)
         return recordings
 
-    app.events.put = recording_put  # type: ignore[method-assign]
+    app.events.put = recording_put  # type: ignore[method-assign, assignment]
     return captured
 
 
 def exercise_every_event_type(app: ComplianceCases, clock: FakeClock) -> dict[str, UUID]:
     """Commands that between them raise every event of every aggregate."""
     managed = register_importer(app)
-    for command in (
+    commands: tuple[Callable[[], object], ...] = (
         lambda: app.assign_account_manager(managed, "user:manager.one", actor=ACTOR,
                                            reason="new account"),
         lambda: app.join_partnership(managed, "trusted_trader", "2021-06-01", actor=ACTOR,
@@ -102,7 +103,8 @@ def exercise_every_event_type(app: ComplianceCases, clock: FakeClock) -> dict[st
                              actor="system:tiering", reason="yearly tiering"),
         lambda: app.suspend_importer(managed, actor=ACTOR, reason="unpaid duty"),
         lambda: app.reinstate_importer(managed, actor=ACTOR, reason="duty paid"),
-    ):
+    )
+    for command in commands:
         clock.advance()
         command()
     audited = register_importer(app)
@@ -179,10 +181,11 @@ def test_aggregates_loaded_from_snapshots_equal_a_full_replay(
             range(2, replayed.version + 1, 2)), label
         for snapshot in snapshots:
             from_snapshot = cast(CanMutateAggregate[UUID], snapshot).mutate(None)
+            assert isinstance(from_snapshot, Aggregate)
             assert_identical(state(replay_without_snapshots(
                 fresh, aggregate_id, snapshot.originator_version)), state(from_snapshot),
                 f"{label} snapshot v{snapshot.originator_version}")
-        loaded = fresh.repository.get(aggregate_id)
+        loaded: Aggregate = fresh.repository.get(aggregate_id)
         assert_identical(state(replayed), state(loaded), label)
         assert type(loaded) is type(replayed)
 
@@ -200,14 +203,14 @@ def test_stored_state_is_compact_key_sorted_json_carrying_the_predecessor_hash(
         assert raw == canonical, raw
         assert raw.startswith(b'{"' + PREV_KEY.encode() + b'":"')
         assert document[PREV_KEY] == heads.get(notification.originator_id, GENESIS)
-        assert "originator_id" not in document and "originator_version" not in document
+        assert "originator_id" not in document
+        assert "originator_version" not in document
         heads[notification.originator_id] = event_hash(
             notification.topic, notification.originator_id,
             notification.originator_version, raw)
 
 
-def test_value_types_are_stored_as_readable_text(app: ComplianceCases,
-                                                clock: FakeClock) -> None:
+def test_value_types_are_stored_as_readable_text(app: ComplianceCases) -> None:
     """Decimals as strings (no float rounding), dates ISO, enums by value, UTC with Z."""
     number = register_importer(app)
     app.set_tier(number, 2, Decimal("1000000.10"), Decimal("0.95000"), 2025, actor=ACTOR,
@@ -218,6 +221,7 @@ def test_value_types_are_stored_as_readable_text(app: ComplianceCases,
     assert document["cumulative_share"] == "0.95000"
     assert document["timestamp"] == "2026-03-01T09:00:00Z"
     account = app.get_importer(number)
-    assert type(account.annual_value) is Decimal and str(account.annual_value) == "1000000.10"
+    assert type(account.annual_value) is Decimal
+    assert str(account.annual_value) == "1000000.10"
     assert type(account.registered_on) is date
     assert type(account.status) is AccountStatus

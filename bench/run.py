@@ -1,0 +1,189 @@
+"""Run the benchmarks and write docs/benchmarks.md.
+
+    .venv/bin/python -m bench.run                  # full run, writes docs/benchmarks.md
+    .venv/bin/python -m bench.run --quick          # smoke run with small sizes
+    .venv/bin/python -m bench.run --only commit,load --no-sqlite
+
+PostgreSQL comes from --database-url, else COMPLIANCE_BENCH_DATABASE_URL, else
+postgresql://postgres@127.0.0.1:5432/test. Each benchmark uses a fresh schema named
+bench_<name>_<random>, dropped afterwards (also on Ctrl-C or SIGTERM).
+
+A quick run writes no report unless --output is given, so it never overwrites the full
+figures. Missed targets do not change the exit status: these are measurements, not
+assertions. The exit status is 1 only when a benchmark could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+
+import psycopg
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from bench.benchmarks import FULL, QUICK, Sizes, bench_bulk, bench_commit, bench_load, bench_verify
+from bench.common import DATABASE_URL_VARIABLE, DEFAULT_DATABASE_URL, Result, machine_facts
+from bench.report import render, verdict
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_OUTPUT = ROOT / "docs" / "benchmarks.md"
+BENCHMARKS = ("commit", "bulk", "verify", "load")
+
+
+class RichUI:
+    """Progress bars for long phases and timestamped log lines."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.started = time.perf_counter()
+
+    @contextmanager
+    def phase(self, description: str, total: int | None = None
+              ) -> Iterator[Callable[[int], None]]:
+        columns = [TextColumn("[bold blue]{task.description}"), BarColumn(),
+                   MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn()]
+        with Progress(*columns, console=self.console, transient=False) as progress:
+            task = progress.add_task(description, total=total)
+            yield lambda n: progress.advance(task, n)
+
+    def log(self, message: str) -> None:
+        elapsed = time.perf_counter() - self.started
+        self.console.print(f"[dim]{elapsed:7.1f}s[/dim] {message}")
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run with small sizes (e.g. 10,000 registrations)")
+    parser.add_argument("--database-url",
+                        default=os.environ.get(DATABASE_URL_VARIABLE) or DEFAULT_DATABASE_URL,
+                        help=f"PostgreSQL URL (default: ${DATABASE_URL_VARIABLE} or "
+                             f"{DEFAULT_DATABASE_URL})")
+    parser.add_argument("--only", default=",".join(BENCHMARKS),
+                        help=f"comma-separated subset of {', '.join(BENCHMARKS)}")
+    parser.add_argument("--no-sqlite", action="store_true",
+                        help="skip the SQLite comparison runs of verify and load")
+    parser.add_argument("--output", type=Path, default=None,
+                        help=f"report path (default: {DEFAULT_OUTPUT.relative_to(ROOT)} for a "
+                             "full run, none for --quick)")
+    args = parser.parse_args(argv)
+    chosen = [name.strip() for name in args.only.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(BENCHMARKS))
+    if unknown:
+        parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from "
+                     f"{', '.join(BENCHMARKS)}")
+    args.only = chosen
+    if args.output is None and not args.quick:
+        args.output = DEFAULT_OUTPUT
+    return args
+
+
+def _terminate(signum: int, _frame: FrameType | None) -> None:
+    """Turn SIGTERM into an exception so the schemas are dropped on the way out."""
+    raise SystemExit(128 + signum)
+
+
+def _summary_table(results: Sequence[Result]) -> Table:
+    table = Table(title="Benchmarks (ratios against same-run baselines)")
+    for column in ("Benchmark", "Store", "Ratio", "Target", "Result"):
+        table.add_column(column)
+    for result in results:
+        ratio = (f"{result.ratio:.0%}" if result.higher_is_better
+                 else f"{result.ratio:.2f}×")
+        style = "green" if result.met else "red"
+        table.add_row(result.title, result.backend, ratio, result.target_text,
+                      f"[{style}]{verdict(result).replace('**', '')}[/{style}]")
+    return table
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    console = Console()
+    ui = RichUI(console)
+    sizes: Sizes = QUICK if args.quick else FULL
+    url: str = args.database_url
+    try:
+        with psycopg.connect(url, connect_timeout=5) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as error:
+        console.print(f"[red]PostgreSQL at {url} does not answer: {error}[/red]")
+        return 1
+    facts = machine_facts(url)
+    for key, value in facts.items():
+        console.print(f"[bold]{key}[/bold]: {value}")
+    console.print(f"Sizes: {'quick' if args.quick else 'full'} {sizes}")
+
+    runners: dict[str, Callable[[], list[Result]]] = {
+        "commit": lambda: [bench_commit(url, sizes, ui)],
+        "bulk": lambda: [bench_bulk(url, sizes, ui)],
+        "verify": lambda: bench_verify(url, sizes, ui, sqlite=not args.no_sqlite),
+        "load": lambda: bench_load(url, sizes, ui, sqlite=not args.no_sqlite),
+    }
+    results: list[Result] = []
+    failed: list[str] = []
+    started = time.perf_counter()
+    for name in args.only:
+        console.rule(f"[bold]{name}")
+        try:
+            produced = runners[name]()
+        except KeyboardInterrupt:
+            console.print("[red]interrupted[/red]")
+            return 130
+        except Exception:  # report and carry on with the other benchmarks
+            console.print(f"[red]benchmark {name} failed:[/red]\n{traceback.format_exc()}")
+            failed.append(name)
+            continue
+        for result in produced:
+            ratio = (f"{result.ratio:.0%}" if result.higher_is_better
+                     else f"{result.ratio:.2f}×")
+            ui.log(f"[bold]{result.title}[/bold] ({result.backend}): ours "
+                   f"{result.ours.rate:,.0f} {result.ours.unit}/s vs baseline "
+                   f"{result.baseline.rate:,.0f} {result.baseline.unit}/s -> {ratio}, target "
+                   f"{result.target_text}: {verdict(result).replace('**', '')}")
+            for fact in result.facts:
+                ui.log(f"  {fact}")
+        results.extend(produced)
+    elapsed = time.perf_counter() - started
+
+    console.rule("[bold]summary")
+    console.print(_summary_table(results))
+    console.print(f"Whole run: {elapsed:.0f} s")
+    if args.output is not None and results:
+        command = ".venv/bin/python -m bench.run" + (
+            " " + shlex.join(argv if argv is not None else sys.argv[1:])
+            if (argv if argv is not None else sys.argv[1:]) else "")
+        command = command.replace(url, "<database-url>") if url in command else command
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(render(results, facts, quick=args.quick, elapsed_s=elapsed,
+                                      command=command), encoding="utf-8")
+        console.print(f"Report written to {args.output}")
+    elif args.quick:
+        console.print("Quick run: no report written (pass --output PATH to write one).")
+    if failed:
+        console.print(f"[red]failed: {', '.join(failed)}[/red]")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
