@@ -246,7 +246,7 @@ def profile(fn: Callable[[], Any], what: str, stages: Sequence[StageSpec],
         seconds = sum(sign * pick(fragment, name, mode) for fragment, name, mode, sign in parts)
         rows.append(Stage(label, max(seconds, 0.0), 0.0))
     other = max(total - sum(stage.seconds for stage in rows), 0.0)
-    rows.append(Stage("other (glue, pipeline/transaction handling, interpreter)", other, 0.0))
+    rows.append(Stage("other (glue code, interpreter, garbage collection)", other, 0.0))
     for stage in rows:
         stage.share = stage.seconds / total if total else 0.0
     functions = sorted(stats.items(), key=lambda item: item[1][2], reverse=True)[:top]

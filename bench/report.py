@@ -13,7 +13,7 @@ def _rate(measure: Measure) -> str:
 
 def _latency(measure: Measure) -> str:
     if measure.median_ms is None:
-        return "–"
+        return "-"
     text = f"{measure.median_ms:.3f} ms"
     if measure.p95_ms is not None:
         text += f" (p95 {measure.p95_ms:.3f})"
@@ -29,7 +29,7 @@ def _measure_row(role: str, measure: Measure) -> str:
 def _ratio(result: Result) -> str:
     if result.higher_is_better:
         return f"{result.ratio:.0%}"
-    return f"{result.ratio:.2f}×"
+    return f"{result.ratio:.2f}x"
 
 
 def verdict(result: Result) -> str:

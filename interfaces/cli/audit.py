@@ -12,7 +12,7 @@ from rich.progress import Progress
 from application.history import diff, history, resolve_case, state_as_of
 from application.queries import status_counts
 from domain.errors import InvalidValueError
-from infrastructure.verify import verify_chains
+from infrastructure.verify import verify_chains, verify_snapshots
 from interfaces.cli.context import cli_context, emit_json, json_option, run_guarded, to_plain
 
 
@@ -97,22 +97,31 @@ def _importer_cases(case: str) -> list[dict[str, str]]:
 def verify_command(as_json: bool) -> None:
     """Recompute every aggregate's hash chain; exit 1 naming what was altered."""
     def action() -> None:
-        app = cli_context().app
+        context = cli_context()
+        app = context.app
         total = app.recorder.max_notification_id() or 0
         with Progress(transient=True, disable=as_json or not sys.stderr.isatty()) as bar:
-            task = bar.add_task("verifying", total=total)
+            task = bar.add_task("verifying chains", total=total)
             report = verify_chains(app.recorder, lambda n: bar.advance(task, n))
+            if app.snapshots is not None:
+                interval = context.settings.snapshot_interval
+                long_ones = sum(1 for v in report.heads.values() if v >= interval)
+                snap_task = bar.add_task("verifying snapshots", total=long_ones)
+                report.snapshots, problems = verify_snapshots(
+                    app.events, app.snapshots, report.heads, interval,
+                    lambda n: bar.advance(snap_task, n))
+                report.problems.extend(problems)
         if as_json:
             emit_json({"ok": report.ok, "events": report.events,
-                       "aggregates": report.aggregates,
+                       "aggregates": report.aggregates, "snapshots": report.snapshots,
                        "problems": [{"aggregate_id": p.aggregate_id, "version": p.version,
                                      "problem": p.problem} for p in report.problems]})
         else:
             for problem in report.problems:
                 click.echo(f"TAMPERED: {problem}", err=True)
             verdict = "intact" if report.ok else f"{len(report.problems)} problem(s)"
-            click.echo(f"verified {report.events} events in {report.aggregates} aggregates: "
-                       f"{verdict}")
+            click.echo(f"verified {report.events} events in {report.aggregates} aggregates "
+                       f"and {report.snapshots} snapshots: {verdict}")
         if not report.ok:
             sys.exit(1)
     run_guarded(action)

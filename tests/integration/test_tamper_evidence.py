@@ -3,7 +3,9 @@ the aggregate and the version; untouched data verifies clean."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Callable
 from uuid import UUID
 
 from application.compliance_cases import ComplianceCases
@@ -11,7 +13,12 @@ from domain.case_file import case_file_id
 from domain.case_numbers import case_id, sequence_id
 from domain.importer_account import importer_account_id
 from infrastructure.settings import Settings
-from infrastructure.verify import ChainProblem, VerificationReport, verify_chains
+from infrastructure.verify import (
+    ChainProblem,
+    VerificationReport,
+    verify_chains,
+    verify_snapshots,
+)
 from tests.builders import ACTOR, FakeClock, register_importer, walk_assessment
 from tests.integration.raw_store import RawEvents
 
@@ -136,3 +143,26 @@ def test_tampering_with_a_multi_aggregate_opening_names_only_the_edited_aggregat
     assert [(UUID(p.aggregate_id), p.version) for p in report.problems] == [(sequence, 2)]
     assert not problems_of(report, case_file_id(importer))
     assert not problems_of(report, case_id(first))
+
+
+def test_an_edited_snapshot_is_caught_although_every_chain_link_still_holds(
+        make_app: Callable[..., ComplianceCases], store: Settings) -> None:
+    small = dataclasses.replace(store, snapshot_interval=2)
+    app = make_app(small)
+    importer = importer_with_five_events(app)
+    snapshots = app.snapshots
+    assert snapshots is not None
+    assert [s.originator_version for s in snapshots.get(importer)] == [2, 4]
+    raw = RawEvents(small, getattr(snapshots.recorder, "events_table_name", ""))
+    topic, state = raw.read(importer, 4)
+    assert b'"compliance_class":"a"' in state
+    raw.rewrite(importer, 4, topic, state.replace(b'"compliance_class":"a"',
+                                                 b'"compliance_class":"aa"'))
+
+    report = verify_chains(app.recorder)
+    checked, problems = verify_snapshots(app.events, snapshots, report.heads, 2)
+
+    assert report.ok
+    assert checked == 2
+    assert [(UUID(p.aggregate_id), p.version) for p in problems] == [(importer, 4)]
+    assert "snapshot altered" in problems[0].problem
