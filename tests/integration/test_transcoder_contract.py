@@ -70,11 +70,11 @@ class TestMsgspecTranscoderContract(library.TranscoderTestCase):
         original = typed_event()
         stored = mapper().to_stored_event(original)
         restored = mapper().to_domain_event(stored)
-        self.assertEqual(vars(original), vars(restored))
-        self.assertIsInstance(vars(restored)["pair"], tuple)
-        self.assertIsInstance(vars(restored)["items"][0], Money)
-        self.assertIsInstance(vars(restored)["nested"]["k"][0].money.amount, Decimal)
-        self.assertIs(vars(restored)["colour"], Colour.RED)
+        assert vars(original) == vars(restored)
+        assert isinstance(vars(restored)["pair"], tuple)
+        assert isinstance(vars(restored)["items"][0], Money)
+        assert isinstance(vars(restored)["nested"]["k"][0].money.amount, Decimal)
+        assert vars(restored)["colour"] is Colour.RED
 
     def test_tuple(self) -> None:
         self._assert_typed_round_trip()
@@ -89,12 +89,10 @@ class TestMsgspecTranscoderContract(library.TranscoderTestCase):
         self._assert_typed_round_trip()
 
     def test_dict_subclass(self) -> None:
-        self.assertEqual(self.transcoder.decode(self.transcoder.encode(
-            library.Mydict({"a": 1}))), {"a": 1})
+        assert self.transcoder.decode(self.transcoder.encode(library.Mydict({"a": 1}))) == {"a": 1}
 
     def test_list_subclass(self) -> None:
-        self.assertEqual(self.transcoder.decode(self.transcoder.encode(
-            library.MyList([1, 2]))), [1, 2])
+        assert self.transcoder.decode(self.transcoder.encode(library.MyList([1, 2]))) == [1, 2]
 
     def test_str_subclass(self) -> None:
         with pytest.raises(TypeError):
@@ -113,7 +111,7 @@ def test_a_stored_state_that_does_not_match_the_event_type_is_refused_by_name() 
     stored = mapper().to_stored_event(typed_event())
     broken = StoredEvent(stored.originator_id, stored.originator_version, stored.topic,
                          stored.state.replace(b'"red"', b'"blue"'))
-    with pytest.raises(MapperDeserialisationError, match="version 2.*colour"):
+    with pytest.raises(MapperDeserialisationError, match=r"version 2.*colour"):
         mapper().to_domain_event(broken)
 
 
