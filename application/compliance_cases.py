@@ -41,6 +41,7 @@ from domain.importer_account import (
 )
 from domain.reference import ComplianceArea, ControlRating
 from domain.rules import check
+from domain.seal_log import SealLog
 from domain.values import Period, parse_actor, parse_reason
 
 A = TypeVar("A", bound=Aggregate)
@@ -48,7 +49,7 @@ R = TypeVar("R")
 
 CASE_TYPES: tuple[type[Aggregate], ...] = (ImporterAccount, Assessment)
 ALL_TYPES: tuple[type[Aggregate], ...] = (ImporterAccount, Assessment, ImporterCaseFile,
-                                          CaseNumberSequence)
+                                          CaseNumberSequence, SealLog)
 
 
 @dataclass(frozen=True)

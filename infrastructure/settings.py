@@ -32,6 +32,8 @@ class Settings:
     postgres_lock_timeout_s: int = 5
     postgres_pool_size: int = 5
     snapshot_interval: int = 50
+    seal_key_path: Path = Path("var/seal.key")
+    seal_public_key_path: Path = Path("var/seal.key.pub")
     findings_policy: FindingsPolicy = field(default_factory=FindingsPolicy)
 
     @property
@@ -107,6 +109,10 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if not schema.replace("_", "").isalnum():
         raise SettingsError(f"COMPLIANCE_POSTGRES_SCHEMA={schema!r}: letters, digits and _ only")
     defaults = FindingsPolicy()
+    key_home = sqlite_path.parent if url is None else Path("var")
+    seal_key = Path(environ.get("COMPLIANCE_SEAL_KEY", "").strip() or key_home / "seal.key")
+    seal_public = Path(environ.get("COMPLIANCE_SEAL_PUBLIC_KEY", "").strip()
+                       or f"{seal_key}.pub")
     return Settings(
         database_url=url,
         sqlite_path=sqlite_path,
@@ -114,6 +120,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         postgres_lock_timeout_s=_int(environ, "COMPLIANCE_POSTGRES_LOCK_TIMEOUT", 5, 1),
         postgres_pool_size=_int(environ, "COMPLIANCE_POSTGRES_POOL_SIZE", 5, 1),
         snapshot_interval=_int(environ, "COMPLIANCE_SNAPSHOT_INTERVAL", 50, 2),
+        seal_key_path=seal_key,
+        seal_public_key_path=seal_public,
         findings_policy=FindingsPolicy(
             minimum_lower_bound=_decimal(environ, "COMPLIANCE_MIN_RATE_LOWER_BOUND",
                                          defaults.minimum_lower_bound),

@@ -36,6 +36,8 @@ class VerificationReport:
     snapshots: int = 0
     problems: list[ChainProblem] = field(default_factory=list)
     heads: dict[UUID | str, int] = field(default_factory=dict, repr=False)
+    sealed_heads: dict[UUID | str, tuple[int, str]] = field(default_factory=dict, repr=False)
+    sealed_events: int = 0
 
     @property
     def ok(self) -> bool:
@@ -43,14 +45,30 @@ class VerificationReport:
 
 
 def verify_chains(recorder: ApplicationRecorder,
-                  progress: Callable[[int], None] | None = None) -> VerificationReport:
+                  progress: Callable[[int], None] | None = None, *,
+                  checkpoint: int | None = None,
+                  unsealed: frozenset[UUID] = frozenset()) -> VerificationReport:
+    """With a checkpoint, also capture every chain head as it stood at that notification
+    (leaving out the `unsealed` aggregates, i.e. the seal log itself) for a seal."""
     report = VerificationReport()
     heads: dict[UUID | str, tuple[int, str]] = {}
+    counted = 0
+    captured = checkpoint is None
+
+    def capture() -> None:
+        report.sealed_heads = {k: v for k, v in heads.items() if k not in unsealed}
+        report.sealed_events = counted
+
     start = 1
     while True:
         page = recorder.select_notifications(start=start, limit=PAGE)
         for stored in page:
+            if not captured and checkpoint is not None and stored.id > checkpoint:
+                capture()
+                captured = True
             oid, version = stored.originator_id, stored.originator_version
+            if oid not in unsealed:
+                counted += 1
             last_version, last_hash = heads.get(oid, (0, GENESIS))
             claimed = recorded_prev(stored.state)
             if version != last_version + 1:
@@ -78,6 +96,8 @@ def verify_chains(recorder: ApplicationRecorder,
         if len(page) < PAGE:
             break
         start = page[-1].id + 1
+    if not captured:
+        capture()
     report.aggregates = len(heads)
     report.heads = {oid: version for oid, (version, _) in heads.items()}
     return report

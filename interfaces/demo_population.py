@@ -83,6 +83,21 @@ def tiers_for(values: list[Decimal]) -> list[tuple[int, Decimal]]:
     return result
 
 
+def stratified_targets(count: int) -> list[AssessmentState]:
+    """Target states in proportion to their weights, so every state appears even in a
+    small demo."""
+    total = sum(weight for _, weight in TARGET_STATES)
+    targets = []
+    for index in range(count):
+        position = (index + 0.5) / count * total
+        for state, weight in TARGET_STATES:
+            if position < weight:
+                targets.append(state)
+                break
+            position -= weight
+    return targets
+
+
 def _weighted(rng: random.Random, options: tuple[tuple[str, int], ...]) -> str:
     return rng.choices([o for o, _ in options], weights=[w for _, w in options])[0]
 
@@ -229,9 +244,9 @@ def generate(app: ComplianceCases, clock: DemoClock, *, accounts: int, seed: int
         if candidate.importer_number not in picked:
             picked.add(candidate.importer_number)
             chosen.append(candidate)
-    targets = [s for s, w in TARGET_STATES for _ in range(w)]
-    for index, account in enumerate(chosen):
-        target = targets[index % len(targets)]
+    targets = stratified_targets(len(chosen))
+    rng.shuffle(targets)
+    for account, target in zip(chosen, targets, strict=True):
         days_ago = rng.randint(20, 150) if target is not AssessmentState.CLOSED else (
             rng.randint(150, 360))
         opened = datetime.combine(today - timedelta(days=days_ago), time(9), tzinfo=UTC)

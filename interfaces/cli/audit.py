@@ -12,7 +12,16 @@ from rich.progress import Progress
 from application.history import diff, history, resolve_case, state_as_of
 from application.queries import status_counts
 from domain.errors import InvalidValueError
-from infrastructure.verify import verify_chains, verify_snapshots
+from infrastructure.seal import (
+    SealKeyError,
+    SealRefusedError,
+    create_key,
+    load_private_key,
+    load_public_key,
+    seal_ledger,
+    verify_with_seal,
+)
+from infrastructure.verify import verify_snapshots
 from interfaces.cli.context import cli_context, emit_json, json_option, run_guarded, to_plain
 
 
@@ -102,7 +111,9 @@ def verify_command(as_json: bool) -> None:
         total = app.recorder.max_notification_id() or 0
         with Progress(transient=True, disable=as_json or not sys.stderr.isatty()) as bar:
             task = bar.add_task("verifying chains", total=total)
-            report = verify_chains(app.recorder, lambda n: bar.advance(task, n))
+            public_key = load_public_key(context.settings.seal_public_key_path)
+            report, seal = verify_with_seal(app.recorder, app.events, public_key,
+                                            lambda n: bar.advance(task, n))
             if app.snapshots is not None:
                 interval = context.settings.snapshot_interval
                 long_ones = sum(1 for v in report.heads.values() if v >= interval)
@@ -111,19 +122,55 @@ def verify_command(as_json: bool) -> None:
                     app.events, app.snapshots, report.heads, interval,
                     lambda n: bar.advance(snap_task, n))
                 report.problems.extend(problems)
+        seal_ok = not seal.problems
         if as_json:
             emit_json({"ok": report.ok, "events": report.events,
                        "aggregates": report.aggregates, "snapshots": report.snapshots,
+                       "seal": None if seal.seal is None else {
+                           "sealed_at": seal.sealed_at, "checkpoint": seal.seal.checkpoint,
+                           "events": seal.seal.events, "aggregates": seal.seal.aggregates,
+                           "key_id": seal.seal.key_id, "ok": seal_ok,
+                           "problems": seal.problems},
+                       "seal_note": seal.note,
                        "problems": [{"aggregate_id": p.aggregate_id, "version": p.version,
                                      "problem": p.problem} for p in report.problems]})
         else:
             for problem in report.problems:
                 click.echo(f"TAMPERED: {problem}", err=True)
+            for seal_problem in seal.problems:
+                click.echo(f"TAMPERED: {seal_problem}", err=True)
             verdict = "intact" if report.ok else f"{len(report.problems)} problem(s)"
             click.echo(f"verified {report.events} events in {report.aggregates} aggregates "
                        f"and {report.snapshots} snapshots: {verdict}")
-        if not report.ok:
+            if seal.seal is not None and seal.sealed_at is not None:
+                click.echo(f"latest seal {seal.sealed_at.isoformat()} ({seal.seal.events} "
+                           f"events, key {seal.seal.key_id}): "
+                           f"{'holds' if seal_ok else 'BROKEN'}")
+            if seal.note:
+                click.echo(f"note: {seal.note}")
+        if not report.ok or not seal_ok:
             sys.exit(1)
+    run_guarded(action)
+
+
+@click.command("seal")
+@click.option("--actor", default="system:sealer", show_default=True,
+              help="Who seals: user:<id> or system:<job>.")
+@click.option("--new-key", is_flag=True, help="Create the Ed25519 key pair first.")
+def seal_command(actor: str, new_key: bool) -> None:
+    """Sign a checkpoint of every aggregate's chain head (key kept outside the database)."""
+    def action() -> None:
+        context = cli_context()
+        path = context.settings.seal_key_path
+        try:
+            key = create_key(path) if new_key else load_private_key(path)
+            record = seal_ledger(context.app, key, actor)
+        except (SealKeyError, SealRefusedError) as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(3)
+        click.echo(f"sealed {record.events} events in {record.aggregates} aggregates up to "
+                   f"notification {record.checkpoint}: root {record.merkle_root[:16]}..., key "
+                   f"{record.key_id} (public key {context.settings.seal_public_key_path})")
     run_guarded(action)
 
 

@@ -9,11 +9,18 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from domain.errors import InvalidValueError
+from infrastructure.seal import create_key, load_private_key, seal_ledger
 from infrastructure.settings import SettingsError
 from interfaces.cli.accounts import accounts
 from interfaces.cli.assessments import assessments
-from interfaces.cli.audit import history_command, status_command, verify_command
+from interfaces.cli.audit import (
+    history_command,
+    seal_command,
+    status_command,
+    verify_command,
+)
 from interfaces.cli.context import CliContext, cli_context, fail, load_context, run_guarded
+from interfaces.composition import utc_now
 from interfaces.demo_population import DemoClock, generate
 
 
@@ -70,12 +77,18 @@ def demo(count: int, seed: int, today: str | None) -> None:
             summary = generate(context.app, clock, accounts=count, seed=seed, today=end,
                                on_accounts=lambda n: bar.advance(accounts_task, n),
                                on_assessment=lambda: bar.advance(cases_task))
+        context.app.clock = utc_now
+        key_path = context.settings.seal_key_path
+        key = load_private_key(key_path) if key_path.exists() else create_key(key_path)
+        seal = seal_ledger(context.app, key, "system:demo")
         click.echo(f"demo loaded into {context.settings.describe}:")
         click.echo(f"  {summary.accounts} importer accounts in 42 districts, "
                    f"{summary.assessments} assessments, {summary.events} events")
         shares = ", ".join(f"{k} of importers carry {v:.0%} of value"
                            for k, v in summary.top_shares.items())
         click.echo(f"  value concentration: {shares}")
+        click.echo(f"  sealed {seal.events} events with key {seal.key_id} ({key_path}; keep "
+                   "the private key away from the database)")
         click.echo("try next:")
         click.echo("  compliance status")
         click.echo("  compliance assessments list --state findings_issued")
@@ -89,6 +102,7 @@ cli.add_command(assessments)
 cli.add_command(history_command)
 cli.add_command(verify_command)
 cli.add_command(status_command)
+cli.add_command(seal_command)
 
 
 def main() -> None:

@@ -27,7 +27,8 @@ class Cli:
     def __init__(self, env: dict[str, str]) -> None:
         self.env = {**os.environ, **env}
         for key in ("COMPLIANCE_DATABASE_URL", "COMPLIANCE_SQLITE_PATH",
-                    "COMPLIANCE_POSTGRES_SCHEMA"):
+                    "COMPLIANCE_POSTGRES_SCHEMA", "COMPLIANCE_SEAL_KEY",
+                    "COMPLIANCE_SEAL_PUBLIC_KEY", "COMPLIANCE_SNAPSHOT_INTERVAL"):
             if key not in env:
                 self.env.pop(key, None)
 

@@ -19,7 +19,8 @@ def cli(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cli]:
         return
     url = request.getfixturevalue("postgres_url")
     schema = f"e2e_{uuid.uuid4().hex[:12]}"
-    yield Cli({"COMPLIANCE_DATABASE_URL": url, "COMPLIANCE_POSTGRES_SCHEMA": schema})
+    yield Cli({"COMPLIANCE_DATABASE_URL": url, "COMPLIANCE_POSTGRES_SCHEMA": schema,
+               "COMPLIANCE_SEAL_KEY": str(tmp_path / "seal.key")})
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
