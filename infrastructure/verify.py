@@ -109,7 +109,8 @@ def _comparable(aggregate: Any) -> dict[str, Any]:
 
 def verify_snapshots(events: EventStore[UUID], snapshots: EventStore[UUID],
                      heads: Mapping[UUID | str, int], min_version: int = 2,
-                     progress: Callable[[int], None] | None = None) -> tuple[int, list[ChainProblem]]:
+                     progress: Callable[[int], None] | None = None,
+                     ) -> tuple[int, list[ChainProblem]]:
     """Snapshots are a cache outside the chain, so each must equal the state replayed from
     the (chain-verified) events it summarises; an edited snapshot would otherwise change
     what the application shows without breaking any link."""

@@ -109,5 +109,5 @@ def test_seal_keys_are_never_overwritten_and_bad_key_files_are_named(tmp_path: P
         load_private_key(tmp_path / "missing.key")
     junk = tmp_path / "junk.key"
     junk.write_text("not a key")
-    with pytest.raises(SealKeyError, match="junk.key is not a PEM private key"):
+    with pytest.raises(SealKeyError, match=r"junk\.key is not a PEM private key"):
         load_private_key(junk)
