@@ -14,7 +14,6 @@ import msgspec
 
 GENESIS = "0" * 64
 PREV_KEY = "_prev"
-_SEPARATOR = b"\x1f"
 _PREFIX = b'{"' + PREV_KEY.encode() + b'":"'
 
 
@@ -24,14 +23,8 @@ class _PrevOnly(msgspec.Struct, rename={"prev": PREV_KEY}):
 
 def event_hash(topic: str, originator_id: UUID | str, version: int, state: bytes) -> str:
     """Canonical: fields separated by the ASCII unit separator, which none of them contain."""
-    digest = hashlib.sha256(topic.encode())
-    digest.update(_SEPARATOR)
-    digest.update(str(originator_id).encode())
-    digest.update(_SEPARATOR)
-    digest.update(str(version).encode())
-    digest.update(_SEPARATOR)
-    digest.update(state)
-    return digest.hexdigest()
+    return hashlib.sha256(
+        f"{topic}\x1f{originator_id}\x1f{version}\x1f".encode() + state).hexdigest()
 
 
 def recorded_prev(state: bytes) -> str | None:

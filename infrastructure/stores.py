@@ -53,6 +53,10 @@ def store_environment(settings: Settings) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
         "POSTGRES_CONNECT_TIMEOUT": "10",
         "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "30",
+        # One round trip per save, with the events-table lock kept (see postgres_recorder).
+        "POSTGRES_ENABLE_DB_FUNCTIONS": "y",
+        "APPLICATION_RECORDER_TOPIC":
+            "infrastructure.postgres_recorder:LockingFunctionApplicationRecorder",
     }
 
 

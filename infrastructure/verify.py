@@ -15,6 +15,7 @@ from uuid import UUID
 from eventsourcing.persistence import ApplicationRecorder, EventStore
 
 from infrastructure.hash_chain import GENESIS, event_hash, recorded_prev
+from infrastructure.raw_log import pages
 
 PAGE = 10_000
 
@@ -52,25 +53,23 @@ def verify_chains(recorder: ApplicationRecorder,
     (leaving out the `unsealed` aggregates, i.e. the seal log itself) for a seal."""
     report = VerificationReport()
     heads: dict[UUID | str, tuple[int, str]] = {}
+    left_out = {str(oid) for oid in unsealed}
     counted = 0
     captured = checkpoint is None
 
     def capture() -> None:
-        report.sealed_heads = {k: v for k, v in heads.items() if k not in unsealed}
+        report.sealed_heads = {k: v for k, v in heads.items() if k not in left_out}
         report.sealed_events = counted
 
-    start = 1
-    while True:
-        page = recorder.select_notifications(start=start, limit=PAGE)
-        for stored in page:
-            if not captured and checkpoint is not None and stored.id > checkpoint:
+    for page in pages(recorder, PAGE):
+        for notification_id, oid, version, topic, state in page:
+            if not captured and checkpoint is not None and notification_id > checkpoint:
                 capture()
                 captured = True
-            oid, version = stored.originator_id, stored.originator_version
-            if oid not in unsealed:
+            if oid not in left_out:
                 counted += 1
             last_version, last_hash = heads.get(oid, (0, GENESIS))
-            claimed = recorded_prev(stored.state)
+            claimed = recorded_prev(state)
             if version != last_version + 1:
                 if version <= last_version:
                     problem = (f"out of order: recorded after version {last_version} "
@@ -89,13 +88,10 @@ def verify_chains(recorder: ApplicationRecorder,
                         str(oid), last_version,
                         f"content does not match the hash recorded by version {version} "
                         f"(version {last_version} altered, or the link in {version})"))
-            heads[oid] = (version, event_hash(stored.topic, oid, version, stored.state))
+            heads[oid] = (version, event_hash(topic, oid, version, state))
         report.events += len(page)
         if progress:
             progress(len(page))
-        if len(page) < PAGE:
-            break
-        start = page[-1].id + 1
     if not captured:
         capture()
     report.aggregates = len(heads)
