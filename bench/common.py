@@ -9,6 +9,7 @@ import pstats
 import shutil
 import sqlite3
 import statistics
+import subprocess
 import tempfile
 import time
 import uuid
@@ -26,7 +27,6 @@ from psycopg import sql
 from application.compliance_cases import ComplianceCases
 from application.ports import Clock
 from infrastructure.settings import Settings
-from infrastructure.stores import ChainedStorage, prepare_database, store_environment
 from interfaces.composition import build_application, utc_now
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -170,21 +170,6 @@ def application(settings: Settings, clock: Clock = utc_now) -> Iterator[Complian
         app.close()
 
 
-@contextmanager
-def application_with(settings: Settings, extra_env: dict[str, str],
-                     clock: Clock = utc_now) -> Iterator[ComplianceCases]:
-    """As build_application composes it, plus library options; for diagnostics only."""
-    prepare_database(settings)
-    app = ComplianceCases({**store_environment(settings), **extra_env},
-                          storage=ChainedStorage(), clock=clock,
-                          policy=settings.findings_policy,
-                          snapshot_interval=settings.snapshot_interval)
-    try:
-        yield app
-    finally:
-        app.close()
-
-
 def events_table(app: ComplianceCases) -> str:
     return str(getattr(app.recorder, "events_table_name", "compliancecases_events"))
 
@@ -221,9 +206,11 @@ def profile(fn: Callable[[], Any], what: str, stages: Sequence[StageSpec],
             top: int = 8) -> ProfileSummary:
     """Run `fn` under cProfile; split its time into the given stages (plus 'other').
 
-    A stage sums cumulative (or own) time of functions matched by path fragment and name;
-    stages must not nest in one another. cProfile inflates Python-side work relative to
-    waiting on the database, so shares are indicative, not exact."""
+    A stage adds or subtracts the time of functions matched by path fragment and name (each
+    may list alternatives separated by '|'): 'cum' sums their cumulative time, 'tot' their
+    own time, 'outer' takes the largest cumulative time among them (the outermost call when
+    one overrides and calls another). Stages must not nest in one another. cProfile inflates
+    Python-side work relative to waiting on the database, so shares are indicative."""
     profiler = cProfile.Profile()
     profiler.enable()
     try:
@@ -234,12 +221,15 @@ def profile(fn: Callable[[], Any], what: str, stages: Sequence[StageSpec],
     total = sum(entry[2] for entry in stats.values())
 
     def pick(fragment: str, name: str, mode: str) -> float:
-        found = 0.0
+        fragments, names = fragment.split("|"), set(name.split("|"))
+        found: list[float] = []
         for (path, _line, func), (_cc, _nc, tt, ct, _callers) in stats.items():
             path = path.replace(os.sep, "/")
-            if fragment in path and func == name:
-                found += tt if mode == "tot" else ct
-        return found
+            if func in names and any(part in path for part in fragments):
+                found.append(tt if mode == "tot" else ct)
+        if mode == "outer":
+            return max(found, default=0.0)
+        return sum(found)
 
     rows = []
     for label, parts in stages:
@@ -289,8 +279,26 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def code_version() -> str:
+    """The commit measured, and which tracked files differed from it (bench/ and docs/ aside)."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, check=True,
+                              capture_output=True, text=True, timeout=10).stdout.strip()
+        status = subprocess.run(["git", "status", "--porcelain"], cwd=root, check=True,
+                                capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (not a git checkout)"
+    changed = sorted({line[3:] for line in status.splitlines()
+                      if not line[3:].startswith(("bench/", "docs/"))})
+    if not changed:
+        return f"commit {head}"
+    return f"commit {head} plus uncommitted changes to " + ", ".join(changed)
+
+
 def machine_facts(url: str) -> dict[str, str]:
     facts = {
+        "Code": code_version(),
         "Date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "CPU": f"{os.cpu_count()} cores (nproc), {_cpu_model()}",
         "RAM": _meminfo_gib(),

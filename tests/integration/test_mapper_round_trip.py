@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.domain import Aggregate, CanMutateAggregate, DomainEventProtocol
 from eventsourcing.utils import get_topic
 
@@ -21,6 +22,7 @@ from domain.case_file import case_file_id
 from domain.case_numbers import case_id, sequence_id
 from domain.importer_account import AccountStatus, importer_account_id
 from infrastructure.hash_chain import GENESIS, PREV_KEY, event_hash
+from infrastructure.seal import seal_ledger
 from infrastructure.settings import load_settings
 from tests.builders import ACTOR, FakeClock, register_importer, walk_assessment
 
@@ -29,7 +31,7 @@ def concrete_event_topics() -> set[str]:
     """Every event class an aggregate declares, less the per-aggregate `Event` and
     `Created` bases the library generates."""
     topics = {t for t in event_topics(ALL_TYPES) if not t.endswith((".Event", ".Created"))}
-    assert len(topics) == 9 + 7 + 2 + 2  # account, assessment, case file, sequence
+    assert len(topics) == 9 + 7 + 2 + 2 + 2  # account, assessment, file, sequence, seals
     return topics
 
 
@@ -112,6 +114,8 @@ def exercise_every_event_type(app: ComplianceCases, clock: FakeClock) -> dict[st
     cancelled = walk_assessment(app, audited, "cancelled", clock=clock)
     clock.advance()
     app.close_importer(audited, actor=ACTOR, reason="ceased trading")
+    clock.advance()
+    seal_ledger(app, Ed25519PrivateKey.generate(), "system:sealer")
     return {
         "managed importer": importer_account_id(managed),
         "audited importer": importer_account_id(audited),
