@@ -307,6 +307,9 @@ def machine_facts(url: str) -> dict[str, str]:
         "Libraries": ", ".join(f"{name} {package_version(name)}" for name in
                                ("eventsourcing", "psycopg", "psycopg-pool", "msgspec")),
         "SQLite": sqlite3.sqlite_version,
+        "Load average at start": " / ".join(f"{v:.2f}" for v in os.getloadavg())
+        + " (1/5/15 min; the machine may be shared, which is why each comparison is "
+        "interleaved within the run)",
     }
     try:
         with pg_connect(url) as conn:

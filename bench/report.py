@@ -28,7 +28,7 @@ def _measure_row(role: str, measure: Measure) -> str:
 
 def _ratio(result: Result) -> str:
     if result.higher_is_better:
-        return f"{result.ratio:.0%}"
+        return f"{result.ratio:.1%}"
     return f"{result.ratio:.2f}x"
 
 

@@ -107,7 +107,7 @@ def _summary_table(results: Sequence[Result]) -> Table:
     for column in ("Benchmark", "Store", "Ratio", "Target", "Result"):
         table.add_column(column)
     for result in results:
-        ratio = (f"{result.ratio:.0%}" if result.higher_is_better
+        ratio = (f"{result.ratio:.1%}" if result.higher_is_better
                  else f"{result.ratio:.2f}x")
         style = "green" if result.met else "red"
         table.add_row(result.title, result.backend, ratio, result.target_text,
@@ -154,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             failed.append(name)
             continue
         for result in produced:
-            ratio = (f"{result.ratio:.0%}" if result.higher_is_better
+            ratio = (f"{result.ratio:.1%}" if result.higher_is_better
                      else f"{result.ratio:.2f}x")
             ui.log(f"[bold]{result.title}[/bold] ({result.backend}): ours "
                    f"{result.ours.rate:,.0f} {result.ours.unit}/s vs baseline "

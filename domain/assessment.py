@@ -129,12 +129,13 @@ class AreaFinding:
     rate_lower: Decimal
     rate_upper: Decimal
     revenue_loss: Decimal
-    control_rating: ControlRating
+    control_rating: ControlRating | None
     acceptable: bool
 
 
-def evaluate_area(area: ComplianceArea, tests: Iterable[SampleTest], rating: ControlRating,
-                  policy: FindingsPolicy, duty_paid: Decimal | None) -> AreaFinding:
+def evaluate_area(area: ComplianceArea, tests: Iterable[SampleTest],
+                  rating: ControlRating | None, policy: FindingsPolicy,
+                  duty_paid: Decimal | None) -> AreaFinding:
     """Pool an area's samples, estimate its rate with a 95% interval, judge acceptability."""
     lines = discrepancies = 0
     loss = Decimal("0.00")
@@ -187,6 +188,7 @@ class Assessment(CaseAggregate):
     tests: tuple[SampleTest, ...]
     findings: tuple[AreaFinding, ...]
     outcome: Outcome | None
+    fraud_indicators: bool
 
     def __init__(self) -> None:
         """State is set by the Opened event's apply."""
@@ -219,6 +221,7 @@ class Assessment(CaseAggregate):
             aggregate.tests = ()
             aggregate.findings = ()
             aggregate.outcome = None
+            aggregate.fraud_indicators = False
 
     @classmethod
     def open(cls, *, number: str, importer_id: UUID, importer_number: str, district: str,
@@ -302,6 +305,7 @@ class Assessment(CaseAggregate):
         def apply(self, aggregate: Assessment) -> None:
             aggregate.findings = self.findings
             aggregate.outcome = self.outcome
+            aggregate.fraud_indicators = self.fraud_indicators
             aggregate.state = AssessmentState.FINDINGS_ISSUED
 
     def issue_findings(self, *, policy: FindingsPolicy, duty_paid: Decimal | str | None,

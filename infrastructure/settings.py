@@ -9,6 +9,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from domain.assessment import FindingsPolicy
+from domain.penalties import CapPolicy
+from domain.workflow_policy import WorkflowPolicy
 
 
 class SettingsError(ValueError):
@@ -34,7 +36,11 @@ class Settings:
     snapshot_interval: int = 50
     seal_key_path: Path = Path("var/seal.key")
     seal_public_key_path: Path = Path("var/seal.key.pub")
-    findings_policy: FindingsPolicy = field(default_factory=FindingsPolicy)
+    workflow: WorkflowPolicy = field(default_factory=WorkflowPolicy)
+
+    @property
+    def findings_policy(self) -> FindingsPolicy:
+        return self.workflow.findings
 
     @property
     def backend(self) -> str:
@@ -122,11 +128,20 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         snapshot_interval=_int(environ, "COMPLIANCE_SNAPSHOT_INTERVAL", 50, 2),
         seal_key_path=seal_key,
         seal_public_key_path=seal_public,
-        findings_policy=FindingsPolicy(
-            minimum_lower_bound=_decimal(environ, "COMPLIANCE_MIN_RATE_LOWER_BOUND",
-                                         defaults.minimum_lower_bound),
-            material_loss=_decimal(environ, "COMPLIANCE_MATERIAL_LOSS", defaults.material_loss),
-            material_loss_share_of_duty=_decimal(environ, "COMPLIANCE_MATERIAL_LOSS_SHARE",
-                                                 defaults.material_loss_share_of_duty),
+        workflow=WorkflowPolicy(
+            findings=FindingsPolicy(
+                minimum_lower_bound=_decimal(environ, "COMPLIANCE_MIN_RATE_LOWER_BOUND",
+                                             defaults.minimum_lower_bound),
+                material_loss=_decimal(environ, "COMPLIANCE_MATERIAL_LOSS",
+                                       defaults.material_loss),
+                material_loss_share_of_duty=_decimal(environ, "COMPLIANCE_MATERIAL_LOSS_SHARE",
+                                                     defaults.material_loss_share_of_duty),
+            ),
+            caps=CapPolicy(interest_rate=_decimal(environ, "COMPLIANCE_INTEREST_RATE",
+                                                  CapPolicy().interest_rate)),
+            plan_proposal_days=_int(environ, "COMPLIANCE_PLAN_PROPOSAL_DAYS", 60, 1),
+            verification_after_days=_int(environ, "COMPLIANCE_VERIFICATION_AFTER_DAYS", 182, 1),
+            plan_target_rate=_decimal(environ, "COMPLIANCE_PLAN_TARGET_RATE",
+                                      WorkflowPolicy().plan_target_rate),
         ),
     )

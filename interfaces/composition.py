@@ -23,7 +23,7 @@ def build_application(settings: Settings, clock: Clock = utc_now) -> ComplianceC
     prepare_database(settings)
     try:
         return ComplianceCases(store_environment(settings), storage=ChainedStorage(),
-                               clock=clock, policy=settings.findings_policy,
+                               clock=clock, workflow=settings.workflow,
                                snapshot_interval=settings.snapshot_interval)
     except Exception as error:
         if type(error).__module__.startswith(("psycopg", "eventsourcing", "sqlite3")):

@@ -13,6 +13,7 @@ from interfaces.cli.context import (
     actor_option,
     cli_context,
     emit_json,
+    idempotency_option,
     json_option,
     reason_option,
     run_guarded,
@@ -129,25 +130,34 @@ def test(number: str, area: str, lines_tested: str, discrepancies: str, value_te
 @actor_option
 @reason_option
 @version_option
+@idempotency_option
 @json_option
 def findings(number: str, duty_paid: str | None, fraud_indicators: bool, actor: str,
-             reason: str, expected_version: int | None, as_json: bool) -> None:
+             reason: str, expected_version: int | None, idempotency_key: str | None,
+             as_json: bool) -> None:
     """Issue findings: per-area rate with 95% interval, revenue loss, outcome."""
     def action() -> None:
         app = cli_context().app
-        outcome = app.issue_findings(number, duty_paid=duty_paid,
-                                     fraud_indicators=fraud_indicators, actor=actor,
-                                     reason=reason, expected_version=expected_version)
+        result = app.issue_findings(number, duty_paid=duty_paid,
+                                    fraud_indicators=fraud_indicators, actor=actor,
+                                    reason=reason, expected_version=expected_version,
+                                    idempotency_key=idempotency_key)
         assessment = app.get_assessment(number)
         if as_json:
-            emit_json({"number": assessment.number, "outcome": outcome.value,
+            emit_json({"number": assessment.number, "outcome": result.outcome.value,
+                       "plan_number": result.plan_number,
+                       "enforcement_number": result.enforcement_number,
                        "findings": to_plain(assessment.findings)})
             return
         for f in assessment.findings:
             click.echo(f"  {f.area.value:<18} rate {f.compliance_rate:.2%} "
                        f"[{f.rate_lower:.2%}, {f.rate_upper:.2%}] loss {f.revenue_loss} "
                        f"{'acceptable' if f.acceptable else 'DEFICIENT'}")
-        click.echo(f"{assessment.number}: outcome {outcome.value}")
+        click.echo(f"{assessment.number}: outcome {result.outcome.value}")
+        if result.plan_number:
+            click.echo(f"improvement plan {result.plan_number} drafted")
+        if result.enforcement_number:
+            click.echo(f"enforcement action {result.enforcement_number} proposed")
     run_guarded(action)
 
 

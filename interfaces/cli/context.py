@@ -88,3 +88,6 @@ reason_option = click.option("--reason", required=True, help="Why (recorded with
 version_option = click.option("--expected-version", type=int, default=None,
                               help="Refuse if the case has changed since this version.")
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+idempotency_option = click.option(
+    "--idempotency-key", default=None,
+    help="Run at most once for this key; a repeat returns the first result.")

@@ -46,6 +46,9 @@ def test_an_assessment_goes_from_opening_to_closure_with_full_history(cli: Cli) 
     findings = cli.ok("assessments", "findings", number, "--duty-paid", "900000", *WHO,
                       "testing complete", "--json").json()
     assert findings["outcome"] == "improvement_plan_required"
+    plan_number = findings["plan_number"]
+    assert plan_number.startswith("IP-")
+    assert findings["enforcement_number"] is None
     by_area = {f["area"]: f for f in findings["findings"]}
     assert by_area["classification"]["acceptable"] is False
     assert by_area["origin"]["acceptable"] is True
@@ -77,10 +80,12 @@ def test_an_assessment_goes_from_opening_to_closure_with_full_history(cli: Cli) 
     assert set(changes) >= {"tests", "findings", "outcome"}
 
     importer_history = cli.ok("history", IMPORTER, "--json").json()
-    assert importer_history["cases"] == [{"kind": "assessment", "number": number}]
+    assert importer_history["cases"] == [{"kind": "assessment", "number": number},
+                                         {"kind": "improvement_plan", "number": plan_number}]
 
     status = cli.ok("status", "--json").json()
     assert status["aggregates"]["Assessment"] == {"closed": 1}
+    assert status["aggregates"]["ImprovementPlan"] == {"draft": 1}
     assert status["aggregates"]["ImporterAccount"] == {"active": 1}
     verified = cli.ok("verify", "--json").json()
     assert verified["ok"] is True

@@ -69,7 +69,7 @@ def test_two_writers_at_the_same_expected_version_exactly_one_wins(
                                        strict=True)
         ])
 
-        winners = [o for o in outcomes if o is None]
+        winners = [o for o in outcomes if isinstance(o, int)]
         conflicts = [o for o in outcomes if isinstance(o, ConcurrencyConflictError)]
         assert (len(winners), len(conflicts)) == (1, 1), outcomes
         assert conflicts[0].current == version + 1

@@ -1,0 +1,94 @@
+"""Use cases of follow-up verifications. The conclusion decides the plan's fate in the same
+transaction: effective closes the plan and updates the importer's compliance class; not
+effective proposes enforcement and escalates the plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from eventsourcing.domain import Aggregate
+
+from application.workflow_steps import WorkflowSteps
+from domain.assessment import SampleTest
+from domain.case_numbers import case_id, parse_case_number
+from domain.follow_up_verification import FollowUpVerification
+from domain.improvement_plan import ImprovementPlan
+from domain.workflow_policy import class_for_rate
+
+
+@dataclass(frozen=True)
+class VerificationResult:
+    effective: bool
+    verified_rate: Decimal
+    compliance_class: str | None = None
+    enforcement_number: str | None = None
+
+
+class VerificationCommands(WorkflowSteps):
+    def get_verification(self, number: str) -> FollowUpVerification:
+        canonical = parse_case_number(number)
+        return self._load(case_id(canonical), FollowUpVerification,
+                          "follow-up verification", canonical)
+
+    def record_retest(self, number: str, test: SampleTest, *, actor: str, reason: str,
+                      expected_version: int | None = None,
+                      idempotency_key: str | None = None) -> int:
+        def run() -> int:
+            verification = self.get_verification(number)
+
+            def decide(v: FollowUpVerification) -> int:
+                v.record_retest(test, actor=actor, reason=reason, at=self.clock())
+                return v.version
+            return self._command(verification, verification.label, expected_version, decide)
+        return self._once("record_retest", idempotency_key, actor, int, run)
+
+    def conclude_verification(self, number: str, *, actor: str, reason: str,
+                              expected_version: int | None = None,
+                              idempotency_key: str | None = None) -> VerificationResult:
+        def run() -> VerificationResult:
+            return self._decide_and_save_inside(self.get_verification(number),
+                                                expected_version, decide)
+
+        def decide(verification: FollowUpVerification) -> VerificationResult:
+            at = self.clock()
+            effective = verification.conclude(policy=self.workflow.findings, actor=actor,
+                                              reason=reason, at=at)
+            rate = verification.verified_rate or Decimal(0)
+            plan = self._load(case_id(verification.plan_number), ImprovementPlan,
+                              "improvement plan", verification.plan_number)
+            changed: list[Aggregate]
+            if effective:
+                account = self.get_importer(verification.importer_number)
+                new_class = class_for_rate(rate)
+                plan.close_effective(verification_number=verification.number,
+                                     concluded_effective=True, verified_rate=rate, actor=actor,
+                                     reason=f"{verification.number} concluded effective",
+                                     at=at)
+                account.set_compliance_class(
+                    new_class, actor=actor,
+                    reason=f"verified compliance rate {rate} in {verification.number}", at=at)
+                changed = [plan, account]
+                result = VerificationResult(True, rate, compliance_class=new_class.value)
+            else:
+                failed = [f.area for f in verification.findings if not f.acceptable]
+                changed, action = self._escalation(
+                    plan, failed, source_case=verification.number, actor=actor,
+                    reason=f"{verification.number} concluded not effective", at=at)
+                result = VerificationResult(False, rate, enforcement_number=action.number)
+            self._save(verification.label, verification, *changed, result=result)
+            return result
+        return self._once("conclude_verification", idempotency_key, actor,
+                          VerificationResult, run)
+
+    def cancel_verification(self, number: str, *, actor: str, reason: str,
+                            expected_version: int | None = None,
+                            idempotency_key: str | None = None) -> int:
+        def run() -> int:
+            verification = self.get_verification(number)
+
+            def decide(v: FollowUpVerification) -> int:
+                v.cancel(actor=actor, reason=reason, at=self.clock())
+                return v.version
+            return self._command(verification, verification.label, expected_version, decide)
+        return self._once("cancel_verification", idempotency_key, actor, int, run)

@@ -1,0 +1,107 @@
+"""The cross-aggregate steps of the workflow: a new case is numbered, filed on the
+importer's case file and returned unsaved, so the caller commits it in the same transaction
+as the decision that caused it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from eventsourcing.domain import Aggregate
+
+from application.case_store import CaseStore
+from domain.assessment import Assessment
+from domain.enforcement_action import EnforcementAction, EnforcementKind
+from domain.follow_up_verification import FollowUpVerification
+from domain.importer_account import ImporterAccount
+from domain.improvement_plan import ImprovementPlan
+from domain.penalties import Culpability, PenaltyBasis
+from domain.reference import ComplianceArea
+
+
+class WorkflowSteps(CaseStore):
+    def _draft_plan(self, assessment: Assessment, *, actor: str,
+                    at: datetime) -> tuple[list[Aggregate], ImprovementPlan]:
+        deficient = [f.area for f in assessment.findings if not f.acceptable] or [
+            f.area for f in assessment.findings]
+        sequence, number = self._take_number("IP", at, f"plan for {assessment.number}")
+        plan = ImprovementPlan.draft(
+            number=number, importer_id=assessment.importer_id,
+            importer_number=assessment.importer_number, district=assessment.district,
+            assessment_number=assessment.number, deficient_areas=deficient,
+            target_rate=self.workflow.plan_target_rate,
+            proposal_due_on=at.date() + timedelta(days=self.workflow.plan_proposal_days),
+            actor=actor, reason=f"findings of {assessment.number} require an improvement plan",
+            at=at)
+        case_file = self._case_file(assessment.importer_number, actor, at)
+        self._file_case(case_file, "improvement_plan", number, plan.id, actor, at)
+        return [sequence, case_file, plan], plan
+
+    def _propose_enforcement(self, account: ImporterAccount, *, kind: EnforcementKind | str,
+                             legal_basis: str, facts: str, source_case: str | None,
+                             basis: PenaltyBasis | None, amount: Decimal | str | None,
+                             examinations_until: date | str | None, actor: str, reason: str,
+                             at: datetime) -> tuple[list[Aggregate], EnforcementAction]:
+        account.ensure_open_for_cases()
+        sequence, number = self._take_number("EA", at, f"enforcement on {account.label}")
+        action = EnforcementAction.propose(
+            number=number, importer_id=account.id, importer_number=account.importer_number,
+            district=account.district, kind=kind, legal_basis=legal_basis, facts=facts,
+            source_case=source_case, basis=basis, proposed_amount=amount,
+            examinations_until=examinations_until, cap_policy=self.workflow.caps,
+            actor=actor, reason=reason, at=at)
+        case_file = self._case_file(account.importer_number, actor, at)
+        self._file_case(case_file, "enforcement_action", number, action.id, actor, at)
+        return [sequence, case_file, action], action
+
+    def _referral_from_findings(self, assessment: Assessment, *, actor: str,
+                                at: datetime) -> tuple[list[Aggregate], EnforcementAction]:
+        """Findings referred for enforcement propose a penalty for the revenue lost:
+        fraud where fraud was indicated, otherwise negligence; the enforcement team
+        reviews it before anything is issued."""
+        loss = sum((f.revenue_loss for f in assessment.findings), Decimal("0.00"))
+        in_error = sum((t.value_in_error for t in assessment.tests), Decimal("0.00"))
+        tested = sum((t.value_tested for t in assessment.tests), Decimal("0.00"))
+        culpability = (Culpability.FRAUD if assessment.fraud_indicators
+                       else Culpability.NEGLIGENCE)
+        basis = PenaltyBasis(culpability, loss, max(in_error, loss), tested, False)
+        account = self.get_importer(assessment.importer_number)
+        deficient = ", ".join(f.area.value for f in assessment.findings if not f.acceptable)
+        return self._propose_enforcement(
+            account, kind=EnforcementKind.PENALTY, legal_basis="19 U.S.C. 1592",
+            facts=(f"assessment {assessment.number} found deficient areas ({deficient or 'none'})"
+                   f" with revenue loss {loss}"),
+            source_case=assessment.number, basis=basis, amount=loss, examinations_until=None,
+            actor=actor, reason=f"findings of {assessment.number} referred for enforcement",
+            at=at)
+
+    def _schedule_verification(self, plan: ImprovementPlan, *, actor: str,
+                               at: datetime) -> tuple[list[Aggregate], FollowUpVerification]:
+        sequence, number = self._take_number("FV", at, f"follow-up of {plan.number}")
+        due = at.date() + timedelta(days=self.workflow.verification_after_days)
+        verification = FollowUpVerification.schedule(
+            number=number, importer_id=plan.importer_id, importer_number=plan.importer_number,
+            district=plan.district, plan_number=plan.number, areas=plan.deficient_areas,
+            target_rate=plan.target_rate, due_on=due, actor=actor,
+            reason=f"implementation of {plan.number} reported", at=at)
+        plan.schedule_verification(number, due, actor=actor, at=at)
+        case_file = self._case_file(plan.importer_number, actor, at)
+        self._file_case(case_file, "follow_up_verification", number, verification.id, actor, at)
+        return [sequence, case_file, verification], verification
+
+    def _escalation(self, plan: ImprovementPlan, areas: Iterable[ComplianceArea], *,
+                    source_case: str, actor: str, reason: str,
+                    at: datetime) -> tuple[list[Aggregate], EnforcementAction]:
+        """A plan that did not work: propose an enforced-compliance programme and escalate
+        the plan, in one transaction."""
+        account = self.get_importer(plan.importer_number)
+        names = ", ".join(a.value for a in areas)
+        changed, action = self._propose_enforcement(
+            account, kind=EnforcementKind.ENFORCED_COMPLIANCE_PROGRAMME,
+            legal_basis="company enforced-compliance process",
+            facts=f"improvement plan {plan.number} did not correct: {names}",
+            source_case=source_case, basis=None, amount=None, examinations_until=None,
+            actor=actor, reason=reason, at=at)
+        plan.escalate(action.number, actor=actor, reason=reason, at=at)
+        return [*changed, plan], action

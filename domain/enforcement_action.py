@@ -1,0 +1,437 @@
+"""EnforcementAction: the interventions ladder, from informed-compliance outreach to
+penalties and enforced-compliance programmes, reviewed by an enforcement evaluation team
+before it is issued.
+
+proposed -> reviewed (approved by the team) -> issued -> [penalty path: penalty notice ->
+response/petition -> decided -> paid or referred for collection] -> closed;
+withdrawn at any point before a decision; rejected by the team.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from uuid import UUID
+
+from domain.base import CaseAggregate, require_aware
+from domain.case_numbers import case_id, parse_case_number
+from domain.errors import InvalidValueError
+from domain.penalties import CapPolicy, Culpability, PenaltyBasis, penalty_cap
+from domain.rules import BusinessRule, check
+from domain.values import parse_actor, parse_date, parse_enum, parse_money, parse_name, parse_reason
+
+
+class EnforcementKind(StrEnum):
+    INFORMED_COMPLIANCE = "informed_compliance"
+    INCREASED_EXAMINATIONS = "increased_examinations"
+    PENALTY = "penalty"
+    LIQUIDATED_DAMAGES = "liquidated_damages"
+    SEIZURE_REFERRAL = "seizure_referral"
+    ENFORCED_COMPLIANCE_PROGRAMME = "enforced_compliance_programme"
+
+
+MONETARY = (EnforcementKind.PENALTY, EnforcementKind.LIQUIDATED_DAMAGES)
+
+
+class EnforcementState(StrEnum):
+    PROPOSED = "proposed"
+    APPROVED_FOR_ISSUE = "approved_for_issue"
+    REJECTED = "rejected"
+    ISSUED = "issued"
+    PENALTY_NOTICE_ISSUED = "penalty_notice_issued"
+    RESPONSE_RECEIVED = "response_received"
+    DECIDED = "decided"
+    PAID = "paid"
+    REFERRED_FOR_COLLECTION = "referred_for_collection"
+    WITHDRAWN = "withdrawn"
+    CLOSED = "closed"
+
+
+ENFORCEMENT_FINAL_STATES = (EnforcementState.REJECTED, EnforcementState.WITHDRAWN,
+                            EnforcementState.CLOSED)
+
+
+class Vote(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+
+
+class ResponseKind(StrEnum):
+    RESPONSE = "response"
+    PETITION = "petition"
+
+
+@dataclass(frozen=True)
+class ReviewVote:
+    reviewer: str
+    vote: Vote
+    reason: str
+
+
+class AmountIsWithinTheCulpabilityCap(BusinessRule):
+    def __init__(self, field: str, amount: Decimal, cap: Decimal, basis: PenaltyBasis) -> None:
+        self.field, self.amount, self.cap, self.basis = field, amount, cap, basis
+
+    def is_broken(self) -> bool:
+        return self.amount > self.cap
+
+    def message(self) -> str:
+        disclosure = " with prior disclosure" if self.basis.prior_disclosure else ""
+        return (f"{self.field} {self.amount} exceeds the statutory cap of {self.cap} for "
+                f"{self.basis.culpability.value}{disclosure} (revenue loss "
+                f"{self.basis.revenue_loss}, domestic value {self.basis.domestic_value}, "
+                f"dutiable value {self.basis.dutiable_value})")
+
+
+class ReviewerIsNotTheProposer(BusinessRule):
+    def __init__(self, reviewer: str, proposer: str) -> None:
+        self.reviewer, self.proposer = reviewer, proposer
+
+    def is_broken(self) -> bool:
+        return self.reviewer == self.proposer
+
+    def message(self) -> str:
+        return f"{self.reviewer} proposed this action and cannot also review it"
+
+
+class EachReviewerVotesOnce(BusinessRule):
+    def __init__(self, reviewer: str, votes: tuple[ReviewVote, ...]) -> None:
+        self.reviewer, self.votes = reviewer, votes
+
+    def is_broken(self) -> bool:
+        return any(v.reviewer == self.reviewer for v in self.votes)
+
+    def message(self) -> str:
+        return f"{self.reviewer} has already voted on this action"
+
+
+class ReviewNeedsTwoReviewers(BusinessRule):
+    def __init__(self, votes: tuple[ReviewVote, ...]) -> None:
+        self.count = len({v.reviewer for v in votes})
+
+    def is_broken(self) -> bool:
+        return self.count < 2
+
+    def message(self) -> str:
+        return (f"the enforcement evaluation team needs at least two reviewers besides the "
+                f"proposer; {self.count} voted so far")
+
+
+class MitigatedAmountDoesNotExceedProposed(BusinessRule):
+    def __init__(self, decided: Decimal, proposed: Decimal) -> None:
+        self.decided, self.proposed = decided, proposed
+
+    def is_broken(self) -> bool:
+        return self.decided > self.proposed
+
+    def message(self) -> str:
+        return (f"decided amount {self.decided} exceeds the proposed amount {self.proposed}; "
+                "a decision can only mitigate")
+
+
+class PaymentIsTheDecidedAmount(BusinessRule):
+    def __init__(self, paid: Decimal, decided: Decimal) -> None:
+        self.paid, self.decided = paid, decided
+
+    def is_broken(self) -> bool:
+        return self.paid != self.decided
+
+    def message(self) -> str:
+        return f"payment {self.paid} differs from the decided amount {self.decided}"
+
+
+class EnforcementAction(CaseAggregate):
+    number: str
+    importer_id: UUID
+    importer_number: str
+    district: str
+    kind: EnforcementKind
+    legal_basis: str
+    facts: str
+    source_case: str | None
+    basis: PenaltyBasis | None
+    proposed_amount: Decimal | None
+    proposer: str
+    state: EnforcementState
+    votes: tuple[ReviewVote, ...]
+    decided_amount: Decimal | None
+    paid_amount: Decimal | None
+    response_due_on: date | None
+    examinations_until: date | None
+
+    def __init__(self) -> None:
+        """State is set by the Proposed event's apply."""
+
+    @property
+    def label(self) -> str:
+        return f"enforcement action {self.number}"
+
+    class Proposed(CaseAggregate.Created):
+        number: str
+        importer_id: UUID
+        importer_number: str
+        district: str
+        kind: EnforcementKind
+        legal_basis: str
+        facts: str
+        source_case: str | None
+        basis: PenaltyBasis | None
+        proposed_amount: Decimal | None
+        examinations_until: date | None
+
+        def apply(self, aggregate: EnforcementAction) -> None:
+            aggregate.number = self.number
+            aggregate.importer_id = self.importer_id
+            aggregate.importer_number = self.importer_number
+            aggregate.district = self.district
+            aggregate.kind = self.kind
+            aggregate.legal_basis = self.legal_basis
+            aggregate.facts = self.facts
+            aggregate.source_case = self.source_case
+            aggregate.basis = self.basis
+            aggregate.proposed_amount = self.proposed_amount
+            aggregate.examinations_until = self.examinations_until
+            aggregate.proposer = self.actor
+            aggregate.state = EnforcementState.PROPOSED
+            aggregate.votes = ()
+            aggregate.decided_amount = None
+            aggregate.paid_amount = None
+            aggregate.response_due_on = None
+
+    @classmethod
+    def propose(cls, *, number: str, importer_id: UUID, importer_number: str, district: str,
+                kind: EnforcementKind | str, legal_basis: str, facts: str,
+                source_case: str | None, basis: PenaltyBasis | None,
+                proposed_amount: Decimal | str | None, examinations_until: date | str | None,
+                cap_policy: CapPolicy, actor: str, reason: str,
+                at: datetime) -> EnforcementAction:
+        chosen = parse_enum(EnforcementKind, kind, "kind")
+        amount = None if proposed_amount is None else parse_money(proposed_amount,
+                                                                  "proposed_amount")
+        if chosen in MONETARY:
+            if basis is None or amount is None:
+                raise InvalidValueError("proposed_amount", proposed_amount,
+                                        f"a {chosen.value} needs an amount, culpability, "
+                                        "revenue loss and values")
+            check(AmountIsWithinTheCulpabilityCap("proposed_amount", amount,
+                                                  penalty_cap(basis, cap_policy), basis))
+        until = None if examinations_until is None else parse_date(examinations_until,
+                                                                   "examinations_until")
+        if chosen is EnforcementKind.INCREASED_EXAMINATIONS and until is None:
+            raise InvalidValueError("examinations_until", None,
+                                    "increased examinations need an end date")
+        return cls._create(
+            cls.Proposed, id=case_id(number), timestamp=require_aware(at),
+            actor=parse_actor(actor), reason=parse_reason(reason),
+            number=parse_case_number(number), importer_id=importer_id,
+            importer_number=importer_number, district=district, kind=chosen,
+            legal_basis=parse_name(legal_basis, "legal_basis"),
+            facts=parse_reason(facts, "facts"), source_case=source_case,
+            basis=basis if chosen in MONETARY else None, proposed_amount=amount,
+            examinations_until=until)
+
+    def _refuse_unless_in(self, step: str, *states: EnforcementState) -> None:
+        self._refuse_unless(self.state.value, tuple(s.value for s in states), self.label, step)
+
+    @property
+    def is_monetary(self) -> bool:
+        return self.kind in MONETARY
+
+    class CulpabilityChanged(CaseAggregate.Event):
+        basis: PenaltyBasis
+        proposed_amount: Decimal
+
+        def apply(self, aggregate: EnforcementAction) -> None:
+            aggregate.basis = self.basis
+            aggregate.proposed_amount = self.proposed_amount
+
+    def change_culpability(self, culpability: Culpability | str, *,
+                           proposed_amount: Decimal | str | None, prior_disclosure: bool | None,
+                           cap_policy: CapPolicy, actor: str, reason: str,
+                           at: datetime) -> None:
+        """A change of culpability re-checks the amount against the new cap."""
+        self._refuse_unless_in("change the culpability", EnforcementState.PROPOSED,
+                               EnforcementState.APPROVED_FOR_ISSUE, EnforcementState.ISSUED,
+                               EnforcementState.PENALTY_NOTICE_ISSUED,
+                               EnforcementState.RESPONSE_RECEIVED)
+        if self.basis is None or self.proposed_amount is None:
+            raise InvalidValueError("culpability", culpability,
+                                    f"a {self.kind.value} action has no culpability")
+        basis = PenaltyBasis(parse_enum(Culpability, culpability, "culpability"),
+                             self.basis.revenue_loss, self.basis.domestic_value,
+                             self.basis.dutiable_value,
+                             self.basis.prior_disclosure if prior_disclosure is None
+                             else prior_disclosure)
+        amount = (self.proposed_amount if proposed_amount is None
+                  else parse_money(proposed_amount, "proposed_amount"))
+        check(AmountIsWithinTheCulpabilityCap("proposed_amount", amount,
+                                              penalty_cap(basis, cap_policy), basis))
+        self._record(self.CulpabilityChanged, at, actor=parse_actor(actor),
+                     reason=parse_reason(reason), basis=basis, proposed_amount=amount)
+
+    class ReviewVoteRecorded(CaseAggregate.Event):
+        vote: ReviewVote
+
+        def apply(self, aggregate: EnforcementAction) -> None:
+            aggregate.votes = (*aggregate.votes, self.vote)
+
+    def record_review_vote(self, vote: Vote | str, *, actor: str, reason: str,
+                           at: datetime) -> None:
+        self._refuse_unless_in("record a review vote", EnforcementState.PROPOSED)
+        reviewer = parse_actor(actor)
+        check(ReviewerIsNotTheProposer(reviewer, self.proposer),
+              EachReviewerVotesOnce(reviewer, self.votes))
+        why = parse_reason(reason)
+        self._record(self.ReviewVoteRecorded, at, actor=reviewer, reason=why,
+                     vote=ReviewVote(reviewer, parse_enum(Vote, vote, "vote"), why))
+
+    class ReviewConcluded(CaseAggregate.Event):
+        approved: bool
+
+        def apply(self, aggregate: EnforcementAction) -> None:
+            aggregate.state = (EnforcementState.APPROVED_FOR_ISSUE if self.approved
+                               else EnforcementState.REJECTED)
+
+    def conclude_review(self, *, actor: str, reason: str, at: datetime) -> bool:
+        """Approved by a majority of the team; a tie is not an approval."""
+        self._refuse_unless_in("conclude the review", EnforcementState.PROPOSED)
+        check(ReviewNeedsTwoReviewers(self.votes))
+        approvals = sum(1 for v in self.votes if v.vote is Vote.APPROVE)
+        approved = approvals * 2 > len(self.votes)
+        self._record(self.ReviewConcluded, at, actor=parse_actor(actor),
+                     reason=parse_reason(reason), approved=approved)
+        return approved
+
+    class Issued(CaseAggregate.Event):
+        notice: str
+        response_due_on: date | None
+
+        def apply(self, aggregate: EnforcementAction) -> None:
+            aggregate.response_due_on = self.response_due_on
+            aggregate.state = EnforcementState.ISSUED
+
+    def issue(self, *, response_due_on: date | str | None, today: date, actor: str,
+              reason: str, at: datetime) -> None:
+        """Issue the action; for a penalty this is the pre-penalty notice."""
+        self._refuse_unless_in("issue", EnforcementState.APPROVED_FOR_ISSUE)
+        due = self._response_due(response_due_on, today)
+        self._record(self.Issued, at, actor=parse_actor(actor), reason=parse_reason(reason),
+                     notice="pre_penalty_notice" if self.is_monetary else "notice",
+                     response_due_on=due)
+
+    def _response_due(self, response_due_on: date | str | None, today: date) -> date | None:
+        if response_due_on is None:
+            if self.is_monetary:
+                raise InvalidValueError("response_due_on", None,
+                                        "a penalty notice needs a response due date")
+            return None
+        due = parse_date(response_due_on, "response_due_on")
+        if due < today:
+            raise InvalidValueError("response_due_on", due.isoformat(),
+                                    "a due date cannot be set in the past")
+        return due
+
+    class PenaltyNoticeIssued(CaseAggregate.Event):
+        response_due_on: date
+
+        def apply(self, aggregate: EnforcementAction) -> None:
+            aggregate.response_due_on = self.response_due_on
+            aggregate.state = EnforcementState.PENALTY_NOTICE_ISSUED
+
+    def issue_penalty_notice(self, *, response_due_on: date | str, today: date, actor: str,
+                             reason: str, at: datetime) -> None:
+        self._refuse_unless_in("issue the penalty notice", EnforcementState.ISSUED)
+        if not self.is_monetary:
+            raise InvalidValueError("kind", self.kind.value, "only penalties have notices")
+        due = self._response_due(response_due_on, today)
+        assert due is not None
+        self._record(self.PenaltyNoticeIssued, at, actor=parse_actor(actor),
+                     reason=parse_reason(reason), response_due_on=due)
+
+    class ResponseRecorded(CaseAggregate.Event):
+        response_kind: ResponseKind
+        summary: str
+
+        def apply(self, aggregate: EnforcementAction) -> None:
+            aggregate.state = EnforcementState.RESPONSE_RECEIVED
+
+    def record_response(self, response_kind: ResponseKind | str, summary: str, *, actor: str,
+                        reason: str, at: datetime) -> None:
+        self._refuse_unless_in("record the importer's response", EnforcementState.ISSUED,
+                               EnforcementState.PENALTY_NOTICE_ISSUED,
+                               EnforcementState.RESPONSE_RECEIVED)
+        self._record(self.ResponseRecorded, at, actor=parse_actor(actor),
+                     reason=parse_reason(reason),
+                     response_kind=parse_enum(ResponseKind, response_kind, "response_kind"),
+                     summary=parse_reason(summary, "summary"))
+
+    class Decided(CaseAggregate.Event):
+        decided_amount: Decimal
+
+        def apply(self, aggregate: EnforcementAction) -> None:
+            aggregate.decided_amount = self.decided_amount
+            aggregate.state = EnforcementState.DECIDED
+
+    def decide(self, decided_amount: Decimal | str, *, cap_policy: CapPolicy, actor: str,
+               reason: str, at: datetime) -> None:
+        self._refuse_unless_in("decide", EnforcementState.PENALTY_NOTICE_ISSUED,
+                               EnforcementState.RESPONSE_RECEIVED)
+        amount = parse_money(decided_amount, "decided_amount")
+        assert self.basis is not None
+        assert self.proposed_amount is not None
+        check(MitigatedAmountDoesNotExceedProposed(amount, self.proposed_amount),
+              AmountIsWithinTheCulpabilityCap("decided_amount", amount,
+                                              penalty_cap(self.basis, cap_policy), self.basis))
+        self._record(self.Decided, at, actor=parse_actor(actor), reason=parse_reason(reason),
+                     decided_amount=amount)
+
+    class PaymentRecorded(CaseAggregate.Event):
+        amount: Decimal
+        paid_on: date
+
+        def apply(self, aggregate: EnforcementAction) -> None:
+            aggregate.paid_amount = self.amount
+            aggregate.state = EnforcementState.PAID
+
+    def record_payment(self, amount: Decimal | str, paid_on: date | str, *, actor: str,
+                       reason: str, at: datetime) -> None:
+        self._refuse_unless_in("record payment", EnforcementState.DECIDED)
+        paid = parse_money(amount, "amount")
+        assert self.decided_amount is not None
+        check(PaymentIsTheDecidedAmount(paid, self.decided_amount))
+        self._record(self.PaymentRecorded, at, actor=parse_actor(actor),
+                     reason=parse_reason(reason), amount=paid,
+                     paid_on=parse_date(paid_on, "paid_on"))
+
+    class ReferredForCollection(CaseAggregate.Event):
+        def apply(self, aggregate: EnforcementAction) -> None:
+            aggregate.state = EnforcementState.REFERRED_FOR_COLLECTION
+
+    def refer_for_collection(self, *, actor: str, reason: str, at: datetime) -> None:
+        self._refuse_unless_in("refer for collection", EnforcementState.DECIDED)
+        self._record(self.ReferredForCollection, at, actor=parse_actor(actor),
+                     reason=parse_reason(reason))
+
+    class Withdrawn(CaseAggregate.Event):
+        def apply(self, aggregate: EnforcementAction) -> None:
+            aggregate.state = EnforcementState.WITHDRAWN
+
+    def withdraw(self, *, actor: str, reason: str, at: datetime) -> None:
+        self._refuse_unless_in("withdraw", EnforcementState.PROPOSED,
+                               EnforcementState.APPROVED_FOR_ISSUE, EnforcementState.ISSUED,
+                               EnforcementState.PENALTY_NOTICE_ISSUED,
+                               EnforcementState.RESPONSE_RECEIVED)
+        self._record(self.Withdrawn, at, actor=parse_actor(actor), reason=parse_reason(reason))
+
+    class Closed(CaseAggregate.Event):
+        def apply(self, aggregate: EnforcementAction) -> None:
+            aggregate.state = EnforcementState.CLOSED
+
+    def close(self, *, actor: str, reason: str, at: datetime) -> None:
+        closable = ((EnforcementState.PAID, EnforcementState.REFERRED_FOR_COLLECTION)
+                    if self.is_monetary else
+                    (EnforcementState.ISSUED, EnforcementState.RESPONSE_RECEIVED))
+        self._refuse_unless_in("close", *closable)
+        self._record(self.Closed, at, actor=parse_actor(actor), reason=parse_reason(reason))

@@ -1,0 +1,427 @@
+"""ImprovementPlan: the corrective actions an importer takes after deficient findings,
+tracked until a follow-up verification shows they worked.
+
+draft -> submitted -> approved (or sent back to draft) -> actions completed with evidence
+-> implementation reported -> follow-up verification scheduled -> closed as effective, or
+escalated to enforcement.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from uuid import UUID
+
+from domain.base import CaseAggregate, require_aware
+from domain.case_numbers import case_id, parse_case_number
+from domain.errors import InvalidValueError
+from domain.reference import ComplianceArea
+from domain.rules import BusinessRule, check
+from domain.values import parse_actor, parse_date, parse_enum, parse_name, parse_reason
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class PlanState(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    IMPLEMENTATION_REPORTED = "implementation_reported"
+    VERIFICATION_SCHEDULED = "verification_scheduled"
+    CLOSED_EFFECTIVE = "closed_effective"
+    ESCALATED = "escalated"
+
+
+PLAN_FINAL_STATES = (PlanState.CLOSED_EFFECTIVE, PlanState.ESCALATED)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What shows an action was done: a description, where the document is, and the
+    SHA-256 of the document so a later substitution is detectable."""
+
+    description: str
+    document_ref: str
+    sha256: str
+
+    @classmethod
+    def parse(cls, description: str, document_ref: str, sha256: str) -> Evidence:
+        digest = sha256.strip().lower() if isinstance(sha256, str) else sha256
+        if not isinstance(digest, str) or not _SHA256.match(digest):
+            raise InvalidValueError("evidence_sha256", sha256, "expected 64 hex digits (SHA-256)")
+        return cls(parse_name(description, "evidence_description"),
+                   parse_name(document_ref, "evidence_document_ref"), digest)
+
+
+@dataclass(frozen=True)
+class CorrectiveAction:
+    action_id: str
+    area: ComplianceArea
+    description: str
+    owner: str
+    due_on: date
+    completed_on: date | None = None
+    evidence: Evidence | None = None
+
+    @property
+    def is_completed(self) -> bool:
+        return self.completed_on is not None
+
+
+class DueDateIsNotInThePast(BusinessRule):
+    def __init__(self, due_on: date, today: date) -> None:
+        self.due_on, self.today = due_on, today
+
+    def is_broken(self) -> bool:
+        return self.due_on < self.today
+
+    def message(self) -> str:
+        return (f"due_on {self.due_on.isoformat()} is before today ({self.today.isoformat()}); "
+                "a due date cannot be set in the past")
+
+
+class ActionAddressesADeficientArea(BusinessRule):
+    def __init__(self, area: ComplianceArea, deficient: Iterable[ComplianceArea]) -> None:
+        self.area, self.deficient = area, tuple(deficient)
+
+    def is_broken(self) -> bool:
+        return self.area not in self.deficient
+
+    def message(self) -> str:
+        areas = ", ".join(a.value for a in self.deficient)
+        return f"area {self.area.value} was not found deficient; the plan covers: {areas}"
+
+
+class PlanNeedsAtLeastOneAction(BusinessRule):
+    def __init__(self, actions: Iterable[CorrectiveAction]) -> None:
+        self.count = len(tuple(actions))
+
+    def is_broken(self) -> bool:
+        return self.count == 0
+
+    def message(self) -> str:
+        return "the plan has no corrective action; add at least one first"
+
+
+class EveryDeficientAreaHasAnAction(BusinessRule):
+    def __init__(self, deficient: Iterable[ComplianceArea],
+                 actions: Iterable[CorrectiveAction]) -> None:
+        covered = {a.area for a in actions}
+        self.missing = [a.value for a in deficient if a not in covered]
+
+    def is_broken(self) -> bool:
+        return bool(self.missing)
+
+    def message(self) -> str:
+        return f"no corrective action for deficient area(s): {', '.join(self.missing)}"
+
+
+class ActionExists(BusinessRule):
+    def __init__(self, action_id: str, actions: Iterable[CorrectiveAction]) -> None:
+        self.action_id = action_id
+        self.ids = [a.action_id for a in actions]
+
+    def is_broken(self) -> bool:
+        return self.action_id not in self.ids
+
+    def message(self) -> str:
+        known = ", ".join(self.ids) or "none"
+        return f"the plan has no action {self.action_id} (actions: {known})"
+
+
+class ActionIsNotCompletedTwice(BusinessRule):
+    def __init__(self, action: CorrectiveAction) -> None:
+        self.action = action
+
+    def is_broken(self) -> bool:
+        return self.action.is_completed
+
+    def message(self) -> str:
+        done = self.action.completed_on.isoformat() if self.action.completed_on else ""
+        return f"action {self.action.action_id} was already completed on {done}"
+
+
+class ImplementationNeedsEveryActionCompleted(BusinessRule):
+    def __init__(self, actions: Iterable[CorrectiveAction]) -> None:
+        self.open = [a.action_id for a in actions if not a.is_completed]
+
+    def is_broken(self) -> bool:
+        return bool(self.open)
+
+    def message(self) -> str:
+        return ("implementation can be reported only when every action is completed; open: "
+                + ", ".join(self.open))
+
+
+class PlanCannotCloseBeforeVerification(BusinessRule):
+    def __init__(self, verification_number: str | None, concluded_effective: bool) -> None:
+        self.verification_number, self.effective = verification_number, concluded_effective
+
+    def is_broken(self) -> bool:
+        return self.verification_number is None or not self.effective
+
+    def message(self) -> str:
+        if self.verification_number is None:
+            return "the plan cannot close before a follow-up verification is scheduled"
+        return (f"the plan cannot close before follow-up verification "
+                f"{self.verification_number} has concluded effective")
+
+
+class ImprovementPlan(CaseAggregate):
+    number: str
+    importer_id: UUID
+    importer_number: str
+    district: str
+    assessment_number: str
+    deficient_areas: tuple[ComplianceArea, ...]
+    target_rate: Decimal
+    proposal_due_on: date
+    state: PlanState
+    actions: tuple[CorrectiveAction, ...]
+    next_action_serial: int
+    verification_number: str | None
+    verification_due_on: date | None
+    enforcement_number: str | None
+
+    def __init__(self) -> None:
+        """State is set by the Drafted event's apply."""
+
+    @property
+    def label(self) -> str:
+        return f"improvement plan {self.number}"
+
+    class Drafted(CaseAggregate.Created):
+        number: str
+        importer_id: UUID
+        importer_number: str
+        district: str
+        assessment_number: str
+        deficient_areas: tuple[ComplianceArea, ...]
+        target_rate: Decimal
+        proposal_due_on: date
+
+        def apply(self, aggregate: ImprovementPlan) -> None:
+            aggregate.number = self.number
+            aggregate.importer_id = self.importer_id
+            aggregate.importer_number = self.importer_number
+            aggregate.district = self.district
+            aggregate.assessment_number = self.assessment_number
+            aggregate.deficient_areas = self.deficient_areas
+            aggregate.target_rate = self.target_rate
+            aggregate.proposal_due_on = self.proposal_due_on
+            aggregate.state = PlanState.DRAFT
+            aggregate.actions = ()
+            aggregate.next_action_serial = 1
+            aggregate.verification_number = None
+            aggregate.verification_due_on = None
+            aggregate.enforcement_number = None
+
+    @classmethod
+    def draft(cls, *, number: str, importer_id: UUID, importer_number: str, district: str,
+              assessment_number: str, deficient_areas: Iterable[ComplianceArea],
+              target_rate: Decimal, proposal_due_on: date, actor: str, reason: str,
+              at: datetime) -> ImprovementPlan:
+        areas = tuple(deficient_areas)
+        if not areas:
+            raise InvalidValueError("deficient_areas", areas, "a plan needs a deficient area")
+        return cls._create(
+            cls.Drafted, id=case_id(number), timestamp=require_aware(at),
+            actor=parse_actor(actor), reason=parse_reason(reason),
+            number=parse_case_number(number), importer_id=importer_id,
+            importer_number=importer_number, district=district,
+            assessment_number=assessment_number, deficient_areas=areas,
+            target_rate=target_rate, proposal_due_on=proposal_due_on)
+
+    def _refuse_unless_in(self, step: str, *states: PlanState) -> None:
+        self._refuse_unless(self.state.value, tuple(s.value for s in states), self.label, step)
+
+    def _action(self, action_id: str) -> CorrectiveAction:
+        check(ActionExists(action_id, self.actions))
+        return next(a for a in self.actions if a.action_id == action_id)
+
+    def _checked_action(self, action_id: str, area: ComplianceArea | str, description: str,
+                        owner: str, due_on: date | str, today: date) -> CorrectiveAction:
+        chosen = parse_enum(ComplianceArea, area, "area")
+        due = parse_date(due_on, "due_on")
+        check(ActionAddressesADeficientArea(chosen, self.deficient_areas),
+              DueDateIsNotInThePast(due, today))
+        return CorrectiveAction(action_id, chosen, parse_name(description, "description"),
+                                parse_actor(owner, "owner"), due)
+
+    class ActionAdded(CaseAggregate.Event):
+        action: CorrectiveAction
+
+        def apply(self, aggregate: ImprovementPlan) -> None:
+            aggregate.actions = (*aggregate.actions, self.action)
+            aggregate.next_action_serial += 1
+
+    def add_action(self, *, area: ComplianceArea | str, description: str, owner: str,
+                   due_on: date | str, today: date, actor: str, reason: str,
+                   at: datetime) -> str:
+        self._refuse_unless_in("add an action", PlanState.DRAFT)
+        action = self._checked_action(f"A{self.next_action_serial}", area, description, owner,
+                                      due_on, today)
+        self._record(self.ActionAdded, at, actor=parse_actor(actor),
+                     reason=parse_reason(reason), action=action)
+        return action.action_id
+
+    class ActionChanged(CaseAggregate.Event):
+        action: CorrectiveAction
+
+        def apply(self, aggregate: ImprovementPlan) -> None:
+            aggregate.actions = tuple(self.action if a.action_id == self.action.action_id
+                                      else a for a in aggregate.actions)
+
+    def change_action(self, action_id: str, *, area: ComplianceArea | str, description: str,
+                      owner: str, due_on: date | str, today: date, actor: str, reason: str,
+                      at: datetime) -> None:
+        self._refuse_unless_in("change an action (approved plans are amended)",
+                               PlanState.DRAFT)
+        self._action(action_id)
+        action = self._checked_action(action_id, area, description, owner, due_on, today)
+        self._record(self.ActionChanged, at, actor=parse_actor(actor),
+                     reason=parse_reason(reason), action=action)
+
+    class ActionRemoved(CaseAggregate.Event):
+        action_id: str
+
+        def apply(self, aggregate: ImprovementPlan) -> None:
+            aggregate.actions = tuple(a for a in aggregate.actions
+                                      if a.action_id != self.action_id)
+
+    def remove_action(self, action_id: str, *, actor: str, reason: str, at: datetime) -> None:
+        self._refuse_unless_in("remove an action", PlanState.DRAFT)
+        self._action(action_id)
+        self._record(self.ActionRemoved, at, actor=parse_actor(actor),
+                     reason=parse_reason(reason), action_id=action_id)
+
+    class Submitted(CaseAggregate.Event):
+        def apply(self, aggregate: ImprovementPlan) -> None:
+            aggregate.state = PlanState.SUBMITTED
+
+    def submit(self, *, actor: str, reason: str, at: datetime) -> None:
+        self._refuse_unless_in("submit", PlanState.DRAFT)
+        check(PlanNeedsAtLeastOneAction(self.actions),
+              EveryDeficientAreaHasAnAction(self.deficient_areas, self.actions))
+        self._record(self.Submitted, at, actor=parse_actor(actor), reason=parse_reason(reason))
+
+    class Approved(CaseAggregate.Event):
+        def apply(self, aggregate: ImprovementPlan) -> None:
+            aggregate.state = PlanState.APPROVED
+
+    def approve(self, *, actor: str, reason: str, at: datetime) -> None:
+        self._refuse_unless_in("approve", PlanState.SUBMITTED)
+        check(PlanNeedsAtLeastOneAction(self.actions))
+        self._record(self.Approved, at, actor=parse_actor(actor), reason=parse_reason(reason))
+
+    class SentBack(CaseAggregate.Event):
+        def apply(self, aggregate: ImprovementPlan) -> None:
+            aggregate.state = PlanState.DRAFT
+
+    def send_back(self, *, actor: str, reason: str, at: datetime) -> None:
+        self._refuse_unless_in("send back", PlanState.SUBMITTED)
+        self._record(self.SentBack, at, actor=parse_actor(actor), reason=parse_reason(reason))
+
+    class ActionAmended(CaseAggregate.Event):
+        action: CorrectiveAction
+
+        def apply(self, aggregate: ImprovementPlan) -> None:
+            aggregate.actions = tuple(self.action if a.action_id == self.action.action_id
+                                      else a for a in aggregate.actions)
+
+    def amend_action(self, action_id: str, *, description: str, owner: str,
+                     due_on: date | str, today: date, actor: str, reason: str,
+                     at: datetime) -> None:
+        """Approved plans change only through a recorded amendment with its reason."""
+        self._refuse_unless_in("amend an action", PlanState.APPROVED)
+        current = self._action(action_id)
+        check(ActionIsNotCompletedTwice(current))
+        amended = self._checked_action(action_id, current.area, description, owner, due_on,
+                                       today)
+        self._record(self.ActionAmended, at, actor=parse_actor(actor),
+                     reason=parse_reason(reason), action=amended)
+
+    class ActionCompleted(CaseAggregate.Event):
+        action_id: str
+        completed_on: date
+        evidence: Evidence
+
+        def apply(self, aggregate: ImprovementPlan) -> None:
+            aggregate.actions = tuple(
+                replace(a, completed_on=self.completed_on, evidence=self.evidence)
+                if a.action_id == self.action_id else a for a in aggregate.actions)
+
+    def complete_action(self, action_id: str, *, evidence: Evidence, completed_on: date | str,
+                        today: date, actor: str, reason: str, at: datetime) -> None:
+        self._refuse_unless_in("complete an action", PlanState.APPROVED)
+        check(ActionIsNotCompletedTwice(self._action(action_id)))
+        day = parse_date(completed_on, "completed_on")
+        if day > today:
+            raise InvalidValueError("completed_on", day.isoformat(), "is in the future")
+        self._record(self.ActionCompleted, at, actor=parse_actor(actor),
+                     reason=parse_reason(reason), action_id=action_id, completed_on=day,
+                     evidence=evidence)
+
+    class ImplementationReported(CaseAggregate.Event):
+        def apply(self, aggregate: ImprovementPlan) -> None:
+            aggregate.state = PlanState.IMPLEMENTATION_REPORTED
+
+    def report_implementation(self, *, actor: str, reason: str, at: datetime) -> None:
+        self._refuse_unless_in("report implementation", PlanState.APPROVED)
+        check(ImplementationNeedsEveryActionCompleted(self.actions))
+        self._record(self.ImplementationReported, at, actor=parse_actor(actor),
+                     reason=parse_reason(reason))
+
+    class VerificationScheduled(CaseAggregate.Event):
+        verification_number: str
+        due_on: date
+
+        def apply(self, aggregate: ImprovementPlan) -> None:
+            aggregate.verification_number = self.verification_number
+            aggregate.verification_due_on = self.due_on
+            aggregate.state = PlanState.VERIFICATION_SCHEDULED
+
+    def schedule_verification(self, verification_number: str, due_on: date, *, actor: str,
+                              at: datetime) -> None:
+        self._refuse_unless_in("schedule a follow-up verification",
+                               PlanState.IMPLEMENTATION_REPORTED)
+        self._record(self.VerificationScheduled, at, actor=parse_actor(actor),
+                     reason=f"implementation reported; verification due {due_on.isoformat()}",
+                     verification_number=verification_number, due_on=due_on)
+
+    class ClosedEffective(CaseAggregate.Event):
+        verified_rate: Decimal
+
+        def apply(self, aggregate: ImprovementPlan) -> None:
+            aggregate.state = PlanState.CLOSED_EFFECTIVE
+
+    def close_effective(self, *, verification_number: str | None, concluded_effective: bool,
+                        verified_rate: Decimal, actor: str, reason: str, at: datetime) -> None:
+        check(PlanCannotCloseBeforeVerification(
+            verification_number if verification_number == self.verification_number else None,
+            concluded_effective))
+        self._refuse_unless_in("close as effective", PlanState.VERIFICATION_SCHEDULED)
+        self._record(self.ClosedEffective, at, actor=parse_actor(actor),
+                     reason=parse_reason(reason), verified_rate=verified_rate)
+
+    class Escalated(CaseAggregate.Event):
+        enforcement_number: str
+
+        def apply(self, aggregate: ImprovementPlan) -> None:
+            aggregate.enforcement_number = self.enforcement_number
+            aggregate.state = PlanState.ESCALATED
+
+    def escalate(self, enforcement_number: str, *, actor: str, reason: str,
+                 at: datetime) -> None:
+        self._refuse_unless_in("escalate to enforcement", PlanState.DRAFT, PlanState.SUBMITTED,
+                               PlanState.APPROVED, PlanState.IMPLEMENTATION_REPORTED,
+                               PlanState.VERIFICATION_SCHEDULED)
+        self._record(self.Escalated, at, actor=parse_actor(actor), reason=parse_reason(reason),
+                     enforcement_number=enforcement_number)
+
+    def overdue_actions(self, today: date) -> list[CorrectiveAction]:
+        return [a for a in self.actions if not a.is_completed and a.due_on < today]
