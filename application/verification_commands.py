@@ -14,6 +14,7 @@ from domain.assessment import SampleTest
 from domain.case_numbers import case_id, parse_case_number
 from domain.follow_up_verification import FollowUpVerification
 from domain.improvement_plan import ImprovementPlan
+from domain.penalties import Culpability, PenaltyBasis
 from domain.workflow_policy import class_for_rate
 
 
@@ -72,9 +73,15 @@ class VerificationCommands(WorkflowSteps):
                 result = VerificationResult(True, rate, compliance_class=new_class.value)
             else:
                 failed = [f.area for f in verification.findings if not f.acceptable]
+                loss = sum((f.revenue_loss for f in verification.findings), Decimal("0.00"))
+                in_error = sum((t.value_in_error for t in verification.tests),
+                               Decimal("0.00"))
+                tested = sum((t.value_tested for t in verification.tests), Decimal("0.00"))
                 changed, action = self._escalation(
                     plan, failed, source_case=verification.number, actor=actor,
-                    reason=f"{verification.number} concluded not effective", at=at)
+                    reason=f"{verification.number} concluded not effective", at=at,
+                    loss_basis=PenaltyBasis(Culpability.NEGLIGENCE, loss, max(in_error, loss),
+                                            tested, False))
                 result = VerificationResult(False, rate, enforcement_number=action.number)
             self._save(verification.label, verification, *changed, result=result)
             return result

@@ -91,17 +91,26 @@ class WorkflowSteps(CaseStore):
         return [sequence, case_file, verification], verification
 
     def _escalation(self, plan: ImprovementPlan, areas: Iterable[ComplianceArea], *,
-                    source_case: str, actor: str, reason: str,
-                    at: datetime) -> tuple[list[Aggregate], EnforcementAction]:
-        """A plan that did not work: propose an enforced-compliance programme and escalate
-        the plan, in one transaction."""
+                    source_case: str, actor: str, reason: str, at: datetime,
+                    loss_basis: PenaltyBasis | None = None,
+                    ) -> tuple[list[Aggregate], EnforcementAction]:
+        """A plan that did not work: propose enforcement and escalate the plan, in one
+        transaction. Revenue still being lost calls for a penalty for that loss; otherwise
+        the company enforced-compliance programme."""
         account = self.get_importer(plan.importer_number)
         names = ", ".join(a.value for a in areas)
-        changed, action = self._propose_enforcement(
-            account, kind=EnforcementKind.ENFORCED_COMPLIANCE_PROGRAMME,
-            legal_basis="company enforced-compliance process",
-            facts=f"improvement plan {plan.number} did not correct: {names}",
-            source_case=source_case, basis=None, amount=None, examinations_until=None,
-            actor=actor, reason=reason, at=at)
+        facts = f"improvement plan {plan.number} did not correct: {names}"
+        if loss_basis is not None and loss_basis.revenue_loss > 0:
+            changed, action = self._propose_enforcement(
+                account, kind=EnforcementKind.PENALTY, legal_basis="19 U.S.C. 1592",
+                facts=f"{facts}; revenue loss {loss_basis.revenue_loss}",
+                source_case=source_case, basis=loss_basis, amount=loss_basis.revenue_loss,
+                examinations_until=None, actor=actor, reason=reason, at=at)
+        else:
+            changed, action = self._propose_enforcement(
+                account, kind=EnforcementKind.ENFORCED_COMPLIANCE_PROGRAMME,
+                legal_basis="company enforced-compliance process", facts=facts,
+                source_case=source_case, basis=None, amount=None, examinations_until=None,
+                actor=actor, reason=reason, at=at)
         plan.escalate(action.number, actor=actor, reason=reason, at=at)
         return [*changed, plan], action

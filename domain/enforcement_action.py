@@ -378,6 +378,10 @@ class EnforcementAction(CaseAggregate):
                reason: str, at: datetime) -> None:
         self._refuse_unless_in("decide", EnforcementState.PENALTY_NOTICE_ISSUED,
                                EnforcementState.RESPONSE_RECEIVED)
+        if not self.is_monetary:
+            # A non-monetary action reaches response_received too; refuse it as a domain
+            # error instead of failing the asserts below.
+            raise InvalidValueError("kind", self.kind.value, "only penalties are decided")
         amount = parse_money(decided_amount, "decided_amount")
         assert self.basis is not None
         assert self.proposed_amount is not None

@@ -401,9 +401,11 @@ class ImprovementPlan(CaseAggregate):
 
     def close_effective(self, *, verification_number: str | None, concluded_effective: bool,
                         verified_rate: Decimal, actor: str, reason: str, at: datetime) -> None:
+        # A different verification number is not the scheduled one concluding effective; the
+        # message then names the verification the plan is actually waiting for.
         check(PlanCannotCloseBeforeVerification(
-            verification_number if verification_number == self.verification_number else None,
-            concluded_effective))
+            self.verification_number,
+            concluded_effective and verification_number == self.verification_number))
         self._refuse_unless_in("close as effective", PlanState.VERIFICATION_SCHEDULED)
         self._record(self.ClosedEffective, at, actor=parse_actor(actor),
                      reason=parse_reason(reason), verified_rate=verified_rate)

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from application.compliance_cases import ComplianceCases
+from application.compliance_cases import ComplianceCases, FindingsResult
 from domain.assessment import AssessmentState, SampleTest
 from domain.importer_account import ComplianceClass, ImporterAccount, Registration
 from domain.reference import DISTRICTS, ComplianceArea, ControlRating
 from domain.values import parse_period
+from interfaces.demo_workflow import CaseWalker
 
 NATIONAL_VALUE = Decimal("1422000000000")  # annual import value (source: $1,422 bn)
 NATIONAL_IMPORTERS = 443_000
@@ -175,7 +176,8 @@ def _sample(rng: random.Random, account: ImporterAccount, area: ComplianceArea,
 
 
 def walk_assessment(app: ComplianceCases, clock: DemoClock, rng: random.Random,
-                    account: ImporterAccount, target: AssessmentState, opened: datetime) -> None:
+                    account: ImporterAccount, target: AssessmentState, opened: datetime,
+                    today: date) -> tuple[FindingsResult | None, str, str]:
     """Drive one assessment through commands to `target`, days apart, like an officer would."""
     clock.now = opened
     year = opened.year - 1
@@ -189,13 +191,14 @@ def walk_assessment(app: ComplianceCases, clock: DemoClock, rng: random.Random,
     order = [s for s, _ in TARGET_STATES]
 
     def step(days: int) -> None:
-        clock.now += timedelta(days=days, hours=rng.randint(0, 6))
+        clock.now = min(clock.now + timedelta(days=days, hours=rng.randint(0, 6)),
+                        datetime.combine(today, time(17), tzinfo=UTC))
 
     if target is AssessmentState.CANCELLED:
         step(rng.randint(3, 20))
         app.cancel_assessment(number, actor=supervisor, reason="importer ceased the activity "
                               "under review")
-        return
+        return None, officer, supervisor
     if order.index(target) >= order.index(AssessmentState.ASSIGNED):
         step(rng.randint(1, 7))
         app.assign_officer(number, officer, actor=supervisor, reason="district workload plan")
@@ -214,12 +217,26 @@ def walk_assessment(app: ComplianceCases, clock: DemoClock, rng: random.Random,
     if order.index(target) >= order.index(AssessmentState.FINDINGS_ISSUED):
         step(rng.randint(5, 15))
         duty = ((account.annual_value or Decimal(0)) * Decimal("0.04")).quantize(Decimal("0.01"))
-        app.issue_findings(number, duty_paid=duty, fraud_indicators=rng.random() < 0.03,
-                           actor=officer, reason="sample testing complete")
+        result = app.issue_findings(number, duty_paid=duty,
+                                    fraud_indicators=rng.random() < 0.03, actor=officer,
+                                    reason="sample testing complete")
+    else:
+        result = None
     if target is AssessmentState.CLOSED:
         step(rng.randint(5, 30))
         app.close_assessment(number, actor=supervisor, reason="findings communicated to the "
                              "importer")
+    return result, officer, supervisor
+
+
+def follow_up(walker: CaseWalker, result: FindingsResult, officer: str,
+              supervisor: str) -> None:
+    """Take the plan or enforcement that findings started down one of its paths."""
+    if result.plan_number:
+        for escalation in walker.walk_plan(result.plan_number, officer, supervisor):
+            walker.walk_enforcement(escalation, supervisor)
+    if result.enforcement_number:
+        walker.walk_enforcement(result.enforcement_number, supervisor)
 
 
 def generate(app: ComplianceCases, clock: DemoClock, *, accounts: int, seed: int, today: date,
@@ -246,13 +263,24 @@ def generate(app: ComplianceCases, clock: DemoClock, *, accounts: int, seed: int
             chosen.append(candidate)
     targets = stratified_targets(len(chosen))
     rng.shuffle(targets)
+
+    def set_clock(moment: datetime) -> None:
+        clock.now = moment
+
+    walker = CaseWalker(app, clock, set_clock, rng, today)
     for account, target in zip(chosen, targets, strict=True):
         days_ago = rng.randint(20, 150) if target is not AssessmentState.CLOSED else (
             rng.randint(150, 360))
         opened = datetime.combine(today - timedelta(days=days_ago), time(9), tzinfo=UTC)
-        walk_assessment(app, clock, rng, account, target, opened)
+        result, officer, supervisor = walk_assessment(app, clock, rng, account, target,
+                                                      opened, today)
+        if result is not None:
+            follow_up(walker, result, officer, supervisor)
         if on_assessment:
             on_assessment()
+    others = [a.importer_number for a in rng.sample(eligible, max(10, accounts // 250))]
+    walker.propose_other_interventions(
+        others, datetime.combine(today - timedelta(days=200), time(9), tzinfo=UTC))
     values = [a.annual_value or Decimal(0) for a in population]
     total = sum(values, Decimal(0))
     shares = {}

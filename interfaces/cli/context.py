@@ -91,3 +91,38 @@ json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON."
 idempotency_option = click.option(
     "--idempotency-key", default=None,
     help="Run at most once for this key; a repeat returns the first result.")
+
+
+StepCall = Callable[[ComplianceCases, str, dict[str, Any]], Any]
+
+
+def case_step(name: str, help_text: str, call: StepCall,
+              describe: Callable[[str, Any], str],
+              extra: tuple[Callable[[Callable[..., None]], Callable[..., None]], ...] = (),
+              ) -> click.Command:
+    """A lifecycle command on one case: NUMBER, the step's own options, --actor, --reason,
+    --expected-version, --idempotency-key and --json; prints what it recorded."""
+    def command(number: str, as_json: bool, **options: Any) -> None:
+        def action() -> None:
+            result = call(cli_context().app, number, options)
+            if as_json:
+                emit_json({"number": number.upper(), "step": name, "result": result})
+            else:
+                click.echo(describe(number.upper(), result))
+        run_guarded(action)
+
+    for decorate in (*reversed(extra), json_option, idempotency_option, version_option,
+                     reason_option, actor_option, click.argument("number")):
+        command = decorate(command)
+    return click.command(name=name, help=help_text)(command)
+
+
+def common(options: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments every command method takes, from the CLI options."""
+    return {"actor": options["actor"], "reason": options["reason"],
+            "expected_version": options["expected_version"],
+            "idempotency_key": options["idempotency_key"]}
+
+
+def recorded(number: str, version: Any) -> str:
+    return f"{number}: recorded (version {version})"

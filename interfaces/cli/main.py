@@ -20,6 +20,9 @@ from interfaces.cli.audit import (
     verify_command,
 )
 from interfaces.cli.context import CliContext, cli_context, fail, load_context, run_guarded
+from interfaces.cli.enforcement import enforcement
+from interfaces.cli.plans import plans
+from interfaces.cli.verifications import verifications
 from interfaces.composition import utc_now
 from interfaces.demo_population import DemoClock, generate
 
@@ -98,6 +101,9 @@ def demo(count: int, seed: int, today: str | None) -> None:
 
 
 cli.add_command(accounts)
+cli.add_command(plans)
+cli.add_command(enforcement)
+cli.add_command(verifications)
 cli.add_command(assessments)
 cli.add_command(history_command)
 cli.add_command(verify_command)
