@@ -12,8 +12,8 @@ from application.log_replay import replay
 from domain.assessment import Assessment
 from domain.enforcement_action import EnforcementAction
 from domain.follow_up_verification import FollowUpVerification
-from domain.improvement_plan import ImprovementPlan
 from domain.importer_account import ImporterAccount
+from domain.improvement_plan import ImprovementPlan
 from domain.values import parse_district
 
 

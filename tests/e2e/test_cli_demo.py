@@ -18,6 +18,10 @@ def test_the_demo_fills_every_assessment_state_and_verifies_under_its_seal(cli: 
     status = cli.ok("status", "--json").json()
     assert status["totals"]["ImporterAccount"] == 400
     assert set(status["aggregates"]["Assessment"]) == ASSESSMENT_STATES
+    for kind in ("ImprovementPlan", "EnforcementAction", "FollowUpVerification"):
+        assert sum(status["aggregates"][kind].values()) > 0, kind
+    assert "closed_effective" in status["aggregates"]["ImprovementPlan"]
+    assert "escalated" in status["aggregates"]["ImprovementPlan"]
     outcomes = {row["outcome"] for row in cli.ok("assessments", "list", "--json").json()}
     assert {"acceptable", "improvement_plan_required"} <= outcomes
     districts = {row["district"] for row in cli.ok("accounts", "list", "--json").json()}

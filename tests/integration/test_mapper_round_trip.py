@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
@@ -24,14 +24,35 @@ from domain.importer_account import AccountStatus, importer_account_id
 from infrastructure.hash_chain import GENESIS, PREV_KEY, event_hash
 from infrastructure.seal import seal_ledger
 from infrastructure.settings import load_settings
-from tests.builders import ACTOR, FakeClock, register_importer, walk_assessment
+from tests.builders import (
+    ACTOR,
+    ENFORCER,
+    OFFICER,
+    FakeClock,
+    evidence,
+    propose_penalty,
+    record_retests,
+    register_importer,
+    walk_assessment,
+    walk_enforcement,
+    walk_plan,
+    walk_to_findings,
+)
 
 
 def concrete_event_topics() -> set[str]:
     """Every event class an aggregate declares, less the per-aggregate `Event` and
     `Created` bases the library generates."""
     topics = {t for t in event_topics(ALL_TYPES) if not t.endswith((".Event", ".Created"))}
-    assert len(topics) == 9 + 7 + 2 + 2 + 2  # account, assessment, file, sequence, seals
+    assert len(topics) == (9      # ImporterAccount
+                           + 7    # Assessment
+                           + 13   # ImprovementPlan
+                           + 12   # EnforcementAction
+                           + 4    # FollowUpVerification
+                           + 2    # ImporterCaseFile
+                           + 2    # CaseNumberSequence
+                           + 2    # SealLog
+                           + 1)   # CommandReceipt
     return topics
 
 
@@ -114,6 +135,7 @@ def exercise_every_event_type(app: ComplianceCases, clock: FakeClock) -> dict[st
     cancelled = walk_assessment(app, audited, "cancelled", clock=clock)
     clock.advance()
     app.close_importer(audited, actor=ACTOR, reason="ceased trading")
+    workflow = exercise_the_workflow(app, clock)
     clock.advance()
     seal_ledger(app, Ed25519PrivateKey.generate(), "system:sealer")
     return {
@@ -123,6 +145,90 @@ def exercise_every_event_type(app: ComplianceCases, clock: FakeClock) -> dict[st
         "cancelled assessment": case_id(cancelled),
         "case file": case_file_id(audited),
         "sequence": sequence_id("CA", clock.now.year),
+        **workflow,
+    }
+
+
+def exercise_the_workflow(app: ComplianceCases, clock: FakeClock) -> dict[str, UUID]:
+    """Every event of improvement plans, follow-up verifications, enforcement actions and
+    command receipts, raised through the workflow commands."""
+    importer = register_importer(app)
+    _, findings = walk_to_findings(app, importer, clock=clock)
+    plan = findings.plan_number
+    assert plan is not None
+    due = clock.now.date() + timedelta(days=30)
+    action = {"area": "value", "owner": "user:importer.broker", "actor": ACTOR}
+    commands: tuple[Callable[[], object], ...] = (
+        lambda: app.add_plan_action(plan, description="second review of invoices",
+                                    due_on=due, reason="proposed", **action),
+        lambda: app.add_plan_action(plan, description="valuation training", due_on=due,
+                                    reason="proposed", **action),
+        lambda: app.change_plan_action(plan, "A2", description="valuation training for "
+                                       "brokers", due_on=due, reason="clarified", **action),
+        lambda: app.remove_plan_action(plan, "A2", actor=ACTOR, reason="covered by A1"),
+        lambda: app.submit_plan(plan, actor=ACTOR, reason="proposal received"),
+        lambda: app.send_back_plan(plan, actor=OFFICER, reason="owner missing"),
+        lambda: app.submit_plan(plan, actor=ACTOR, reason="proposal resubmitted"),
+        lambda: app.approve_plan(plan, actor=OFFICER, reason="addresses the findings"),
+        lambda: app.amend_plan_action(plan, "A1", description="second review of all "
+                                      "invoices", owner="user:importer.cfo",
+                                      due_on=due + timedelta(days=10), actor=ACTOR,
+                                      reason="scope widened"),
+        lambda: app.complete_plan_action(plan, "A1", evidence=evidence("review log"),
+                                         completed_on=clock.now.date(), actor=ACTOR,
+                                         reason="evidence received"),
+    )
+    for command in commands:
+        clock.advance()
+        command()
+    clock.advance()
+    verification = app.report_implementation(plan, actor=ACTOR, reason="implemented")
+    record_retests(app, verification, effective=True, clock=clock)
+    clock.advance()
+    app.conclude_verification(verification, actor=OFFICER, reason="re-tests complete")
+
+    # A second plan whose verification is cancelled and which is escalated by hand; the
+    # enforced-compliance programme it proposes is withdrawn.
+    _, findings = walk_to_findings(app, register_importer(app), clock=clock)
+    escalated = findings.plan_number
+    assert escalated is not None
+    cancelled = walk_plan(app, escalated, clock=clock)
+    assert cancelled is not None
+    record_retests(app, cancelled, effective=False, clock=clock)
+    clock.advance()
+    app.cancel_verification(cancelled, actor=OFFICER, reason="premises closed for works")
+    clock.advance()
+    programme = app.escalate_plan(escalated, actor=OFFICER, reason="overdue beyond grace")
+    clock.advance()
+    app.withdraw_enforcement(programme, actor=ENFORCER, reason="importer sold the business")
+
+    # A penalty paid and closed (proposed with an idempotency key: a receipt), and one
+    # referred for collection.
+    clock.advance()
+    paid = propose_penalty(app, importer, culpability="gross_negligence", amount="3500.00",
+                           idempotency_key="penalty-proposal-0001")
+    clock.advance()
+    app.change_culpability(paid, "negligence", amount="1800.00", actor=ENFORCER,
+                           reason="no evidence of gross negligence")
+    walk_enforcement(app, paid, "decided", clock=clock)
+    clock.advance()
+    app.record_payment(paid, "1200.00", clock.now.date(), actor=ENFORCER, reason="paid")
+    clock.advance()
+    app.close_enforcement(paid, actor=ENFORCER, reason="paid in full")
+    clock.advance()
+    collected = propose_penalty(app, importer)
+    walk_enforcement(app, collected, "decided", clock=clock)
+    clock.advance()
+    app.refer_for_collection(collected, actor=ENFORCER, reason="unpaid after 60 days")
+    return {
+        "improvement plan": case_id(plan),
+        "escalated plan": case_id(escalated),
+        "concluded verification": case_id(verification),
+        "cancelled verification": case_id(cancelled),
+        "paid penalty": case_id(paid),
+        "penalty referred for collection": case_id(collected),
+        "withdrawn programme": case_id(programme),
+        "plan sequence": sequence_id("IP", clock.now.year),
     }
 
 
