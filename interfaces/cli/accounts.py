@@ -15,6 +15,7 @@ from interfaces.cli.context import (
     actor_option,
     cli_context,
     emit_json,
+    idempotency_option,
     json_option,
     reason_option,
     run_guarded,
@@ -37,15 +38,18 @@ def accounts() -> None:
 @click.option("--registered-on", default=None, help="ISO date; default today.")
 @actor_option
 @reason_option
+@idempotency_option
 @json_option
 def register(importer_number: str, name: str, district: str, industry: str,
-             registered_on: str | None, actor: str, reason: str, as_json: bool) -> None:
+             registered_on: str | None, actor: str, reason: str, idempotency_key: str | None,
+             as_json: bool) -> None:
     """Register an importer of record (refused if already registered)."""
     def action() -> None:
         app = cli_context().app
         day = registered_on or app.clock().date().isoformat()
         registration = Registration.parse(importer_number, name, district, industry, day)
-        account_id = app.register_importer(registration, actor=actor, reason=reason)
+        account_id = app.register_importer(registration, actor=actor, reason=reason,
+                                           idempotency_key=idempotency_key)
         if as_json:
             emit_json(importer_summary(app.get_importer(registration.importer_number)))
         else:

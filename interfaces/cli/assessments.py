@@ -42,16 +42,19 @@ def _recorded(number: str, step: str) -> None:
               help=f"Comma-separated areas: {', '.join(a.value for a in ComplianceArea)}.")
 @actor_option
 @reason_option
+@idempotency_option
 @json_option
 def open_command(importer_number: str, origin: str, period_start: str, period_end: str,
-                 scope: str, actor: str, reason: str, as_json: bool) -> None:
+                 scope: str, actor: str, reason: str, idempotency_key: str | None,
+                 as_json: bool) -> None:
     """Open an assessment of one importer."""
     def action() -> None:
         app = cli_context().app
         areas = [part.strip() for part in scope.split(",") if part.strip()]
         number = app.open_assessment(importer_number, origin=origin,
                                      period=parse_period(period_start, period_end),
-                                     scope=areas, actor=actor, reason=reason)
+                                     scope=areas, actor=actor, reason=reason,
+                                     idempotency_key=idempotency_key)
         if as_json:
             emit_json(assessment_summary(app.get_assessment(number)))
         else:

@@ -392,8 +392,10 @@ def test_actions_of_a_plan_not_yet_approved_cannot_be_completed() -> None:
 def test_implementation_is_reported_only_when_every_action_is_completed() -> None:
     plan = approved_plan()
     complete(plan, "A1")
-    report = lambda: plan.report_implementation(actor=IMPORTER_STAFF,  # noqa: E731
-                                                reason=REASON, at=LATER)
+
+    def report() -> None:
+        plan.report_implementation(actor=IMPORTER_STAFF, reason=REASON, at=LATER)
+
     assert_refused(plan, report, RuleViolationError,
                    rule="ImplementationNeedsEveryActionCompleted", mentions=["open: A2"])
 
