@@ -83,14 +83,8 @@ class AccountCommands(CaseStore):
     def _account_command(self, command: str, importer_number: str, actor: str,
                          expected_version: int | None, idempotency_key: str | None,
                          decide: Callable[[ImporterAccount], None]) -> int:
-        def run() -> int:
-            account = self.get_importer(importer_number)
-
-            def decided(a: ImporterAccount) -> int:
-                decide(a)
-                return a.version
-            return self._command(account, account.label, expected_version, decided)
-        return self._once(command, idempotency_key, actor, int, run)
+        return self._step(command, lambda: self.get_importer(importer_number), actor,
+                          expected_version, idempotency_key, decide)
 
     def assign_account_manager(self, importer_number: str, manager: str, *, actor: str,
                                reason: str, expected_version: int | None = None,

@@ -68,14 +68,8 @@ class AssessmentCommands(WorkflowSteps):
     def _assessment_command(self, command: str, number: str, actor: str,
                             expected_version: int | None, idempotency_key: str | None,
                             decide: Callable[[Assessment], None]) -> int:
-        def run() -> int:
-            assessment = self.get_assessment(number)
-
-            def decided(a: Assessment) -> int:
-                decide(a)
-                return a.version
-            return self._command(assessment, assessment.label, expected_version, decided)
-        return self._once(command, idempotency_key, actor, int, run)
+        return self._step(command, lambda: self.get_assessment(number), actor,
+                          expected_version, idempotency_key, decide)
 
     def assign_officer(self, number: str, officer: str, *, actor: str, reason: str,
                        expected_version: int | None = None,

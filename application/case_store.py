@@ -30,7 +30,7 @@ from application.ports import Clock, EventStorage
 from application.receipts import CommandReceipt, parse_idempotency_key, receipt_id
 from domain.case_file import CaseRef, ImporterCaseFile, case_file_id
 from domain.case_numbers import CaseNumberSequence, sequence_id
-from domain.errors import RuleViolationError
+from domain.errors import DomainError, RuleViolationError
 from domain.importer_account import ImporterAccount, importer_account_id
 from domain.workflow_policy import WorkflowPolicy
 
@@ -134,6 +134,20 @@ class CaseStore(Application[UUID]):
         self._save(label, aggregate, result=result)
         return result
 
+    def _step(self, command: str, load: Callable[[], A], actor: str,
+              expected_version: int | None, idempotency_key: str | None,
+              decide: Callable[[A], None]) -> int:
+        """One aggregate, one decision, one save; returns the new version."""
+        def run() -> int:
+            target = load()
+
+            def decided(aggregate: A) -> int:
+                decide(aggregate)
+                return aggregate.version
+            return self._command(target, str(getattr(target, "label", target.id)),
+                                 expected_version, decided)
+        return self._once(command, idempotency_key, actor, int, run)
+
     def _decide_and_save_inside(self, aggregate: A, expected_version: int | None,
                                 decide: Callable[[A], R]) -> R:
         """For workflow steps whose decision saves several aggregates itself."""
@@ -145,7 +159,12 @@ class CaseStore(Application[UUID]):
     def _once(self, command: str, key: str | None, actor: str, result_type: type[R],
               run: Callable[[], R]) -> R:
         """Run a command at most once per idempotency key; a repeat returns the first
-        result and writes nothing."""
+        result and writes nothing.
+
+        A repeat that found no receipt while the first was still running either conflicts
+        with it at save or, having loaded the case after the first committed, is refused
+        by the case (already opened, closed, ...): either way the receipt is there now,
+        and its result is the answer."""
         if key is None:
             return run()
         canonical = parse_idempotency_key(key)
@@ -155,7 +174,7 @@ class CaseStore(Application[UUID]):
         token = _RECEIPT.set((canonical, command, actor))
         try:
             return run()
-        except ConcurrencyConflictError:
+        except (ConcurrencyConflictError, DomainError):
             existing = self._find(receipt_id(canonical))
             if existing is not None:
                 return self._replay(existing, command, result_type)

@@ -59,14 +59,8 @@ class EnforcementCommands(WorkflowSteps):
     def _enforcement_command(self, command: str, number: str, actor: str,
                              expected_version: int | None, idempotency_key: str | None,
                              decide: Callable[[EnforcementAction], None]) -> int:
-        def run() -> int:
-            action = self.get_enforcement(number)
-
-            def decided(a: EnforcementAction) -> int:
-                decide(a)
-                return a.version
-            return self._command(action, action.label, expected_version, decided)
-        return self._once(command, idempotency_key, actor, int, run)
+        return self._step(command, lambda: self.get_enforcement(number), actor,
+                          expected_version, idempotency_key, decide)
 
     def change_culpability(self, number: str, culpability: Culpability | str, *,
                            amount: Decimal | str | None = None,

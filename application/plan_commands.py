@@ -20,14 +20,8 @@ class PlanCommands(WorkflowSteps):
     def _plan_command(self, command: str, number: str, actor: str,
                       expected_version: int | None, idempotency_key: str | None,
                       decide: Callable[[ImprovementPlan], None]) -> int:
-        def run() -> int:
-            plan = self.get_plan(number)
-
-            def decided(p: ImprovementPlan) -> int:
-                decide(p)
-                return p.version
-            return self._command(plan, plan.label, expected_version, decided)
-        return self._once(command, idempotency_key, actor, int, run)
+        return self._step(command, lambda: self.get_plan(number), actor, expected_version,
+                          idempotency_key, decide)
 
     def add_plan_action(self, number: str, *, area: ComplianceArea | str, description: str,
                         owner: str, due_on: date | str, actor: str, reason: str,

@@ -35,14 +35,9 @@ class VerificationCommands(WorkflowSteps):
     def record_retest(self, number: str, test: SampleTest, *, actor: str, reason: str,
                       expected_version: int | None = None,
                       idempotency_key: str | None = None) -> int:
-        def run() -> int:
-            verification = self.get_verification(number)
-
-            def decide(v: FollowUpVerification) -> int:
-                v.record_retest(test, actor=actor, reason=reason, at=self.clock())
-                return v.version
-            return self._command(verification, verification.label, expected_version, decide)
-        return self._once("record_retest", idempotency_key, actor, int, run)
+        return self._step("record_retest", lambda: self.get_verification(number), actor,
+                          expected_version, idempotency_key, lambda v: v.record_retest(
+                              test, actor=actor, reason=reason, at=self.clock()))
 
     def conclude_verification(self, number: str, *, actor: str, reason: str,
                               expected_version: int | None = None,
@@ -91,11 +86,6 @@ class VerificationCommands(WorkflowSteps):
     def cancel_verification(self, number: str, *, actor: str, reason: str,
                             expected_version: int | None = None,
                             idempotency_key: str | None = None) -> int:
-        def run() -> int:
-            verification = self.get_verification(number)
-
-            def decide(v: FollowUpVerification) -> int:
-                v.cancel(actor=actor, reason=reason, at=self.clock())
-                return v.version
-            return self._command(verification, verification.label, expected_version, decide)
-        return self._once("cancel_verification", idempotency_key, actor, int, run)
+        return self._step("cancel_verification", lambda: self.get_verification(number), actor,
+                          expected_version, idempotency_key, lambda v: v.cancel(
+                              actor=actor, reason=reason, at=self.clock()))

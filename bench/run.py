@@ -39,13 +39,22 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from bench.benchmarks import FULL, QUICK, Sizes, bench_bulk, bench_commit, bench_load, bench_verify
+from bench.benchmarks import (
+    FULL,
+    QUICK,
+    Sizes,
+    bench_bulk,
+    bench_commit,
+    bench_load,
+    bench_verify,
+    bench_workflow,
+)
 from bench.common import DATABASE_URL_VARIABLE, DEFAULT_DATABASE_URL, Result, machine_facts
 from bench.report import render, verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = ROOT / "docs" / "benchmarks.md"
-BENCHMARKS = ("commit", "bulk", "verify", "load")
+BENCHMARKS = ("commit", "bulk", "verify", "load", "workflow")
 
 
 class RichUI:
@@ -138,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "bulk": lambda: [bench_bulk(url, sizes, ui)],
         "verify": lambda: bench_verify(url, sizes, ui, sqlite=not args.no_sqlite),
         "load": lambda: bench_load(url, sizes, ui, sqlite=not args.no_sqlite),
+        "workflow": lambda: [bench_workflow(url, sizes, ui)],
     }
     results: list[Result] = []
     failed: list[str] = []

@@ -9,12 +9,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from application.compliance_cases import ComplianceCases
-from domain.assessment import AssessmentState
+from domain.assessment import AssessmentState, SampleTest
 from domain.importer_account import ComplianceClass, ImporterAccount, Registration
-from domain.reference import DISTRICTS
+from domain.reference import DISTRICTS, ComplianceArea, ControlRating
+from domain.values import parse_period
 from interfaces.demo_population import DemoClock, build_accounts, walk_assessment
 
 ACTOR = "system:bench"
+OFFICER = "user:officer-bench"
+SUPERVISOR = "user:supervisor-bench"
 _LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
 _NAMES = ("Acme", "Pacific", "Golden Bridge", "Northern Star", "Harbour", "Jade River",
           "Silk Road", "Evergreen", "Summit", "Orient", "Meridian", "Blue Ocean")
@@ -101,6 +104,48 @@ def walk_assessments(app: ComplianceCases, clock: DemoClock, population: list[Im
     for index, account in enumerate(rng.sample(eligible, min(count, len(eligible)))):
         opened = datetime.combine(today - timedelta(days=rng.randint(20, 360)), time(9),
                                   tzinfo=UTC)
-        walk_assessment(app, clock, rng, account, states[index % len(states)], opened)
+        walk_assessment(app, clock, rng, account, states[index % len(states)], opened, today)
         if on_assessment:
             on_assessment()
+
+
+# A findings step that requires an improvement plan: two scoped areas under controls rated
+# adequate and strong; classification has 30 discrepancies in 200 lines (rate 85%, 95% lower
+# bound about 0.80 < 0.95, so deficient) at an immaterial loss (300.00, below 1% of the duty
+# paid and below 50,000), value is clean. A deficient area with no weak controls and no
+# material loss calls for an improvement plan, not a referral.
+PLAN_SCOPE = (ComplianceArea.CLASSIFICATION, ComplianceArea.VALUE)
+PLAN_RATINGS = {ComplianceArea.CLASSIFICATION: ControlRating.ADEQUATE,
+                ComplianceArea.VALUE: ControlRating.STRONG}
+PLAN_TESTS = (
+    SampleTest.parse(ComplianceArea.CLASSIFICATION, 200, 30, "100000.00", "5000.00", "300.00"),
+    SampleTest.parse(ComplianceArea.VALUE, 200, 0, "80000.00", "0.00", "0.00"),
+)
+PLAN_DUTY_PAID = Decimal("1000000.00")
+
+
+def assessments_in_testing(app: ComplianceCases, count: int, *, prefix: int = 40,
+                           on_assessment: Callable[[], None] | None = None) -> list[str]:
+    """`count` assessments, one per freshly registered importer, walked through the
+    application's commands (open, assign, survey, one test per area) to the 'testing'
+    state, with the tests above: issuing their findings with duty paid PLAN_DUTY_PAID
+    drafts an improvement plan. Returns their numbers."""
+    regs = registrations(count, seed=13, prefix=prefix)
+    app.register_importers(regs, actor=ACTOR, reason="national importer register")
+    year = date.today().year - 1
+    period = parse_period(date(year, 1, 1), date(year, 12, 31))
+    numbers = []
+    for registration in regs:
+        number = app.open_assessment(
+            registration.importer_number, origin="risk_selection", period=period,
+            scope=PLAN_SCOPE, actor="user:analyst-bench", reason="selected for the annual plan")
+        app.assign_officer(number, OFFICER, actor=SUPERVISOR, reason="district workload plan")
+        app.record_survey(number, PLAN_RATINGS, date.today(), actor=OFFICER,
+                          reason="pre-assessment survey at the importer's premises")
+        for test in PLAN_TESTS:
+            app.record_test(number, test, actor=OFFICER,
+                            reason=f"statistical sample of {test.area.value} lines")
+        numbers.append(number)
+        if on_assessment:
+            on_assessment()
+    return numbers

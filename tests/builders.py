@@ -134,13 +134,15 @@ def deficient_test(area: ComplianceArea | str) -> SampleTest:
                        revenue_loss="700.00")
 
 
-def retest(area: ComplianceArea | str, *, effective: bool) -> SampleTest:
-    """A follow-up re-test: 98% compliant (lower bound above 95%) or 85% compliant."""
+def retest(area: ComplianceArea | str, *, effective: bool,
+           revenue_loss: str = "300.00") -> SampleTest:
+    """A follow-up re-test: 98% compliant (lower bound above 95%) or 85% compliant; an
+    ineffective one loses `revenue_loss` (errors need not cost duty: "0.00")."""
     if effective:
         return sample_test(area, lines_tested=500, discrepancies=10, value_in_error="800.00",
                            revenue_loss="40.00")
     return sample_test(area, lines_tested=200, discrepancies=30, value_in_error="5000.00",
-                       revenue_loss="300.00")
+                       revenue_loss=revenue_loss)
 
 
 def evidence(label: str = "training record") -> Evidence:
@@ -226,12 +228,13 @@ def walk_plan(app: ComplianceCases, plan_number: str, to: str = "verification_sc
 
 
 def record_retests(app: ComplianceCases, verification_number: str, *, effective: bool,
-                   clock: FakeClock | None = None) -> None:
+                   revenue_loss: str = "300.00", clock: FakeClock | None = None) -> None:
     """A re-test in every area the verification covers."""
     for area in app.get_verification(verification_number).areas:
         if clock is not None:
             clock.advance()
-        app.record_retest(verification_number, retest(area, effective=effective),
+        app.record_retest(verification_number,
+                          retest(area, effective=effective, revenue_loss=revenue_loss),
                           actor=OFFICER, reason=f"re-test of {area.value}")
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
+from application.compliance_cases import ComplianceCases
 from application.queries import assessment_summary, list_assessments
 from domain.assessment import AssessmentOrigin, AssessmentState, SampleTest
 from domain.errors import InvalidValueError
@@ -11,6 +14,8 @@ from domain.reference import ComplianceArea
 from domain.values import parse_period
 from interfaces.cli.context import (
     actor_option,
+    case_list,
+    case_show,
     cli_context,
     emit_json,
     idempotency_option,
@@ -192,41 +197,15 @@ def cancel(number: str, actor: str, reason: str, expected_version: int | None) -
     run_guarded(action)
 
 
-@assessments.command("list")
-@click.option("--district", default=None)
-@click.option("--state", type=click.Choice([s.value for s in AssessmentState]), default=None)
-@click.option("--importer", "importer_number", default=None)
-@json_option
-def list_command(district: str | None, state: str | None, importer_number: str | None,
-                 as_json: bool) -> None:
-    """List assessments."""
-    def action() -> None:
-        rows = list_assessments(cli_context().app, district=district, state=state,
-                                importer_number=importer_number)
-        if as_json:
-            emit_json(rows)
-            return
-        for row in rows:
-            click.echo(f"{row['number']}  {row['importer_number']}  {row['district']}  "
-                       f"{row['state']:<16} {row['outcome'] or ''}")
-        click.echo(f"{len(rows)} assessment(s)")
-    run_guarded(action)
+def _assessment_details(app: ComplianceCases, number: str) -> dict[str, Any]:
+    assessment = app.get_assessment(number)
+    return {**assessment_summary(assessment), "survey": to_plain(assessment.survey),
+            "tests": to_plain(assessment.tests), "findings": to_plain(assessment.findings)}
 
 
-@assessments.command()
-@click.argument("number")
-@json_option
-def show(number: str, as_json: bool) -> None:
-    """Show one assessment, with its tests and findings."""
-    def action() -> None:
-        assessment = cli_context().app.get_assessment(number)
-        summary = assessment_summary(assessment)
-        summary["survey"] = to_plain(assessment.survey)
-        summary["tests"] = to_plain(assessment.tests)
-        summary["findings"] = to_plain(assessment.findings)
-        if as_json:
-            emit_json(summary)
-            return
-        for key, value in summary.items():
-            click.echo(f"{key:>15}: {value}")
-    run_guarded(action)
+assessments.add_command(case_list(
+    "List assessments.", [s.value for s in AssessmentState], list_assessments,
+    lambda r: (f"{r['number']}  {r['importer_number']}  {r['district']}  {r['state']:<16} "
+               f"{r['outcome'] or ''}"), "assessment(s)"))
+assessments.add_command(case_show("Show one assessment, with its tests and findings.",
+                                  _assessment_details))

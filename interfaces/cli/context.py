@@ -126,3 +126,55 @@ def common(options: dict[str, Any]) -> dict[str, Any]:
 
 def recorded(number: str, version: Any) -> str:
     return f"{number}: recorded (version {version})"
+
+
+Lister = Callable[..., list[dict[str, Any]]]
+
+
+def case_list(help_text: str, states: list[str], lister: Lister,
+              line: Callable[[dict[str, Any]], str], noun: str,
+              refine: Callable[[ComplianceCases, list[dict[str, Any]], dict[str, Any]],
+                               list[dict[str, Any]]] | None = None,
+              extra: tuple[Callable[[Callable[..., None]], Callable[..., None]], ...] = (),
+              ) -> click.Command:
+    """`list` for a case type: filters by state, district and importer; --json."""
+    def command(state: str | None, district: str | None, importer_number: str | None,
+                as_json: bool, **options: Any) -> None:
+        def action() -> None:
+            app = cli_context().app
+            rows = lister(app, district=district, state=state,
+                          importer_number=importer_number)
+            if refine is not None:
+                rows = refine(app, rows, options)
+            if as_json:
+                emit_json(rows)
+                return
+            for row in rows:
+                click.echo(line(row))
+            click.echo(f"{len(rows)} {noun}")
+        run_guarded(action)
+
+    for decorate in (*reversed(extra), json_option,
+                     click.option("--importer", "importer_number", default=None),
+                     click.option("--district", default=None, help="District code 01-42."),
+                     click.option("--state", type=click.Choice(states), default=None)):
+        command = decorate(command)
+    return click.command(name="list", help=help_text)(command)
+
+
+def case_show(help_text: str, describe: Callable[[ComplianceCases, str], dict[str, Any]],
+              ) -> click.Command:
+    """`show` for a case type: every field, or --json."""
+    @click.argument("number")
+    @json_option
+    def command(number: str, as_json: bool) -> None:
+        def action() -> None:
+            summary = describe(cli_context().app, number)
+            if as_json:
+                emit_json(summary)
+                return
+            for key, value in summary.items():
+                click.echo(f"{key:>20}: {to_plain(value)}")
+        run_guarded(action)
+
+    return click.command(name="show", help=help_text)(command)

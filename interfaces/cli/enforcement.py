@@ -12,6 +12,8 @@ from domain.enforcement_action import EnforcementKind, EnforcementState, Respons
 from domain.penalties import Culpability
 from interfaces.cli.context import (
     actor_option,
+    case_list,
+    case_show,
     case_step,
     cli_context,
     common,
@@ -70,44 +72,19 @@ def propose(importer_number: str, kind: str, legal_basis: str, facts: str,
     run_guarded(action)
 
 
-@enforcement.command("list")
-@click.option("--state", type=click.Choice([s.value for s in EnforcementState]), default=None)
-@click.option("--district", default=None)
-@click.option("--importer", "importer_number", default=None)
-@json_option
-def list_command(state: str | None, district: str | None, importer_number: str | None,
-                 as_json: bool) -> None:
-    """List enforcement actions."""
-    def action() -> None:
-        rows = list_enforcement(cli_context().app, district=district, state=state,
-                                importer_number=importer_number)
-        if as_json:
-            emit_json(rows)
-            return
-        for row in rows:
-            click.echo(f"{row['number']}  {row['importer_number']}  {row['district']}  "
-                       f"{row['kind']:<30} {row['state']:<24} "
-                       f"{row['decided_amount'] or row['proposed_amount'] or ''}")
-        click.echo(f"{len(rows)} enforcement action(s)")
-    run_guarded(action)
+def _enforcement_details(app: ComplianceCases, number: str) -> dict[str, Any]:
+    found = app.get_enforcement(number)
+    return {**enforcement_summary(found), "legal_basis": found.legal_basis,
+            "facts": found.facts, "vote_list": to_plain(found.votes)}
 
 
-@enforcement.command()
-@click.argument("number")
-@json_option
-def show(number: str, as_json: bool) -> None:
-    """Show an enforcement action with its review votes."""
-    def action() -> None:
-        found = cli_context().app.get_enforcement(number)
-        summary = enforcement_summary(found)
-        summary["legal_basis"], summary["facts"] = found.legal_basis, found.facts
-        summary["vote_list"] = to_plain(found.votes)
-        if as_json:
-            emit_json(summary)
-            return
-        for key, value in summary.items():
-            click.echo(f"{key:>16}: {value}")
-    run_guarded(action)
+enforcement.add_command(case_list(
+    "List enforcement actions.", [s.value for s in EnforcementState], list_enforcement,
+    lambda r: (f"{r['number']}  {r['importer_number']}  {r['district']}  {r['kind']:<30} "
+               f"{r['state']:<24} {r['decided_amount'] or r['proposed_amount'] or ''}"),
+    "enforcement action(s)"))
+enforcement.add_command(case_show("Show an enforcement action with its review votes.",
+                                  _enforcement_details))
 
 
 def _culpability(app: ComplianceCases, number: str, o: dict[str, Any]) -> Any:

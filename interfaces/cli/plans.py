@@ -10,13 +10,11 @@ from application.compliance_cases import ComplianceCases
 from application.queries import list_plans, plan_summary
 from domain.improvement_plan import Evidence, PlanState
 from interfaces.cli.context import (
+    case_list,
+    case_show,
     case_step,
-    cli_context,
     common,
-    emit_json,
-    json_option,
     recorded,
-    run_guarded,
     to_plain,
 )
 
@@ -33,48 +31,16 @@ def plans() -> None:
     """Improvement plans: actions, submission, approval, evidence, implementation."""
 
 
-@plans.command("list")
-@click.option("--state", type=click.Choice([s.value for s in PlanState]), default=None)
-@click.option("--district", default=None)
-@click.option("--importer", "importer_number", default=None)
-@json_option
-def list_command(state: str | None, district: str | None, importer_number: str | None,
-                 as_json: bool) -> None:
-    """List improvement plans."""
-    def action() -> None:
-        rows = list_plans(cli_context().app, district=district, state=state,
-                          importer_number=importer_number)
-        if as_json:
-            emit_json(rows)
-            return
-        for row in rows:
-            click.echo(f"{row['number']}  {row['importer_number']}  {row['district']}  "
-                       f"{row['state']:<24} actions {row['actions_completed']}/"
-                       f"{row['actions']}")
-        click.echo(f"{len(rows)} plan(s)")
-    run_guarded(action)
+def _plan_details(app: ComplianceCases, number: str) -> dict[str, Any]:
+    plan = app.get_plan(number)
+    return {**plan_summary(plan), "action_list": to_plain(plan.actions)}
 
 
-@plans.command()
-@click.argument("number")
-@json_option
-def show(number: str, as_json: bool) -> None:
-    """Show a plan with its actions and evidence."""
-    def action() -> None:
-        plan = cli_context().app.get_plan(number)
-        summary = plan_summary(plan)
-        summary["action_list"] = to_plain(plan.actions)
-        if as_json:
-            emit_json(summary)
-            return
-        for key, value in summary.items():
-            if key != "action_list":
-                click.echo(f"{key:>20}: {value}")
-        for item in plan.actions:
-            done = f"done {item.completed_on}" if item.completed_on else f"due {item.due_on}"
-            click.echo(f"  {item.action_id} [{item.area.value}] {item.description} "
-                       f"({item.owner}, {done})")
-    run_guarded(action)
+plans.add_command(case_list(
+    "List improvement plans.", [s.value for s in PlanState], list_plans,
+    lambda r: (f"{r['number']}  {r['importer_number']}  {r['district']}  {r['state']:<24} "
+               f"actions {r['actions_completed']}/{r['actions']}"), "plan(s)"))
+plans.add_command(case_show("Show a plan with its actions and evidence.", _plan_details))
 
 
 def _add(app: ComplianceCases, number: str, o: dict[str, Any]) -> Any:

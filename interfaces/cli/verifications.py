@@ -11,13 +11,11 @@ from application.queries import list_verifications, verification_summary
 from domain.assessment import SampleTest
 from domain.follow_up_verification import VerificationState
 from interfaces.cli.context import (
+    case_list,
+    case_show,
     case_step,
-    cli_context,
     common,
-    emit_json,
-    json_option,
     recorded,
-    run_guarded,
     to_plain,
 )
 
@@ -27,52 +25,28 @@ def verifications() -> None:
     """Follow-up verifications: re-test, conclude, cancel."""
 
 
-@verifications.command("list")
-@click.option("--state", type=click.Choice([s.value for s in VerificationState]),
-              default=None)
-@click.option("--district", default=None)
-@click.option("--importer", "importer_number", default=None)
-@click.option("--overdue", is_flag=True, help="Only those past their due date.")
-@json_option
-def list_command(state: str | None, district: str | None, importer_number: str | None,
-                 overdue: bool, as_json: bool) -> None:
-    """List follow-up verifications."""
-    def action() -> None:
-        app = cli_context().app
-        rows = list_verifications(app, district=district, state=state,
-                                  importer_number=importer_number)
-        today = app.clock().date().isoformat()
-        for row in rows:
-            row["overdue"] = row["state"] in ("scheduled", "testing") and row["due_on"] < today
-        if overdue:
-            rows = [row for row in rows if row["overdue"]]
-        if as_json:
-            emit_json(rows)
-            return
-        for row in rows:
-            flag = "  OVERDUE" if row["overdue"] else ""
-            click.echo(f"{row['number']}  {row['importer_number']}  {row['district']}  "
-                       f"{row['state']:<24} due {row['due_on']}{flag}")
-        click.echo(f"{len(rows)} verification(s)")
-    run_guarded(action)
+def _mark_overdue(app: ComplianceCases, rows: list[dict[str, Any]],
+                  options: dict[str, Any]) -> list[dict[str, Any]]:
+    today = app.clock().date().isoformat()
+    for row in rows:
+        row["overdue"] = row["state"] in ("scheduled", "testing") and row["due_on"] < today
+    return [row for row in rows if row["overdue"]] if options["overdue"] else rows
 
 
-@verifications.command()
-@click.argument("number")
-@json_option
-def show(number: str, as_json: bool) -> None:
-    """Show a verification with its re-tests and findings."""
-    def action() -> None:
-        found = cli_context().app.get_verification(number)
-        summary = verification_summary(found)
-        summary["tests"] = to_plain(found.tests)
-        summary["findings"] = to_plain(found.findings)
-        if as_json:
-            emit_json(summary)
-            return
-        for key, value in summary.items():
-            click.echo(f"{key:>16}: {value}")
-    run_guarded(action)
+def _verification_details(app: ComplianceCases, number: str) -> dict[str, Any]:
+    found = app.get_verification(number)
+    return {**verification_summary(found), "tests": to_plain(found.tests),
+            "findings": to_plain(found.findings)}
+
+
+verifications.add_command(case_list(
+    "List follow-up verifications.", [s.value for s in VerificationState], list_verifications,
+    lambda r: (f"{r['number']}  {r['importer_number']}  {r['district']}  {r['state']:<24} "
+               f"due {r['due_on']}{'  OVERDUE' if r['overdue'] else ''}"), "verification(s)",
+    refine=_mark_overdue,
+    extra=(click.option("--overdue", is_flag=True, help="Only those past their due date."),)))
+verifications.add_command(case_show("Show a verification with its re-tests and findings.",
+                                    _verification_details))
 
 
 def _retest(app: ComplianceCases, number: str, o: dict[str, Any]) -> Any:
