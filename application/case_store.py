@@ -118,12 +118,12 @@ class CaseStore(Application[UUID]):
         try:
             self.save(*aggregates, *extra)
         except (RecordConflictError, IntegrityError):
-            current = None
-            for aggregate in aggregates:
-                if aggregate is not None:
-                    found = self._find(aggregate.id)
-                    current = found.version if found else None
-                    break
+            # The version reported is that of the case the label names (a workflow step
+            # saves it alongside number sequences and case files), else the first's.
+            saved = [a for a in aggregates if a is not None]
+            named = [a for a in saved if getattr(a, "label", None) == label] or saved[:1]
+            found = self._find(named[0].id) if named else None
+            current = found.version if found else None
             raise ConcurrencyConflictError(label, None, current) from None
 
     def _command(self, aggregate: A, label: str, expected_version: int | None,

@@ -1069,8 +1069,8 @@ def bench_workflow(url: str, sizes: Sizes, ui: UI) -> Result:
     result.facts.append(
         f"Medians measured alongside: the loads alone {read_m.median_ms:.3f} ms, the write "
         f"path alone {write_m.median_ms:.3f} ms, together {floor:.3f} ms against ours "
-        f"{ours_m.median_ms:.3f} ms and raw {base_m.median_ms:.3f} ms: with no Python work "
-        f"above them a step would reach about {ceiling:.0%} of raw.")
+        f"{ours_m.median_ms:.3f} ms and raw {base_m.median_ms:.3f} ms: a step that did "
+        f"nothing but these loads and this write would reach about {ceiling:.0%} of raw.")
     result.limits = (
         ("Met. " if result.met else "Missed. ")
         + f"Raw inserts the step's {len(template)} rows in one transaction (median "
@@ -1080,7 +1080,8 @@ def bench_workflow(url: str, sizes: Sizes, ui: UI) -> Result:
         f"ms median, {_pct(reads / step_mean)} of an instrumented step), then write the same "
         f"rows through {recorder}, whose write path alone reaches {write_ratio:.1%} of raw; "
         f"loads plus write alone cap ours at about {ceiling:.0%} of raw"
-        + (", below the target before any Python work" if ceiling < result.target else "")
+        + (", below the target before any deciding, encoding or hashing"
+           if ceiling < result.target else "")
         + f". Deciding, encoding and hashing add {decide + encode:.3f} ms and snapshots "
         f"{snap:.3f} ms per step on average. Profile of ours: {_stage_summary(result)}.")
     return result

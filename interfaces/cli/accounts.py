@@ -13,13 +13,14 @@ from domain.importer_account import (
 )
 from interfaces.cli.context import (
     actor_option,
+    case_step,
     cli_context,
+    common,
     emit_json,
     idempotency_option,
     json_option,
     reason_option,
     run_guarded,
-    version_option,
 )
 
 _PROGRAMMES = click.Choice([p.value for p in PartnershipProgramme])
@@ -93,89 +94,35 @@ def show(importer_number: str, as_json: bool) -> None:
     run_guarded(action)
 
 
-def _report(importer_number: str, version: int) -> None:
-    click.echo(f"importer {importer_number.upper()}: recorded (version {version})")
+def _recorded(importer_number: str, version: int) -> str:
+    return f"importer {importer_number}: recorded (version {version})"
 
 
-def _account_step(name: str, help_text: str) -> click.Command:
-    """Importer commands that take only an actor and a reason."""
-    method = {"suspend": "suspend_importer", "reinstate": "reinstate_importer",
-              "close": "close_importer"}[name]
-
-    @click.argument("importer_number")
-    @actor_option
-    @reason_option
-    @version_option
-    def command(importer_number: str, actor: str, reason: str,
-                expected_version: int | None) -> None:
-        def action() -> None:
-            version = getattr(cli_context().app, method)(
-                importer_number, actor=actor, reason=reason, expected_version=expected_version)
-            click.echo(f"importer {importer_number.upper()}: {name} recorded (version {version})")
-        run_guarded(action)
-
-    return click.command(name=name, help=help_text)(command)
-
-
-accounts.add_command(_account_step("suspend", "Suspend an active account."))
-accounts.add_command(_account_step("reinstate", "Reinstate a suspended account."))
-accounts.add_command(_account_step("close", "Close an account; it then takes no command."))
-
-
-@accounts.command("assign-manager")
-@click.argument("importer_number")
-@click.option("--manager", required=True, help="user:<id> of the account manager.")
-@actor_option
-@reason_option
-@version_option
-def assign_manager(importer_number: str, manager: str, actor: str, reason: str,
-                   expected_version: int | None) -> None:
-    """Assign or change the account manager."""
-    run_guarded(lambda: _report(importer_number, cli_context().app.assign_account_manager(
-        importer_number, manager, actor=actor, reason=reason,
-        expected_version=expected_version)))
-
-
-@accounts.command("join")
-@click.argument("importer_number")
-@click.option("--programme", type=_PROGRAMMES, required=True)
-@click.option("--on", "joined_on", required=True, help="ISO date joined.")
-@actor_option
-@reason_option
-@version_option
-def join(importer_number: str, programme: str, joined_on: str, actor: str, reason: str,
-         expected_version: int | None) -> None:
-    """Record that the importer joined a partnership programme."""
-    run_guarded(lambda: _report(importer_number, cli_context().app.join_partnership(
-        importer_number, programme, joined_on, actor=actor, reason=reason,
-        expected_version=expected_version)))
-
-
-@accounts.command("leave")
-@click.argument("importer_number")
-@click.option("--programme", type=_PROGRAMMES, required=True)
-@click.option("--on", "left_on", required=True, help="ISO date left.")
-@actor_option
-@reason_option
-@version_option
-def leave(importer_number: str, programme: str, left_on: str, actor: str, reason: str,
-          expected_version: int | None) -> None:
-    """Record that the importer left a partnership programme."""
-    run_guarded(lambda: _report(importer_number, cli_context().app.leave_partnership(
-        importer_number, programme, left_on, actor=actor, reason=reason,
-        expected_version=expected_version)))
-
-
-@accounts.command("set-class")
-@click.argument("importer_number")
-@click.option("--class", "compliance_class", required=True,
-              type=click.Choice([c.value for c in ComplianceClass]))
-@actor_option
-@reason_option
-@version_option
-def set_class(importer_number: str, compliance_class: str, actor: str, reason: str,
-              expected_version: int | None) -> None:
-    """Set the importer's compliance class (aa best, d worst)."""
-    run_guarded(lambda: _report(importer_number, cli_context().app.set_compliance_class(
-        importer_number, compliance_class, actor=actor, reason=reason,
-        expected_version=expected_version)))
+_ON = "ISO date."
+for _command in (
+    case_step("suspend", "Suspend an active account.",
+              lambda app, n, o: app.suspend_importer(n, **common(o)), _recorded),
+    case_step("reinstate", "Reinstate a suspended account.",
+              lambda app, n, o: app.reinstate_importer(n, **common(o)), _recorded),
+    case_step("close", "Close an account; it then takes no command.",
+              lambda app, n, o: app.close_importer(n, **common(o)), _recorded),
+    case_step("assign-manager", "Assign or change the account manager.",
+              lambda app, n, o: app.assign_account_manager(n, o["manager"], **common(o)),
+              _recorded,
+              (click.option("--manager", required=True, help="user:<id> of the manager."),)),
+    case_step("join", "Record that the importer joined a partnership programme.",
+              lambda app, n, o: app.join_partnership(n, o["programme"], o["on"], **common(o)),
+              _recorded, (click.option("--programme", type=_PROGRAMMES, required=True),
+                          click.option("--on", required=True, help=_ON))),
+    case_step("leave", "Record that the importer left a partnership programme.",
+              lambda app, n, o: app.leave_partnership(n, o["programme"], o["on"],
+                                                      **common(o)),
+              _recorded, (click.option("--programme", type=_PROGRAMMES, required=True),
+                          click.option("--on", required=True, help=_ON))),
+    case_step("set-class", "Set the importer's compliance class (aa best, d worst).",
+              lambda app, n, o: app.set_compliance_class(n, o["compliance_class"],
+                                                         **common(o)),
+              _recorded, (click.option("--class", "compliance_class", required=True,
+                                       type=click.Choice([c.value for c in ComplianceClass])),)),
+):
+    accounts.add_command(_command)

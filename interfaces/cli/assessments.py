@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -16,7 +17,9 @@ from interfaces.cli.context import (
     actor_option,
     case_list,
     case_show,
+    case_step,
     cli_context,
+    common,
     emit_json,
     idempotency_option,
     json_option,
@@ -169,32 +172,19 @@ def findings(number: str, duty_paid: str | None, fraud_indicators: bool, actor: 
     run_guarded(action)
 
 
-@assessments.command()
-@click.argument("number")
-@actor_option
-@reason_option
-@version_option
-def close(number: str, actor: str, reason: str, expected_version: int | None) -> None:
-    """Close an assessment whose findings are issued."""
-    def action() -> None:
-        cli_context().app.close_assessment(number, actor=actor, reason=reason,
-                                           expected_version=expected_version)
-        _recorded(number, "closed")
-    run_guarded(action)
+def _stepped(step: str) -> Callable[[str, object], str]:
+    def describe(number: str, version: object) -> str:
+        state = cli_context().app.get_assessment(number).state.value
+        return f"{number}: {step} (state {state}, version {version})"
+    return describe
 
 
-@assessments.command()
-@click.argument("number")
-@actor_option
-@reason_option
-@version_option
-def cancel(number: str, actor: str, reason: str, expected_version: int | None) -> None:
-    """Cancel an assessment before findings are issued."""
-    def action() -> None:
-        cli_context().app.cancel_assessment(number, actor=actor, reason=reason,
-                                            expected_version=expected_version)
-        _recorded(number, "cancelled")
-    run_guarded(action)
+assessments.add_command(case_step(
+    "close", "Close an assessment whose findings are issued.",
+    lambda app, n, o: app.close_assessment(n, **common(o)), _stepped("closed")))
+assessments.add_command(case_step(
+    "cancel", "Cancel an assessment before findings are issued.",
+    lambda app, n, o: app.cancel_assessment(n, **common(o)), _stepped("cancelled")))
 
 
 def _assessment_details(app: ComplianceCases, number: str) -> dict[str, Any]:

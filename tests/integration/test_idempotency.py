@@ -273,7 +273,8 @@ class Gate:
         return held
 
 
-LATE_REPEATS = {
+LATE_REPEATS: dict[str, tuple[str, Callable[[ComplianceCases, FakeClock], str],
+                              Callable[[ComplianceCases, str, str], object]]] = {
     "open_assessment": ("get_importer", lambda app, _clock: register_importer(app),
                         open_assessment),
     "issue_findings": ("get_assessment",

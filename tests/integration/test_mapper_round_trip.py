@@ -157,14 +157,16 @@ def exercise_the_workflow(app: ComplianceCases, clock: FakeClock) -> dict[str, U
     plan = findings.plan_number
     assert plan is not None
     due = clock.now.date() + timedelta(days=30)
-    action = {"area": "value", "owner": "user:importer.broker", "actor": ACTOR}
+    broker = "user:importer.broker"
     commands: tuple[Callable[[], object], ...] = (
-        lambda: app.add_plan_action(plan, description="second review of invoices",
-                                    due_on=due, reason="proposed", **action),
-        lambda: app.add_plan_action(plan, description="valuation training", due_on=due,
-                                    reason="proposed", **action),
-        lambda: app.change_plan_action(plan, "A2", description="valuation training for "
-                                       "brokers", due_on=due, reason="clarified", **action),
+        lambda: app.add_plan_action(plan, area="value", description="second review of "
+                                    "invoices", owner=broker, due_on=due, actor=ACTOR,
+                                    reason="proposed"),
+        lambda: app.add_plan_action(plan, area="value", description="valuation training",
+                                    owner=broker, due_on=due, actor=ACTOR, reason="proposed"),
+        lambda: app.change_plan_action(plan, "A2", area="value", description="valuation "
+                                       "training for brokers", owner=broker, due_on=due,
+                                       actor=ACTOR, reason="clarified"),
         lambda: app.remove_plan_action(plan, "A2", actor=ACTOR, reason="covered by A1"),
         lambda: app.submit_plan(plan, actor=ACTOR, reason="proposal received"),
         lambda: app.send_back_plan(plan, actor=OFFICER, reason="owner missing"),

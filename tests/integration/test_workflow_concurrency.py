@@ -200,6 +200,7 @@ def test_two_writers_escalating_one_plan_at_once_propose_one_action_and_report_t
     """The loser's conflict names the plan and its current version, so a client can
     reload at that version (not the version of the number sequence that also clashed)."""
     plan = _drafted_plan(app, clock)
+    walk_plan(app, plan, "approved", clock=clock)
     version = app.get_plan(plan).version
     barrier = threading.Barrier(2)
     writers = [make_app(clock_=RendezvousClock(clock, barrier)) for _ in range(2)]
