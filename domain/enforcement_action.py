@@ -119,6 +119,29 @@ class ReviewNeedsTwoReviewers(BusinessRule):
                 f"proposer; {self.count} voted so far")
 
 
+class PenaltyNoticeIsIssuedOnce(BusinessRule):
+    def __init__(self, issued_on: date | None) -> None:
+        self.issued_on = issued_on
+
+    def is_broken(self) -> bool:
+        return self.issued_on is not None
+
+    def message(self) -> str:
+        return f"the penalty notice was already issued on {self.issued_on}"
+
+
+class DecisionFollowsAPenaltyNotice(BusinessRule):
+    def __init__(self, issued_on: date | None) -> None:
+        self.issued_on = issued_on
+
+    def is_broken(self) -> bool:
+        return self.issued_on is None
+
+    def message(self) -> str:
+        return ("a penalty is decided only after the penalty notice; a response to the "
+                "pre-penalty notice is followed by the penalty notice first")
+
+
 class MitigatedAmountDoesNotExceedProposed(BusinessRule):
     def __init__(self, decided: Decimal, proposed: Decimal) -> None:
         self.decided, self.proposed = decided, proposed
@@ -160,6 +183,7 @@ class EnforcementAction(CaseAggregate):
     paid_amount: Decimal | None
     response_due_on: date | None
     examinations_until: date | None
+    penalty_notice_on: date | None
 
     def __init__(self) -> None:
         """State is set by the Proposed event's apply."""
@@ -199,6 +223,7 @@ class EnforcementAction(CaseAggregate):
             aggregate.decided_amount = None
             aggregate.paid_amount = None
             aggregate.response_due_on = None
+            aggregate.penalty_notice_on = None
 
     @classmethod
     def propose(cls, *, number: str, importer_id: UUID, importer_number: str, district: str,
@@ -217,8 +242,14 @@ class EnforcementAction(CaseAggregate):
                                         "revenue loss and values")
             check(AmountIsWithinTheCulpabilityCap("proposed_amount", amount,
                                                   penalty_cap(basis, cap_policy), basis))
+        elif amount is not None:
+            raise InvalidValueError("proposed_amount", proposed_amount,
+                                    f"a {chosen.value} carries no amount")
         until = None if examinations_until is None else parse_date(examinations_until,
                                                                    "examinations_until")
+        if until is not None and until <= require_aware(at).date():
+            raise InvalidValueError("examinations_until", until.isoformat(),
+                                    "must be after the day the action is proposed")
         if chosen is EnforcementKind.INCREASED_EXAMINATIONS and until is None:
             raise InvalidValueError("examinations_until", None,
                                     "increased examinations need an end date")
@@ -246,16 +277,16 @@ class EnforcementAction(CaseAggregate):
         def apply(self, aggregate: EnforcementAction) -> None:
             aggregate.basis = self.basis
             aggregate.proposed_amount = self.proposed_amount
+            aggregate.votes = ()
 
     def change_culpability(self, culpability: Culpability | str, *,
                            proposed_amount: Decimal | str | None, prior_disclosure: bool | None,
                            cap_policy: CapPolicy, actor: str, reason: str,
                            at: datetime) -> None:
-        """A change of culpability re-checks the amount against the new cap."""
-        self._refuse_unless_in("change the culpability", EnforcementState.PROPOSED,
-                               EnforcementState.APPROVED_FOR_ISSUE, EnforcementState.ISSUED,
-                               EnforcementState.PENALTY_NOTICE_ISSUED,
-                               EnforcementState.RESPONSE_RECEIVED)
+        """A change of culpability re-checks the amount against the new cap. It is only
+        possible before the evaluation team concludes, and it clears the votes cast so far:
+        the team must review the facts and amount that will be issued."""
+        self._refuse_unless_in("change the culpability", EnforcementState.PROPOSED)
         if self.basis is None or self.proposed_amount is None:
             raise InvalidValueError("culpability", culpability,
                                     f"a {self.kind.value} action has no culpability")
@@ -338,11 +369,14 @@ class EnforcementAction(CaseAggregate):
 
         def apply(self, aggregate: EnforcementAction) -> None:
             aggregate.response_due_on = self.response_due_on
+            aggregate.penalty_notice_on = self.timestamp.date()
             aggregate.state = EnforcementState.PENALTY_NOTICE_ISSUED
 
     def issue_penalty_notice(self, *, response_due_on: date | str, today: date, actor: str,
                              reason: str, at: datetime) -> None:
-        self._refuse_unless_in("issue the penalty notice", EnforcementState.ISSUED)
+        self._refuse_unless_in("issue the penalty notice", EnforcementState.ISSUED,
+                               EnforcementState.RESPONSE_RECEIVED)
+        check(PenaltyNoticeIsIssuedOnce(self.penalty_notice_on))
         if not self.is_monetary:
             raise InvalidValueError("kind", self.kind.value, "only penalties have notices")
         due = self._response_due(response_due_on, today)
@@ -382,6 +416,7 @@ class EnforcementAction(CaseAggregate):
             # A non-monetary action reaches response_received too; refuse it as a domain
             # error instead of failing the asserts below.
             raise InvalidValueError("kind", self.kind.value, "only penalties are decided")
+        check(DecisionFollowsAPenaltyNotice(self.penalty_notice_on))
         amount = parse_money(decided_amount, "decided_amount")
         assert self.basis is not None
         assert self.proposed_amount is not None

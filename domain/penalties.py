@@ -4,7 +4,7 @@ so a proposed or decided amount can be checked against the law it cites."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 
 _CENT = Decimal("0.01")
@@ -52,4 +52,4 @@ def penalty_cap(basis: PenaltyBasis, policy: CapPolicy | None = None) -> Decimal
             cap = min(domestic, loss * multiple)
         else:
             cap = dutiable * share
-    return cap.quantize(_CENT)
+    return cap.quantize(_CENT, rounding=ROUND_DOWN)  # a legal maximum never rounds up

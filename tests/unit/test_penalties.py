@@ -119,18 +119,18 @@ def test_the_default_policy_charges_eight_percent_interest() -> None:
     assert penalty_cap(basis) == penalty_cap(basis, CapPolicy()) == Decimal("800.00")
 
 
-# -- rounding to cents ----------------------------------------------------------------------
+# -- rounding to cents: a legal maximum is rounded down, never up --------------------------
 
 
 @pytest.mark.parametrize(("culpability", "prior_disclosure", "values", "expected"), [
     # 1 234.56 x 8% = 98.7648 -> 98.76
     (NEGLIGENCE, True, {"revenue_loss": "1234.56"}, "98.76"),
-    # 1 234.57 x 8% = 98.7656 -> 98.77
-    (GROSS, True, {"revenue_loss": "1234.57"}, "98.77"),
-    # 1 234.56 x 10% = 123.456 -> 123.46
-    (FRAUD, True, {"revenue_loss": "0.00", "dutiable_value": "1234.56"}, "123.46"),
-    # 1 234.57 x 40% = 493.828 -> 493.83
-    (GROSS, False, {"revenue_loss": "0.00", "dutiable_value": "1234.57"}, "493.83"),
+    # 1 234.57 x 8% = 98.7656 -> 98.76
+    (GROSS, True, {"revenue_loss": "1234.57"}, "98.76"),
+    # 1 234.56 x 10% = 123.456 -> 123.45
+    (FRAUD, True, {"revenue_loss": "0.00", "dutiable_value": "1234.56"}, "123.45"),
+    # 1 234.57 x 40% = 493.828 -> 493.82
+    (GROSS, False, {"revenue_loss": "0.00", "dutiable_value": "1234.57"}, "493.82"),
     # 1 234.57 x 20% = 246.914 -> 246.91
     (NEGLIGENCE, False, {"revenue_loss": "0.00", "dutiable_value": "1234.57"}, "246.91"),
 ])
