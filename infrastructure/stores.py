@@ -38,6 +38,8 @@ def store_environment(settings: Settings) -> dict[str, str]:
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(settings.sqlite_path),
             "SQLITE_LOCK_TIMEOUT": "30",
+            "APPLICATION_RECORDER_TOPIC":
+                "infrastructure.sqlite_recorder:PollingSQLiteApplicationRecorder",
         }
     params = settings.postgres
     return {

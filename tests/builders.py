@@ -256,40 +256,45 @@ ENFORCEMENT_STEPS = ("proposed", "reviewed", "issued", "penalty_notice_issued",
 
 
 def walk_enforcement(app: ComplianceCases, number: str, to: str = "decided", *,
-                     decided_amount: str = "1200.00", clock: FakeClock | None = None) -> None:
-    """Takes a proposed penalty through review and notices up to `to` (one of
-    ENFORCEMENT_STEPS); responses are due 30 days after the clock's date."""
-    if to not in ENFORCEMENT_STEPS:
-        raise ValueError(f"unknown enforcement step {to!r}; expected one of "
-                         f"{', '.join(ENFORCEMENT_STEPS)}")
-    target = ENFORCEMENT_STEPS.index(to)
+                     start: str = "proposed", decided_amount: str = "1200.00",
+                     clock: FakeClock | None = None) -> None:
+    """Takes a penalty from step `start` (where it is now) through review and notices up
+    to `to` (both ENFORCEMENT_STEPS); responses are due 30 days after the clock's date."""
+    for step in (start, to):
+        if step not in ENFORCEMENT_STEPS:
+            raise ValueError(f"unknown enforcement step {step!r}; expected one of "
+                             f"{', '.join(ENFORCEMENT_STEPS)}")
+    begin, target = ENFORCEMENT_STEPS.index(start), ENFORCEMENT_STEPS.index(to)
+
+    def due(step: str) -> bool:
+        return begin < ENFORCEMENT_STEPS.index(step) <= target
 
     def tick() -> None:
         if clock is not None:
             clock.advance()
 
-    if target >= ENFORCEMENT_STEPS.index("reviewed"):
+    if due("reviewed"):
         for reviewer in REVIEWERS:
             tick()
             app.record_review_vote(number, "approve", actor=reviewer,
                                    reason="facts support the proposal")
         tick()
         assert app.conclude_review(number, actor=ENFORCER, reason="team approved")
-    if target >= ENFORCEMENT_STEPS.index("issued"):
+    if due("issued"):
         tick()
         app.issue_enforcement(number, response_due_on=app.clock().date() + timedelta(days=30),
                               actor=ENFORCER, reason="pre-penalty notice sent")
-    if target >= ENFORCEMENT_STEPS.index("penalty_notice_issued"):
+    if due("penalty_notice_issued"):
         tick()
         app.issue_penalty_notice(number,
                                  response_due_on=app.clock().date() + timedelta(days=30),
                                  actor=ENFORCER, reason="no reply to the pre-penalty notice")
-    if target >= ENFORCEMENT_STEPS.index("response_received"):
+    if due("response_received"):
         tick()
         app.record_enforcement_response(number, "petition", "asks for mitigation: first "
                                         "offence, controls since improved", actor=ENFORCER,
                                         reason="petition received")
-    if target >= ENFORCEMENT_STEPS.index("decided"):
+    if due("decided"):
         tick()
         app.decide_enforcement(number, decided_amount, actor=ENFORCER,
                                reason="mitigated for a first offence")

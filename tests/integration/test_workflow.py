@@ -359,11 +359,19 @@ def test_a_penalty_goes_from_proposal_through_review_notices_and_decision_to_pay
     [issued] = app.events.get(case_id(number), desc=True, limit=1)
     assert isinstance(issued, EnforcementAction.Issued)
     assert issued.notice == "pre_penalty_notice"
+    app.record_enforcement_response(number, "response", "disputes the loss computed",
+                                    actor=ENFORCER, reason="reply to the pre-penalty notice")
+    assert_refused(app, lambda: app.decide_enforcement(number, "1200.00", actor=ENFORCER,
+                                                       reason="too early"),
+                   RuleViolationError, rule="DecisionFollowsAPenaltyNotice")
     app.issue_penalty_notice(number, response_due_on=due + timedelta(days=30),
-                             actor=ENFORCER, reason="no reply to the pre-penalty notice")
+                             actor=ENFORCER, reason="reply considered; loss stands")
     assert app.get_enforcement(number).response_due_on == due + timedelta(days=30)
     app.record_enforcement_response(number, "petition", "first offence, controls improved",
                                     actor=ENFORCER, reason="petition received")
+    assert_refused(app, lambda: app.issue_penalty_notice(
+        number, response_due_on=due + timedelta(days=40), actor=ENFORCER,
+        reason="second notice"), RuleViolationError, rule="PenaltyNoticeIsIssuedOnce")
     assert_refused(app, lambda: app.decide_enforcement(number, "1600.00", actor=ENFORCER,
                                                        reason="aggravated"),
                    RuleViolationError, rule="MitigatedAmountDoesNotExceedProposed")
@@ -386,8 +394,9 @@ def test_a_penalty_goes_from_proposal_through_review_notices_and_decision_to_pay
     assert [e.event for e in history(app, action.id)] == [
         "EnforcementAction.Proposed", "EnforcementAction.ReviewVoteRecorded",
         "EnforcementAction.ReviewVoteRecorded", "EnforcementAction.ReviewConcluded",
-        "EnforcementAction.Issued", "EnforcementAction.PenaltyNoticeIssued",
-        "EnforcementAction.ResponseRecorded", "EnforcementAction.Decided",
+        "EnforcementAction.Issued", "EnforcementAction.ResponseRecorded",
+        "EnforcementAction.PenaltyNoticeIssued", "EnforcementAction.ResponseRecorded",
+        "EnforcementAction.Decided",
         "EnforcementAction.PaymentRecorded", "EnforcementAction.Closed"]
     assert filed(app, importer) == [("enforcement_action", number)]
 
@@ -448,6 +457,7 @@ def test_changing_culpability_re_checks_the_amount_against_the_new_cap(
     negligence at 2000.00, negligence with prior disclosure at 80.00 (8% interest)."""
     number = propose_penalty(app, register_importer(app), culpability="gross_negligence",
                              amount="3500.00")
+    app.record_review_vote(number, "approve", actor=REVIEWERS[0], reason="facts hold")
 
     assert_refused(app, lambda: app.change_culpability(number, "negligence", actor=ENFORCER,
                                                        reason="no gross negligence"),
@@ -459,13 +469,18 @@ def test_changing_culpability_re_checks_the_amount_against_the_new_cap(
     assert action.basis is not None
     assert (action.basis.culpability, action.proposed_amount) == (Culpability.NEGLIGENCE,
                                                                   Decimal("1800.00"))
+    assert action.votes == ()  # the team reviews what will be issued
     assert_refused(app, lambda: app.change_culpability(
         number, "negligence", prior_disclosure=True, actor=ENFORCER,
         reason="disclosure found"), RuleViolationError, rule="AmountIsWithinTheCulpabilityCap",
         mentions=("80.00", "prior disclosure"))
     app.change_culpability(number, "negligence", amount="80.00", prior_disclosure=True,
                            actor=ENFORCER, reason="disclosure found")
-    walk_enforcement(app, number, "response_received", clock=clock)
+    walk_enforcement(app, number, "reviewed", clock=clock)
+    assert_refused(app, lambda: app.change_culpability(number, "fraud", actor=ENFORCER,
+                                                       reason="after the review"),
+                   InvalidTransitionError, mentions=("approved_for_issue", "culpability"))
+    walk_enforcement(app, number, "response_received", start="reviewed", clock=clock)
     assert_refused(app, lambda: app.decide_enforcement(number, "80.01", actor=ENFORCER,
                                                        reason="decide"),
                    RuleViolationError, rule="MitigatedAmountDoesNotExceedProposed")
@@ -501,6 +516,9 @@ def test_a_non_monetary_action_is_issued_answered_and_closed_without_a_decision(
                                      legal_basis="informed compliance letter",
                                      facts="misclassified fasteners", culpability=None,
                                      actor=ENFORCER, reason="outreach first")
+    assert_refused(app, lambda: app.change_culpability(number, "fraud", actor=ENFORCER,
+                                                       reason="culpability"),
+                   InvalidValueError, field="culpability")
     walk_enforcement(app, number, "reviewed", clock=clock)
     app.issue_enforcement(number, actor=ENFORCER, reason="letter sent")
     assert_refused(app, lambda: app.issue_penalty_notice(
@@ -511,8 +529,5 @@ def test_a_non_monetary_action_is_issued_answered_and_closed_without_a_decision(
     assert_refused(app, lambda: app.decide_enforcement(number, "0.00", actor=ENFORCER,
                                                        reason="decide"),
                    InvalidValueError, field="kind")
-    assert_refused(app, lambda: app.change_culpability(number, "fraud", actor=ENFORCER,
-                                                       reason="culpability"),
-                   InvalidValueError, field="culpability")
     app.close_enforcement(number, actor=ENFORCER, reason="importer complied")
     assert app.get_enforcement(number).state is EnforcementState.CLOSED

@@ -1,0 +1,222 @@
+"""Where views live: tables and a tracking record in the same database as the events.
+
+One store class per database; both write a batch's rows and its tracking record in one
+transaction. The tracking insert refuses a position that is not ahead of the recorded
+one, so a second runner on the same view rolls back instead of applying an event twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    IntegrityError,
+    Tracking,
+    TrackingRecorder,
+)
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresTrackingRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteTrackingRecorder
+from psycopg.rows import tuple_row
+
+from projections.view import Statement, View
+
+REBUILD = "__rebuild"
+
+Item = tuple[DomainEventProtocol[Any], int]
+
+
+class Cursor(Protocol):
+    def execute(self, sql: Any, params: Any = ...) -> Any: ...
+    def fetchall(self) -> Any: ...
+
+
+class ViewStore:
+    """The operations a runner and the queries need, whatever the database."""
+
+    tracking: TrackingRecorder
+    app_name: str
+
+    def tracking_name(self, view: type[View], suffix: str = "") -> str:
+        return f"{self.app_name}/{view.name}{suffix}"
+
+    def position(self, view: type[View], suffix: str = "") -> int | None:
+        return self.tracking.max_tracking_id(self.tracking_name(view, suffix))
+
+    # -- dialect -----------------------------------------------------------------------
+
+    def qualified(self, table: str) -> str:
+        return table
+
+    def placeholders(self, sql: str) -> str:
+        return sql
+
+    def render(self, sql: str, view: type[View], suffix: str = "") -> str:
+        names = {name: self.qualified(name + suffix) for name in view.tables}
+        return self.placeholders(sql.format(**names))
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    def insert_tracking_in(self, cursor: Cursor, tracking: Tracking) -> None:
+        raise NotImplementedError
+
+    # -- schema ------------------------------------------------------------------------
+
+    def create(self, view: type[View], suffix: str = "") -> None:
+        with self.transaction() as cursor:
+            for name, columns in view.tables.items():
+                cursor.execute(
+                    f"CREATE TABLE IF NOT EXISTS {self.qualified(name + suffix)} ({columns})")
+            for index, table, columns in view.indexes:
+                cursor.execute(f"CREATE INDEX IF NOT EXISTS {index}{suffix} ON "
+                               f"{self.qualified(table + suffix)} ({columns})")
+
+    def drop(self, view: type[View], suffix: str = "") -> None:
+        with self.transaction() as cursor:
+            self._drop(cursor, view, suffix)
+            self._set_position(cursor, self.tracking_name(view, suffix), None)
+
+    def _drop(self, cursor: Cursor, view: type[View], suffix: str) -> None:
+        for name in view.tables:
+            cursor.execute(f"DROP TABLE IF EXISTS {self.qualified(name + suffix)}")
+
+    def promote(self, view: type[View], suffix: str = REBUILD) -> None:
+        """The rebuilt tables take over from the live ones in one transaction."""
+        position = self.position(view, suffix)
+        with self.transaction() as cursor:
+            self._drop(cursor, view, "")
+            for name in view.tables:
+                cursor.execute(f"ALTER TABLE {self.qualified(name + suffix)} RENAME TO {name}")
+            for index, table, columns in view.indexes:
+                cursor.execute(f"DROP INDEX IF EXISTS {self.qualified(index + suffix)}")
+                cursor.execute(f"CREATE INDEX IF NOT EXISTS {index} ON "
+                               f"{self.qualified(table)} ({columns})")
+            self._set_position(cursor, self.tracking_name(view), position)
+            self._set_position(cursor, self.tracking_name(view, suffix), None)
+
+    def _set_position(self, cursor: Cursor, name: str, position: int | None) -> None:
+        table = self.tracking_table()
+        cursor.execute(self.placeholders(f"DELETE FROM {table} WHERE application_name = ?"),
+                       (name,))
+        if position is not None:
+            cursor.execute(self.placeholders(f"INSERT INTO {table} VALUES (?, ?)"),
+                           (name, position))
+
+    def tracking_table(self) -> str:
+        raise NotImplementedError
+
+    # -- writing and reading -----------------------------------------------------------
+
+    def apply(self, view: View, items: Sequence[Item], tracking: Tracking,
+              suffix: str = "") -> None:
+        """One transaction: every statement of every event in the batch, then tracking."""
+        with self.transaction() as cursor:
+            pending: list[Statement] = []
+            for event, notification_id in items:
+                pending.extend(view.statements(event, notification_id))
+            self._execute_grouped(cursor, type(view), pending, suffix)
+            self.insert_tracking_in(cursor, Tracking(
+                self.tracking_name(type(view), suffix), tracking.notification_id))
+
+    def _execute_grouped(self, cursor: Cursor, view: type[View],
+                         statements: Sequence[Statement], suffix: str) -> None:
+        """Consecutive statements with the same SQL go as one executemany."""
+        index = 0
+        while index < len(statements):
+            sql = statements[index].sql
+            end = index
+            while end < len(statements) and statements[end].sql == sql:
+                end += 1
+            rendered = self.render(sql, view, suffix)
+            if end - index == 1:
+                cursor.execute(rendered, statements[index].params)
+            else:
+                cursor.executemany(rendered,  # type: ignore[attr-defined]
+                                   [s.params for s in statements[index:end]])
+            index = end
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.transaction() as cursor:
+            cursor.execute(self.placeholders(sql), tuple(params))
+            return [tuple(row) for row in cursor.fetchall()]
+
+    def dump(self, view: type[View]) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every table of the view, sorted, as text: two dumps compare equal
+        exactly when the views hold the same data."""
+        result = {}
+        for name in view.tables:
+            found = self.rows(f"SELECT * FROM {self.qualified(name)}")
+            result[name] = sorted(tuple("" if v is None else str(v) for v in row)
+                                  for row in found)
+        return result
+
+
+class SQLiteViewStore(ViewStore):
+    def __init__(self, recorder: SQLiteApplicationRecorder, app_name: str) -> None:
+        self.datastore = recorder.datastore
+        self.tracking = tracker = SQLiteTrackingRecorder(self.datastore)
+        tracker.create_table()
+        self.app_name = app_name
+
+    def tracking_table(self) -> str:
+        return "tracking"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        with self.datastore.transaction(commit=True) as cursor:
+            yield cursor
+
+    def insert_tracking_in(self, cursor: Cursor, tracking: Tracking) -> None:
+        assert isinstance(self.tracking, SQLiteTrackingRecorder)
+        self.tracking._insert_tracking(cursor, tracking)  # type: ignore[arg-type]
+
+
+class PostgresViewStore(ViewStore):
+    def __init__(self, recorder: PostgresApplicationRecorder, app_name: str) -> None:
+        self.datastore = recorder.datastore
+        self.schema = self.datastore.schema
+        self.tracking = tracker = PostgresTrackingRecorder(
+            self.datastore, tracking_table_name="view_tracking")
+        tracker.create_table()
+        self.app_name = app_name
+
+    def qualified(self, table: str) -> str:
+        return f'"{self.schema}"."{table}"'
+
+    def placeholders(self, sql: str) -> str:
+        return sql.replace("?", "%s")
+
+    def tracking_table(self) -> str:
+        return self.qualified("view_tracking")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        with self.datastore.get_connection() as conn, conn.transaction(), \
+                conn.cursor(row_factory=tuple_row) as cursor:
+            yield cursor
+
+    def insert_tracking_in(self, cursor: Cursor, tracking: Tracking) -> None:
+        cursor.execute(self.placeholders(
+            f"INSERT INTO {self.tracking_table()} VALUES (?, ?) "
+            "ON CONFLICT (application_name) DO UPDATE SET notification_id = "
+            "excluded.notification_id WHERE "
+            f"{self.tracking_table()}.notification_id < excluded.notification_id "
+            "RETURNING notification_id"), (tracking.application_name,
+                                          tracking.notification_id))
+        if cursor.fetchall() == []:
+            raise IntegrityError(f"view position {tracking.notification_id} of "
+                                 f"{tracking.application_name} was already recorded")
+
+
+def view_store(recorder: ApplicationRecorder, app_name: str) -> ViewStore:
+    if isinstance(recorder, PostgresApplicationRecorder):
+        return PostgresViewStore(recorder, app_name)
+    if isinstance(recorder, SQLiteApplicationRecorder):
+        return SQLiteViewStore(recorder, app_name)
+    raise TypeError(f"no view store for {type(recorder).__name__}")

@@ -1,0 +1,1 @@
+"""The read models every screen, report and scheduled job reads."""

@@ -1,0 +1,180 @@
+"""Work list: every case with its state, officer, next step and due date, and the due
+items inside cases (plan proposals and actions, verifications, responses to notices).
+Days overdue are computed when read, against the reader's date."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from domain.assessment import Assessment
+from domain.enforcement_action import EnforcementAction
+from domain.follow_up_verification import FollowUpVerification
+from domain.improvement_plan import ImprovementPlan
+from projections.view import Handler, Statement, View, iso
+
+OPEN_CASE = ("INSERT INTO {wl_cases} (case_id, number, kind, importer_number, district, "
+             "officer, state, next_step, due_on, opened_on, closed) "
+             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT (case_id) DO NOTHING")
+MOVE = "UPDATE {wl_cases} SET state = ?, next_step = ?, due_on = ? WHERE case_id = ?"
+MOVE_KEEP_DUE = "UPDATE {wl_cases} SET state = ?, next_step = ? WHERE case_id = ?"
+CLOSE = ("UPDATE {wl_cases} SET state = ?, next_step = '', due_on = NULL, closed = 1 "
+         "WHERE case_id = ?")
+ASSIGN = "UPDATE {wl_cases} SET officer = ?, state = ?, next_step = ? WHERE case_id = ?"
+DUE = ("INSERT INTO {wl_due} (item, case_id, case_number, kind, district, due_on, done) "
+       "SELECT ?, case_id, number, ?, district, ?, 0 FROM {wl_cases} WHERE case_id = ? "
+       "ON CONFLICT (item) DO UPDATE SET due_on = excluded.due_on, done = 0")
+DONE = "UPDATE {wl_due} SET done = 1 WHERE item = ?"
+DROP_ITEM = "DELETE FROM {wl_due} WHERE item = ?"
+
+
+def _open(kind: str, state: str, next_step: str, due: str | None = None) -> Handler:
+    def handler(_: Any, event: Any, __: int) -> list[Statement]:
+        number = event.number
+        return [Statement(OPEN_CASE, (str(event.originator_id), number, kind,
+                                      event.importer_number, event.district, event.actor,
+                                      state,
+                                      next_step, iso(getattr(event, due)) if due else None,
+                                      event.timestamp.date().isoformat()))]
+    return handler
+
+
+def _move(state: str, next_step: str, due: str | None = None) -> Handler:
+    def handler(_: Any, event: Any, __: int) -> list[Statement]:
+        if due is None:
+            return [Statement(MOVE_KEEP_DUE, (state, next_step, str(event.originator_id)))]
+        return [Statement(MOVE, (state, next_step, iso(getattr(event, due)),
+                                 str(event.originator_id)))]
+    return handler
+
+
+def _close(state: str) -> Handler:
+    def handler(_: Any, event: Any, __: int) -> list[Statement]:
+        case_id = str(event.originator_id)
+        return [Statement(CLOSE, (state, case_id)),
+                Statement("UPDATE {wl_due} SET done = 1 WHERE case_id = ?", (case_id,))]
+    return handler
+
+
+def _assigned(_: Any, event: Any, __: int) -> list[Statement]:
+    return [Statement(ASSIGN, (event.officer, "assigned", "record the internal-control survey",
+                               str(event.originator_id)))]
+
+
+def _plan_drafted(view: Any, event: Any, n: int) -> list[Statement]:
+    opened = _open("improvement_plan", "draft", "importer proposes corrective actions",
+                   "proposal_due_on")(view, event, n)
+    return [*opened, Statement(DUE, (f"{event.number}/proposal", "plan_proposal",
+                                     iso(event.proposal_due_on), str(event.originator_id)))]
+
+
+def _action_due(_: Any, event: Any, __: int) -> list[Statement]:
+    case_id = str(event.originator_id)
+    return [Statement(DUE, (f"{case_id}/{event.action.action_id}", "plan_action",
+                            iso(event.action.due_on), case_id))]
+
+
+def _action_removed(_: Any, event: Any, __: int) -> list[Statement]:
+    return [Statement(DROP_ITEM, (f"{event.originator_id}/{event.action_id}",))]
+
+
+def _action_done(_: Any, event: Any, __: int) -> list[Statement]:
+    return [Statement(DONE, (f"{event.originator_id}/{event.action_id}",))]
+
+
+def _plan_submitted(view: Any, event: Any, n: int) -> list[Statement]:
+    moved = _move("submitted", "supervisor approves or sends back")(view, event, n)
+    return [*moved, Statement("UPDATE {wl_due} SET done = 1 WHERE case_id = ? AND kind = "
+                              "'plan_proposal'", (str(event.originator_id),))]
+
+
+def _verification_scheduled(view: Any, event: Any, n: int) -> list[Statement]:
+    opened = _open("follow_up_verification", "scheduled", "re-test the corrected areas",
+                   "due_on")(view, event, n)
+    return [*opened, Statement(DUE, (f"{event.number}/retest", "verification",
+                                     iso(event.due_on), str(event.originator_id)))]
+
+
+def _response_due(state: str) -> Handler:
+    def handler(view: Any, event: Any, n: int) -> list[Statement]:
+        moved = _move(state, "await the importer's response", "response_due_on")(view, event, n)
+        if event.response_due_on is None:
+            return moved
+        case_id = str(event.originator_id)
+        return [*moved, Statement(DUE, (f"{case_id}/response", "enforcement_response",
+                                        iso(event.response_due_on), case_id))]
+    return handler
+
+
+def _response_received(view: Any, event: Any, n: int) -> list[Statement]:
+    moved = _move("response_received", "decide the amount", None)(view, event, n)
+    return [*moved, Statement(DONE, (f"{event.originator_id}/response",))]
+
+
+def _review_concluded(view: Any, event: Any, n: int) -> list[Statement]:
+    if event.approved:
+        return _move("approved_for_issue", "issue the notice")(view, event, n)
+    return _close("rejected")(view, event, n)
+
+
+def _verification_concluded(view: Any, event: Any, n: int) -> list[Statement]:
+    state = "concluded_effective" if event.effective else "concluded_not_effective"
+    return _close(state)(view, event, n)
+
+
+class WorkList(View):
+    name = "worklist"
+    tables: ClassVar[dict[str, str]] = {
+        "wl_cases": ("case_id TEXT PRIMARY KEY, number TEXT NOT NULL, kind TEXT NOT NULL, "
+                     "importer_number TEXT NOT NULL, district TEXT NOT NULL, officer TEXT, "
+                     "state TEXT NOT NULL, next_step TEXT NOT NULL, due_on TEXT, "
+                     "opened_on TEXT NOT NULL, closed INTEGER NOT NULL"),
+        "wl_due": ("item TEXT PRIMARY KEY, case_id TEXT NOT NULL, case_number TEXT NOT NULL, "
+                   "kind TEXT NOT NULL, district TEXT NOT NULL, due_on TEXT NOT NULL, "
+                   "done INTEGER NOT NULL"),
+    }
+    indexes: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("wl_cases_district", "wl_cases", "closed, district"),
+        ("wl_cases_officer", "wl_cases", "closed, officer"),
+        ("wl_due_district", "wl_due", "done, district, due_on"),
+        ("wl_due_case", "wl_due", "case_id"),
+    )
+    handlers: ClassVar[dict[type[Any], Handler]] = {
+        Assessment.Opened: _open("assessment", "opened", "assign an officer"),
+        Assessment.OfficerAssigned: _assigned,
+        Assessment.SurveyRecorded: _move("surveyed", "record sample tests"),
+        Assessment.SampleTestRecorded: _move("testing", "issue findings"),
+        Assessment.FindingsIssued: _move("findings_issued", "close the assessment"),
+        Assessment.Closed: _close("closed"),
+        Assessment.Cancelled: _close("cancelled"),
+        ImprovementPlan.Drafted: _plan_drafted,
+        ImprovementPlan.ActionAdded: _action_due,
+        ImprovementPlan.ActionChanged: _action_due,
+        ImprovementPlan.ActionAmended: _action_due,
+        ImprovementPlan.ActionRemoved: _action_removed,
+        ImprovementPlan.ActionCompleted: _action_done,
+        ImprovementPlan.Submitted: _plan_submitted,
+        ImprovementPlan.SentBack: _move("draft", "importer revises the plan"),
+        ImprovementPlan.Approved: _move("approved", "importer completes the actions"),
+        ImprovementPlan.ImplementationReported: _move(
+            "implementation_reported", "schedule the follow-up verification"),
+        ImprovementPlan.VerificationScheduled: _move(
+            "verification_scheduled", "await the follow-up verification", "due_on"),
+        ImprovementPlan.ClosedEffective: _close("closed_effective"),
+        ImprovementPlan.Escalated: _close("escalated"),
+        EnforcementAction.Proposed: _open("enforcement_action", "proposed",
+                                          "evaluation team reviews"),
+        EnforcementAction.ReviewConcluded: _review_concluded,
+        EnforcementAction.Issued: _response_due("issued"),
+        EnforcementAction.PenaltyNoticeIssued: _response_due("penalty_notice_issued"),
+        EnforcementAction.ResponseRecorded: _response_received,
+        EnforcementAction.Decided: _move("decided", "collect payment", None),
+        EnforcementAction.PaymentRecorded: _move("paid", "close the action", None),
+        EnforcementAction.ReferredForCollection: _move("referred_for_collection",
+                                                       "close the action", None),
+        EnforcementAction.Withdrawn: _close("withdrawn"),
+        EnforcementAction.Closed: _close("closed"),
+        FollowUpVerification.Scheduled: _verification_scheduled,
+        FollowUpVerification.RetestRecorded: _move("testing", "conclude the verification"),
+        FollowUpVerification.Concluded: _verification_concluded,
+        FollowUpVerification.Cancelled: _close("cancelled"),
+    }
