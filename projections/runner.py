@@ -8,6 +8,7 @@ that batch is kept, so a restart after the fix resumes exactly there and never s
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -101,10 +102,8 @@ class ViewRunner:
     def _skip_to(self, end: int) -> None:
         """No event of interest up to `end`: record the position, so a view that sees
         few topics does not rescan the log."""
-        try:
+        with contextlib.suppress(IntegrityError):
             self.store.apply(self.view, [], Tracking(self.name, end), self.suffix)
-        except IntegrityError:
-            pass
 
     def follow(self, stop: threading.Event, on_batch: Callable[[int], None] | None = None,
                ) -> None:

@@ -78,9 +78,15 @@ class View(Projection[TrackingRecorder]):
                      notification_id: int) -> list[Statement]:
         raise NotImplementedError
 
+    def __init__(self, view: TrackingRecorder, store: Any = None) -> None:
+        super().__init__(view)
+        self.store = store
+
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        """The library's one-event path (its ProjectionRunner calls this)."""
-        apply = getattr(self.view, "apply")
-        apply(self, [(domain_event, tracking.notification_id)], tracking)
+        """The library's one-event path (its ProjectionRunner calls this); our runner
+        applies whole batches through the store instead."""
+        if self.store is None:
+            raise ViewUnavailableError(f"view {self.name} has no store to write to")
+        self.store.apply(self, [(domain_event, tracking.notification_id)], tracking)
 
 

@@ -23,8 +23,18 @@ from interfaces.cli.context import CliContext, cli_context, fail, load_context, 
 from interfaces.cli.enforcement import enforcement
 from interfaces.cli.plans import plans
 from interfaces.cli.verifications import verifications
+from interfaces.cli.views import (
+    audit_command,
+    project_command,
+    rebuild_command,
+    register_command,
+    stats_command,
+    views_group,
+    worklist_command,
+)
 from interfaces.composition import utc_now
 from interfaces.demo_population import DemoClock, generate
+from projections.worker import Projections
 
 
 @click.group()
@@ -84,6 +94,7 @@ def demo(count: int, seed: int, today: str | None) -> None:
         key_path = context.settings.seal_key_path
         key = load_private_key(key_path) if key_path.exists() else create_key(key_path)
         seal = seal_ledger(context.app, key, "system:demo")
+        Projections(context.app).catch_up()
         click.echo(f"demo loaded into {context.settings.describe}:")
         click.echo(f"  {summary.accounts} importer accounts in 42 districts, "
                    f"{summary.assessments} assessments, {summary.events} events")
@@ -97,6 +108,8 @@ def demo(count: int, seed: int, today: str | None) -> None:
         click.echo("  compliance assessments list --state findings_issued")
         click.echo("  compliance history CA-" + str(end.year) + "-00001")
         click.echo("  compliance verify")
+        click.echo("  compliance worklist --district 11 --due")
+        click.echo("  compliance stats compliance --by industry")
     run_guarded(action)
 
 
@@ -109,6 +122,9 @@ cli.add_command(history_command)
 cli.add_command(verify_command)
 cli.add_command(status_command)
 cli.add_command(seal_command)
+for _command in (project_command, rebuild_command, views_group, worklist_command,
+                 register_command, stats_command, audit_command):
+    cli.add_command(_command)
 
 
 def main() -> None:
