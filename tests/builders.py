@@ -1,5 +1,6 @@
-"""Test data builders: a controllable clock, importers with unique numbers, and assessments
-walked to a given state through the application's own commands."""
+"""Test data builders: a controllable clock, importers with unique numbers, and assessments,
+improvement plans, follow-up verifications and enforcement actions walked to a given state
+through the application's own commands."""
 
 from __future__ import annotations
 
