@@ -111,8 +111,9 @@ class PlanCommands(WorkflowSteps):
     def escalate_plan(self, number: str, *, actor: str, reason: str,
                       expected_version: int | None = None,
                       idempotency_key: str | None = None) -> str:
-        """Escalate a plan that is overdue beyond grace; proposes an enforced-compliance
-        programme in the same transaction and returns its number."""
+        """Escalate a plan by a supervisor's decision (typically overdue beyond grace; the
+        reason records why); proposes an enforced-compliance programme in the same
+        transaction and returns its number."""
         def run() -> str:
             plan = self.get_plan(number)
 

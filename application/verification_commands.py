@@ -13,6 +13,7 @@ from application.workflow_steps import WorkflowSteps
 from domain.assessment import SampleTest
 from domain.case_numbers import case_id, parse_case_number
 from domain.follow_up_verification import FollowUpVerification
+from domain.importer_account import AccountStatus
 from domain.improvement_plan import ImprovementPlan
 from domain.penalties import Culpability, PenaltyBasis
 from domain.workflow_policy import class_for_rate
@@ -61,10 +62,14 @@ class VerificationCommands(WorkflowSteps):
                                      concluded_effective=True, verified_rate=rate, actor=actor,
                                      reason=f"{verification.number} concluded effective",
                                      at=at)
-                account.set_compliance_class(
-                    new_class, actor=actor,
-                    reason=f"verified compliance rate {rate} in {verification.number}", at=at)
-                changed = [plan, account]
+                changed = [plan]
+                if account.status is not AccountStatus.CLOSED:
+                    # A closed account keeps its last class; the plan still closes.
+                    account.set_compliance_class(
+                        new_class, actor=actor,
+                        reason=f"verified compliance rate {rate} in {verification.number}",
+                        at=at)
+                    changed.append(account)
                 result = VerificationResult(True, rate, compliance_class=new_class.value)
             else:
                 failed = [f.area for f in verification.findings if not f.acceptable]

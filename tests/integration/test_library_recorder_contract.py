@@ -8,6 +8,7 @@ fixtures: tests.conftest.require_postgres_url applies the same skip / CI-fail po
 from __future__ import annotations
 
 import shutil
+import threading
 import tempfile
 from pathlib import Path
 
@@ -19,6 +20,14 @@ from eventsourcing.tests import persistence as library
 from infrastructure.settings import Settings, load_settings
 from infrastructure.stores import prepare_database, store_environment
 from tests.conftest import drop_schema, require_postgres_url, unique_schema
+
+
+def join_stray_threads(timeout: float = 10.0) -> None:
+    """The library's concurrency tests stop their reader threads without joining them;
+    closing the database under a thread still reading crashes SQLite, so wait for them."""
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and not thread.daemon:
+            thread.join(timeout)
 
 
 class TestSQLiteApplicationRecorderHonoursTheLibraryContract(
@@ -33,6 +42,7 @@ class TestSQLiteApplicationRecorderHonoursTheLibraryContract(
         self.factories: list[SQLiteFactory] = []
 
     def tearDown(self) -> None:
+        join_stray_threads()
         for factory in self.factories:
             factory.close()
         shutil.rmtree(self.directory, ignore_errors=True)
@@ -64,6 +74,7 @@ class TestPostgresApplicationRecorderHonoursTheLibraryContract(
         self.factories: list[PostgresFactory] = []
 
     def tearDown(self) -> None:
+        join_stray_threads()
         for factory in self.factories:
             factory.close()
         drop_schema(self.url, self.settings.postgres_schema)

@@ -182,10 +182,10 @@ def test_enforcement_refused_for_a_closed_importer_leaves_the_deciding_case_unch
     assert stored(app, raw, step, subject) == before
 
 
-def test_an_effective_verification_refused_by_a_closed_account_leaves_the_plan_open(
+def test_an_effective_verification_closes_the_plan_but_leaves_a_closed_account_alone(
         app: ComplianceCases, clock: FakeClock, store: Settings) -> None:
-    """Concluding decides the verification, then closes the plan, then sets the class on
-    the account, which is refused: none of the three is stored."""
+    """A closed account takes no command, so it keeps its last class; the verification and
+    the plan still conclude, in one transaction."""
     importer = register_importer(app)
     _, findings = walk_to_findings(app, importer, clock=clock)
     assert findings.plan_number is not None
@@ -199,16 +199,19 @@ def test_an_effective_verification_refused_by_a_closed_account_leaves_the_plan_o
                 app.get_plan(findings.plan_number).version,
                 app.get_importer(importer).version]
 
-    with pytest.raises(InvalidTransitionError) as refused:
-        app.conclude_verification(verification_number, actor=OFFICER, reason="re-tested")
+    result = app.conclude_verification(verification_number, actor=OFFICER,
+                                       reason="re-tested")
 
-    assert "set the compliance class" in str(refused.value)
-    assert raw.count() == rows
+    assert result.effective
+    assert result.compliance_class is not None
+    assert raw.count() == rows + 2
     assert [app.get_verification(verification_number).version,
             app.get_plan(findings.plan_number).version,
-            app.get_importer(importer).version] == versions
-    assert app.get_verification(verification_number).state is VerificationState.TESTING
-    assert app.get_plan(findings.plan_number).state is PlanState.VERIFICATION_SCHEDULED
+            app.get_importer(importer).version] == [versions[0] + 1, versions[1] + 1,
+                                                    versions[2]]
+    assert app.get_verification(verification_number).state is (
+        VerificationState.CONCLUDED_EFFECTIVE)
+    assert app.get_plan(findings.plan_number).state is PlanState.CLOSED_EFFECTIVE
     assert app.get_importer(importer).compliance_class is None
 
 
