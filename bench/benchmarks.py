@@ -1,5 +1,6 @@
-"""The five benchmarks. Each returns Results comparing ours with a baseline measured in the
-same run, on the same database, in a fresh schema (or SQLite file) dropped afterwards."""
+"""Benchmarks 1-5 (benchmark 6, the views, is in bench.view_benchmarks). Each returns Results
+comparing ours with a baseline measured in the same run, on the same database, in a fresh
+schema (or SQLite file) dropped afterwards."""
 
 from __future__ import annotations
 
@@ -86,6 +87,10 @@ class Sizes:
     workflow_rounds: int = 10
     workflow_breakdown: int = 100
     workflow_profile: int = 60
+    rebuild_events: int = 1_000_000
+    rebuild_base_accounts: int = 5_000
+    lag_commands: int = 300
+    lag_warmup: int = 30
 
 
 FULL = Sizes()
@@ -93,7 +98,9 @@ QUICK = Sizes(commit_ops=100, commit_warmup=20, commit_rounds=4, bulk_accounts=1
               bulk_copy_runs=2, bulk_profile_accounts=2_000, verify_accounts=4_000,
               verify_assessments=30, verify_runs=5, load_long=1_000, load_reps=100,
               sqlite_load_long=1_000, workflow_steps=60, workflow_warmup=10,
-              workflow_rounds=4, workflow_breakdown=30, workflow_profile=20)
+              workflow_rounds=4, workflow_breakdown=30, workflow_profile=20,
+              rebuild_events=100_000, rebuild_base_accounts=1_500, lag_commands=60,
+              lag_warmup=12)
 
 SAVE_PATHS = "application/compliance_cases.py|eventsourcing/application.py"
 PUT = ("infrastructure/event_store.py", "put")

@@ -48,6 +48,8 @@ class Measure:
     median_ms: float | None = None  # per-operation median, where operations are timed singly
     p95_ms: float | None = None
     note: str = ""
+    p99_ms: float | None = None
+    max_ms: float | None = None
 
     @property
     def rate(self) -> float:
@@ -89,9 +91,12 @@ class Result:
     limits: str = ""
     profile: ProfileSummary | None = None
     comparison_only: bool = False  # labelled comparison run (SQLite), target shown as info
+    has_target: bool = True  # False: a measurement that is reported, not judged
 
     @property
     def met(self) -> bool:
+        if not self.has_target:
+            return True
         return self.ratio >= self.target if self.higher_is_better else self.ratio <= self.target
 
 
@@ -102,9 +107,14 @@ def median_ms(samples: Sequence[float]) -> float:
     return statistics.median(samples) * 1000
 
 
-def p95_ms(samples: Sequence[float]) -> float:
+def percentile_ms(samples: Sequence[float], fraction: float) -> float:
+    """Nearest-rank percentile of `samples` (seconds), in milliseconds."""
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))] * 1000
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))] * 1000
+
+
+def p95_ms(samples: Sequence[float]) -> float:
+    return percentile_ms(samples, 0.95)
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:

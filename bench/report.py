@@ -15,8 +15,11 @@ def _latency(measure: Measure) -> str:
     if measure.median_ms is None:
         return "-"
     text = f"{measure.median_ms:.3f} ms"
-    if measure.p95_ms is not None:
-        text += f" (p95 {measure.p95_ms:.3f})"
+    tails = [f"{name} {value:.3f}" for name, value in (
+        ("p95", measure.p95_ms), ("p99", measure.p99_ms), ("max", measure.max_ms))
+        if value is not None]
+    if tails:
+        text += f" ({', '.join(tails)})"
     return text
 
 
@@ -33,6 +36,8 @@ def _ratio(result: Result) -> str:
 
 
 def verdict(result: Result) -> str:
+    if not result.has_target:
+        return "reported (no target)"
     text = "**met**" if result.met else "**not met**"
     return f"{text} (comparison only)" if result.comparison_only else text
 
@@ -70,21 +75,23 @@ def render(results: Sequence[Result], facts: dict[str, str], *, quick: bool,
         lines.append(f"| {result.title} | {result.backend} | {ours} | {base} | "
                      f"{_ratio(result)} | {result.target_text} | {verdict(result)} |")
     lines += ["", "SQLite rows are a labelled comparison on a file database; the targets "
-              "are set for PostgreSQL.", ""]
+              "are set for PostgreSQL. Latencies read median (p95, p99, max where shown).", ""]
 
     for result in results:
         lines += [f"## {result.title} — {result.backend}", ""]
         if result.comparison_only:
-            lines += ["*Comparison run on SQLite (file database); the target applies to "
-                      "PostgreSQL.*", ""]
+            lines += [("*Comparison run on SQLite (file database); the target applies to "
+                       "PostgreSQL.*") if result.has_target else
+                      "*Comparison run on SQLite (file database), next to the PostgreSQL "
+                      "figures.*", ""]
         lines += ["| | What | Work | Time | Throughput | Median latency | Note |",
                   "|---|---|---|---|---|---|---|",
                   _measure_row("ours", result.ours),
                   _measure_row("baseline", result.baseline)]
         lines += [_measure_row("diagnostic", d) for d in result.diagnostics]
-        lines += ["",
-                  f"- **Ratio**: {_ratio(result)} ({result.ratio_text}); "
-                  f"**target** {result.target_text}: {verdict(result)}."]
+        target = (f"**target** {result.target_text}: {verdict(result)}" if result.has_target
+                  else f"no target: {result.target_text}")
+        lines += ["", f"- **Ratio**: {_ratio(result)} ({result.ratio_text}); {target}."]
         sizes = "; ".join(f"{key}: {value:,}" if isinstance(value, int) else
                           f"{key}: {value}" for key, value in result.sizes.items())
         lines.append(f"- **Sizes**: {sizes}.")

@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.run                  # full run, writes docs/benchmarks.md
     .venv/bin/python -m bench.run --quick          # smoke run with small sizes
     .venv/bin/python -m bench.run --only commit,load --no-sqlite
+    .venv/bin/python -m bench.run --only rebuild,lag     # benchmark 6 (the views)
 
 PostgreSQL comes from --database-url, else COMPLIANCE_BENCH_DATABASE_URL, else
 postgresql://postgres@127.0.0.1:5432/test. Each benchmark uses a fresh schema named
@@ -51,10 +52,11 @@ from bench.benchmarks import (
 )
 from bench.common import DATABASE_URL_VARIABLE, DEFAULT_DATABASE_URL, Result, machine_facts
 from bench.report import render, verdict
+from bench.view_benchmarks import bench_lag, bench_rebuild
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = ROOT / "docs" / "benchmarks.md"
-BENCHMARKS = ("commit", "bulk", "verify", "load", "workflow")
+BENCHMARKS = ("commit", "bulk", "verify", "load", "workflow", "rebuild", "lag")
 
 
 class RichUI:
@@ -90,7 +92,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", default=",".join(BENCHMARKS),
                         help=f"comma-separated subset of {', '.join(BENCHMARKS)}")
     parser.add_argument("--no-sqlite", action="store_true",
-                        help="skip the SQLite comparison runs of verify and load")
+                        help="skip the SQLite comparison runs of verify, load and lag")
     parser.add_argument("--output", type=Path, default=None,
                         help=f"report path (default: {DEFAULT_OUTPUT.relative_to(ROOT)} for a "
                              "full run, none for --quick)")
@@ -148,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "verify": lambda: bench_verify(url, sizes, ui, sqlite=not args.no_sqlite),
         "load": lambda: bench_load(url, sizes, ui, sqlite=not args.no_sqlite),
         "workflow": lambda: [bench_workflow(url, sizes, ui)],
+        "rebuild": lambda: [bench_rebuild(url, sizes, ui)],
+        "lag": lambda: bench_lag(url, sizes, ui, sqlite=not args.no_sqlite),
     }
     results: list[Result] = []
     failed: list[str] = []
@@ -166,10 +170,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         for result in produced:
             ratio = (f"{result.ratio:.1%}" if result.higher_is_better
                      else f"{result.ratio:.2f}x")
-            ui.log(f"[bold]{result.title}[/bold] ({result.backend}): ours "
-                   f"{result.ours.rate:,.0f} {result.ours.unit}/s vs baseline "
-                   f"{result.baseline.rate:,.0f} {result.baseline.unit}/s -> {ratio}, target "
-                   f"{result.target_text}: {verdict(result).replace('**', '')}")
+            if result.higher_is_better or result.ours.median_ms is None:
+                sides = (f"ours {result.ours.rate:,.0f} {result.ours.unit}/s vs baseline "
+                         f"{result.baseline.rate:,.0f} {result.baseline.unit}/s")
+            else:
+                sides = (f"ours median {result.ours.median_ms:.3f} ms vs baseline median "
+                         f"{result.baseline.median_ms or 0.0:.3f} ms")
+            ui.log(f"[bold]{result.title}[/bold] ({result.backend}): {sides} -> {ratio}, "
+                   f"target {result.target_text}: {verdict(result).replace('**', '')}")
             for fact in result.facts:
                 ui.log(f"  {fact}")
         results.extend(produced)

@@ -4,15 +4,31 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
+import time as clock_time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid5
+
+import psycopg
+from psycopg import sql
 
 from application.compliance_cases import ComplianceCases
 from domain.assessment import AssessmentState, SampleTest
-from domain.importer_account import ComplianceClass, ImporterAccount, Registration
+from domain.base import natural_id
+from domain.case_file import case_file_id
+from domain.importer_account import (
+    ComplianceClass,
+    ImporterAccount,
+    Registration,
+    importer_account_id,
+)
 from domain.reference import DISTRICTS, ComplianceArea, ControlRating
 from domain.values import parse_period
+from infrastructure.hash_chain import PREV_KEY, event_hash
 from interfaces.demo_population import DemoClock, build_accounts, walk_assessment
 
 ACTOR = "system:bench"
@@ -149,3 +165,147 @@ def assessments_in_testing(app: ComplianceCases, count: int, *, prefix: int = 40
         if on_assessment:
             on_assessment()
     return numbers
+
+
+# -- a store of a million events: a demo population through the app, then replicated --------
+
+_UUID = rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+_IMPORTER = rb"(?<![0-9A-Za-z-])\d{2}-\d{7}[0-9A-Z]{2}(?![0-9A-Za-z])"
+_CASE = rb"(?<![0-9A-Za-z-])[A-Z]{2}-\d{4}-\d{5}(?![0-9A-Za-z])"
+_REP = rb"(?<=user:rep-)\d{9}[0-9a-z]{2}(?![0-9a-z])"
+_KEYS = re.compile(b"|".join((_UUID, _IMPORTER, _CASE, _REP)))
+_SPLIT = re.compile(b"(" + _KEYS.pattern + b")")  # literal, key, literal, ..., literal
+_PREV_PREFIX = b'{"' + PREV_KEY.encode() + b'":"'
+_PREV_AT = len(_PREV_PREFIX)
+BaseRow = tuple[UUID, int, str, list[bytes]]
+
+
+@dataclass
+class Replication:
+    base_events: int
+    copies: int  # complete copies of the base log appended (the last may be partial)
+    partial_rows: int  # rows of the last, partial copy (0 when it is complete)
+    total_events: int
+    case_serial_stride: int
+    seconds: float  # rewriting + COPY, all copies
+
+
+class _CopyKeys:
+    """The substitutions that turn the base log into copy `k`: every importer number, case
+    number, representative actor and id inside the states and in originator_id. Natural ids
+    (importer, case file, case) are re-derived from the rewritten numbers, so a copy's
+    importers and cases load by number like the originals; other ids (number sequences)
+    get a fresh uuid5 per copy."""
+
+    def __init__(self, k: int, importers: list[bytes], cases: list[bytes], stride: int,
+                 ids: list[bytes]) -> None:
+        table: dict[bytes, bytes] = {}
+        used: set[bytes] = set()
+        number_of: dict[str, str] = {}
+        for old in importers:  # "PP-NNNNNNNXX" -> "PP-NNNNNNNkk": digits mark the copy
+            pp, serial = old[:2], int(old[3:10])
+            while True:
+                new = b"%s-%07d%02d" % (pp, serial % 10_000_000, k % 100)
+                if new not in used:
+                    break
+                serial += 1
+            used.add(new)
+            table[old] = new
+            table[old.replace(b"-", b"").lower()] = new.replace(b"-", b"").lower()
+            number_of[old.decode()] = new.decode()
+        for old in cases:  # "CA-2026-00042" -> serial + k * stride, same type and year
+            new = b"%s%05d" % (old[:8], int(old[8:]) + k * stride)
+            table[old] = new
+            number_of[old.decode()] = new.decode()
+        derived: dict[str, UUID] = {}
+        for old_number, new_number in number_of.items():
+            if _CASE_NUMBER_RE.match(old_number):
+                derived[str(natural_id("case", old_number))] = natural_id("case", new_number)
+            else:
+                derived[str(importer_account_id(old_number))] = importer_account_id(new_number)
+                derived[str(case_file_id(old_number))] = case_file_id(new_number)
+        namespace = uuid5(_COPY_NAMESPACE, str(k))
+        self.ids: dict[UUID, UUID] = {}
+        for old in ids:
+            text = old.decode()
+            new_id = derived.get(text) or uuid5(namespace, text)
+            self.ids[UUID(text)] = new_id
+            table[old] = str(new_id).encode()
+        self.table = table
+
+    def state(self, template: list[bytes]) -> bytes:
+        """A state from its template (the base state split around its keys)."""
+        if len(template) == 1:
+            return template[0]
+        parts = template[:]
+        parts[1::2] = [self.table[key] for key in template[1::2]]
+        return b"".join(parts)
+
+
+_COPY_NAMESPACE = UUID("6f0c2b8e-3c1e-4c55-9a59-2f3f4f0b6c11")
+_CASE_NUMBER_RE = re.compile(r"^[A-Z]{2}-\d{4}-\d{5}$")
+
+
+def replicate_log(conn: psycopg.Connection[Any], schema: str, table: str, target: int,
+                  progress: Callable[[int], None] | None = None) -> Replication:
+    """Append copies of the events already in `table` until it holds `target` events.
+
+    Each copy has the base log's rows in the base log's order, with the same topics and
+    state shapes, fresh ids and numbers (see _CopyKeys) and its own, valid hash chains
+    (each `_prev` recomputed over the rewritten predecessor), written by binary COPY, one
+    transaction per copy. The last copy is cut short so the total is exactly `target`."""
+    events = sql.Identifier(schema, table)
+    with conn.cursor(binary=True) as cursor:
+        cursor.execute(sql.SQL("SELECT originator_id, originator_version, topic, state FROM {} "
+                               "ORDER BY notification_id").format(events))
+        base: list[BaseRow] = [(r[0], r[1], r[2], _SPLIT.split(bytes(r[3])))
+                               for r in cursor.fetchall()]
+    if not base:
+        raise ValueError("nothing to replicate: the events table is empty")
+    importers: set[bytes] = set()
+    cases: set[bytes] = set()
+    ids: set[bytes] = {str(row[0]).encode() for row in base}
+    for row in base:
+        for found in row[3][1::2]:
+            if len(found) == 36:
+                ids.add(found)
+            elif len(found) == 12 and found[2:3] == b"-":
+                importers.add(found)
+            elif len(found) == 13:
+                cases.add(found)
+    stride = max((int(number[8:]) for number in cases), default=0) + 1
+    missing = target - len(base)
+    copies = max(0, -(-missing // len(base)))
+    if copies and (copies * stride + stride > 100_000 or copies >= 100):
+        raise ValueError(f"{copies} copies of a log with {stride - 1} case numbers per "
+                         "series would overflow the 5-digit serials or the 2-digit copy mark")
+    copy_sql = sql.SQL("COPY {} (originator_id, originator_version, topic, state) FROM STDIN "
+                       "(FORMAT BINARY)").format(events)
+    started = clock_time.perf_counter()
+    sorted_importers, sorted_cases, sorted_ids = sorted(importers), sorted(cases), sorted(ids)
+    partial = 0
+    for k in range(1, copies + 1):
+        rows = base[:missing] if missing < len(base) else base
+        partial = len(rows) if len(rows) < len(base) else 0
+        keys = _CopyKeys(k, sorted_importers, sorted_cases, stride, sorted_ids)
+        heads: dict[UUID, str] = {}
+        with conn.transaction(), conn.cursor() as cursor, cursor.copy(copy_sql) as copy:
+            copy.set_types(["uuid", "int8", "text", "bytea"])
+            for written, (oid, version, topic, template) in enumerate(rows, 1):
+                new_id = keys.ids[oid]
+                new_state = keys.state(template)
+                if version > 1:
+                    if new_state[:_PREV_AT] != _PREV_PREFIX:
+                        raise ValueError(f"{topic} v{version}: no leading {PREV_KEY} link")
+                    new_state = (new_state[:_PREV_AT] + heads[new_id].encode()
+                                 + new_state[_PREV_AT + 64:])
+                heads[new_id] = event_hash(topic, new_id, version, new_state)
+                copy.write_row((new_id, version, topic, new_state))
+                if progress and written % 10_000 == 0:
+                    progress(10_000)
+        if progress:
+            progress(len(rows) % 10_000)
+        missing -= len(rows)
+    total = target if copies else len(base)
+    return Replication(len(base), copies, partial, total, stride,
+                       clock_time.perf_counter() - started)

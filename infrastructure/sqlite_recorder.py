@@ -20,9 +20,11 @@ POLL_INTERVAL_S = 0.05
 class PollingSubscription(ListenNotifySubscription[SQLiteApplicationRecorder]):
     def __init__(self, recorder: SQLiteApplicationRecorder, gt: int | None = None,
                  topics: Sequence[str] = (), interval: float = POLL_INTERVAL_S) -> None:
-        super().__init__(recorder=recorder, gt=gt, topics=topics)
-        self._interval = interval
+        # Read before the pull thread's first query: an event committed after that query
+        # must show up as growth, or it would wait for the next write to be delivered.
         self._last_seen = recorder.max_notification_id() or 0
+        self._interval = interval
+        super().__init__(recorder=recorder, gt=gt, topics=topics)
         self._poll_thread = Thread(target=self._poll, daemon=True)
         self._poll_thread.start()
 

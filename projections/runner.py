@@ -57,28 +57,35 @@ class ViewRunner:
 
     def apply(self, notifications: Sequence[Notification]) -> int:
         """Apply one batch; returns how many events it applied (0 if another runner
-        had already applied them)."""
+        had already applied them). Events of topics the view does not handle only move
+        its position on."""
         position = self.position()
         fresh = [n for n in notifications if n.id > position]
         if not fresh:
             return 0
-        items = self._decode(fresh)
+        topics = set(self.view.topics)
+        items = self._decode([n for n in fresh if not topics or n.topic in topics])
         try:
-            self.store.apply(self.view, items, Tracking(self.name, fresh[-1].id), self.suffix)
-        except IntegrityError:
-            return 0  # another runner recorded this position first: nothing applied twice
-        except Exception as error:
-            failing = self._first_failing(items)
+            return self.store.apply(self.view, items, Tracking(self.name, fresh[-1].id),
+                                    self.suffix)
+        except IntegrityError as error:
+            if self.position() > position:
+                return 0  # another runner recorded this position first: nothing twice
+            # The position did not move, so a view's own statement broke a constraint:
+            # stop with the event named rather than retry the same page forever.
+            failing = self._first_failing(items, fresh[-1].id)
             raise ProjectionFailedError(self.name, failing, error) from error
-        return len(fresh)
+        except Exception as error:
+            failing = self._first_failing(items, fresh[-1].id)
+            raise ProjectionFailedError(self.name, failing, error) from error
 
-    def _first_failing(self, items: Sequence[Item]) -> int:
+    def _first_failing(self, items: Sequence[Item], last: int) -> int:
         for event, notification_id in items:
             try:
                 self.view.statements(event, notification_id)
             except Exception:
                 return notification_id
-        return items[-1][1]
+        return last
 
     def catch_up(self, progress: Callable[[int], None] | None = None,
                  until: int | None = None) -> int:
@@ -107,9 +114,12 @@ class ViewRunner:
 
     def follow(self, stop: threading.Event, on_batch: Callable[[int], None] | None = None,
                ) -> None:
-        """Follow the log live until `stop` is set; raises ProjectionFailedError."""
+        """Follow the log live until `stop` is set; raises ProjectionFailedError.
+
+        The subscription reads every notification, not only the view's topics, so the
+        position reaches the head of the log and `lag` is 0 when the view is current."""
         self.catch_up()
-        subscription = self.recorder.subscribe(gt=self.position(), topics=self.view.topics)
+        subscription = self.recorder.subscribe(gt=self.position())
         stopper = threading.Thread(target=_stop_when_set, args=(stop, subscription),
                                    daemon=True)
         stopper.start()

@@ -1,8 +1,10 @@
 """Where views live: tables and a tracking record in the same database as the events.
 
 One store class per database; both write a batch's rows and its tracking record in one
-transaction. The tracking insert refuses a position that is not ahead of the recorded
-one, so a second runner on the same view rolls back instead of applying an event twice.
+transaction. That transaction first locks the view's position and reads it, and applies
+only the events after it: a second runner on the same view (another worker, the demo's
+catch-up) that committed part of the batch meanwhile is never applied twice, and a batch
+with nothing new rolls back.
 """
 
 from __future__ import annotations
@@ -66,10 +68,26 @@ class ViewStore:
     def insert_tracking_in(self, cursor: Cursor, tracking: Tracking) -> None:
         raise NotImplementedError
 
+    def lock_position(self, cursor: Cursor, name: str) -> int | None:
+        """Lock the tracking record `name` until the transaction ends (every writer of
+        that view waits here) and return the position it holds."""
+        raise NotImplementedError
+
+    def lock_schema(self, cursor: Cursor) -> None:
+        """Serialise creating, dropping and renaming view tables."""
+
+    def _read_position(self, cursor: Cursor, name: str) -> int | None:
+        cursor.execute(self.placeholders(
+            f"SELECT notification_id FROM {self.tracking_table()} WHERE application_name = ?"),
+            (name,))
+        found = cursor.fetchall()
+        return None if not found or found[0][0] is None else int(found[0][0])
+
     # -- schema ------------------------------------------------------------------------
 
     def create(self, view: type[View], suffix: str = "") -> None:
         with self.transaction() as cursor:
+            self.lock_schema(cursor)
             for name, columns in view.tables.items():
                 cursor.execute(
                     f"CREATE TABLE IF NOT EXISTS {self.qualified(name + suffix)} ({columns})")
@@ -79,6 +97,7 @@ class ViewStore:
 
     def drop(self, view: type[View], suffix: str = "") -> None:
         with self.transaction() as cursor:
+            self.lock_schema(cursor)
             self._drop(cursor, view, suffix)
             self._set_position(cursor, self.tracking_name(view, suffix), None)
 
@@ -86,10 +105,17 @@ class ViewStore:
         for name in view.tables:
             cursor.execute(f"DROP TABLE IF EXISTS {self.qualified(name + suffix)}")
 
-    def promote(self, view: type[View], suffix: str = REBUILD) -> None:
-        """The rebuilt tables take over from the live ones in one transaction."""
-        position = self.position(view, suffix)
+    def promote(self, view: type[View], suffix: str = REBUILD) -> bool:
+        """The rebuilt tables take over from the live ones in one transaction, unless the
+        live view has meanwhile applied events the rebuilt one has not: then nothing
+        changes and the answer is False (catch the rebuilt view up and try again), as the
+        live runner would never apply those events again."""
         with self.transaction() as cursor:
+            live = self.lock_position(cursor, self.tracking_name(view))
+            position = self._read_position(cursor, self.tracking_name(view, suffix))
+            if live is not None and (position or 0) < live:
+                return False
+            self.lock_schema(cursor)
             self._drop(cursor, view, "")
             for name in view.tables:
                 cursor.execute(f"ALTER TABLE {self.qualified(name + suffix)} RENAME TO {name}")
@@ -99,6 +125,7 @@ class ViewStore:
                                f"{self.qualified(table)} ({columns})")
             self._set_position(cursor, self.tracking_name(view), position)
             self._set_position(cursor, self.tracking_name(view, suffix), None)
+        return True
 
     def _set_position(self, cursor: Cursor, name: str, position: int | None) -> None:
         table = self.tracking_table()
@@ -114,15 +141,23 @@ class ViewStore:
     # -- writing and reading -----------------------------------------------------------
 
     def apply(self, view: View, items: Sequence[Item], tracking: Tracking,
-              suffix: str = "") -> None:
-        """One transaction: every statement of every event in the batch, then tracking."""
+              suffix: str = "") -> int:
+        """One transaction: every statement of every event in the batch after the view's
+        position (read under its lock), then tracking. Returns how many events it
+        applied; raises IntegrityError when the position is already at `tracking`."""
+        name = self.tracking_name(type(view), suffix)
         with self.transaction() as cursor:
+            current = self.lock_position(cursor, name)
+            if current is not None and tracking.notification_id <= current:
+                raise IntegrityError(f"view position {tracking.notification_id} of {name} "
+                                     f"was already recorded (at {current})")
+            fresh = [(e, n) for e, n in items if current is None or n > current]
             pending: list[Statement] = []
-            for event, notification_id in items:
+            for event, notification_id in fresh:
                 pending.extend(view.statements(event, notification_id))
             self._execute_grouped(cursor, type(view), pending, suffix)
-            self.insert_tracking_in(cursor, Tracking(
-                self.tracking_name(type(view), suffix), tracking.notification_id))
+            self.insert_tracking_in(cursor, Tracking(name, tracking.notification_id))
+        return len(fresh)
 
     def _execute_grouped(self, cursor: Cursor, view: type[View],
                          statements: Sequence[Statement], suffix: str) -> None:
@@ -176,6 +211,13 @@ class SQLiteViewStore(ViewStore):
         assert isinstance(self.tracking, SQLiteTrackingRecorder)
         self.tracking._insert_tracking(cursor, tracking)  # type: ignore[arg-type]
 
+    def lock_position(self, cursor: Cursor, name: str) -> int | None:
+        # A write as the transaction's first statement takes the database's write lock
+        # (held to the end), so the position read next cannot change before commit.
+        cursor.execute("UPDATE tracking SET notification_id = notification_id "
+                       "WHERE application_name = ?", (name,))
+        return self._read_position(cursor, name)
+
 
 class PostgresViewStore(ViewStore):
     def __init__(self, recorder: PostgresApplicationRecorder, app_name: str) -> None:
@@ -200,6 +242,29 @@ class PostgresViewStore(ViewStore):
         with self.datastore.get_connection() as conn, conn.transaction(), \
                 conn.cursor(row_factory=tuple_row) as cursor:
             yield cursor
+
+    def _execute_grouped(self, cursor: Cursor, view: type[View],
+                         statements: Sequence[Statement], suffix: str) -> None:
+        """The whole batch in one pipeline: the statements run in the same order and the
+        same transaction, but without a round trip per group of statements (a view whose
+        events alternate between statements would otherwise wait for the server once per
+        event). A failing statement raises when the pipeline syncs, before the tracking
+        record is written, and the transaction rolls back as before."""
+        with cursor.connection.pipeline():  # type: ignore[attr-defined]
+            super()._execute_grouped(cursor, view, statements, suffix)
+
+    def lock_position(self, cursor: Cursor, name: str) -> int | None:
+        # A transaction-scoped advisory lock: it also covers a view with no tracking
+        # record yet, which a row lock could not.
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                       (f"{self.schema}.{name}",))
+        return self._read_position(cursor, name)
+
+    def lock_schema(self, cursor: Cursor) -> None:
+        # Concurrent CREATE TABLE IF NOT EXISTS of one name can fail in PostgreSQL
+        # (duplicate key in pg_type) when two workers start at once.
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                       (f"{self.schema}/view tables",))
 
     def insert_tracking_in(self, cursor: Cursor, tracking: Tracking) -> None:
         cursor.execute(self.placeholders(

@@ -50,7 +50,10 @@ class Projections:
         runner = self.runner(view, REBUILD)
         applied = runner.catch_up(progress)
         applied += runner.catch_up(progress)  # what arrived during the first pass
-        self.store.promote(view)
+        # A live worker may have applied more meanwhile; the rebuilt view must hold that
+        # too before it takes over, or those events would be in neither.
+        while not self.store.promote(view):
+            applied += runner.catch_up(progress, until=self.store.position(view) or 0)
         return applied
 
     def follow(self, stop: threading.Event, views: Iterable[type[View]] | None = None,

@@ -110,6 +110,12 @@ def _response_received(view: Any, event: Any, n: int) -> list[Statement]:
     return [*moved, Statement(DONE, (f"{event.originator_id}/response",))]
 
 
+def _decided(view: Any, event: Any, n: int) -> list[Statement]:
+    """A decision ends the wait for a response (one may never have come)."""
+    moved = _move("decided", "collect payment", None)(view, event, n)
+    return [*moved, Statement(DONE, (f"{event.originator_id}/response",))]
+
+
 def _review_concluded(view: Any, event: Any, n: int) -> list[Statement]:
     if event.approved:
         return _move("approved_for_issue", "issue the notice")(view, event, n)
@@ -167,7 +173,7 @@ class WorkList(View):
         EnforcementAction.Issued: _response_due("issued"),
         EnforcementAction.PenaltyNoticeIssued: _response_due("penalty_notice_issued"),
         EnforcementAction.ResponseRecorded: _response_received,
-        EnforcementAction.Decided: _move("decided", "collect payment", None),
+        EnforcementAction.Decided: _decided,
         EnforcementAction.PaymentRecorded: _move("paid", "close the action", None),
         EnforcementAction.ReferredForCollection: _move("referred_for_collection",
                                                        "close the action", None),

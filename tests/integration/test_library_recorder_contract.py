@@ -8,8 +8,8 @@ fixtures: tests.conftest.require_postgres_url applies the same skip / CI-fail po
 from __future__ import annotations
 
 import shutil
-import threading
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
