@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from uuid import UUID
 
 import psycopg
@@ -85,3 +88,26 @@ def prepare_database(settings: Settings) -> None:
     except psycopg.OperationalError as error:
         raise DatabaseUnavailableError(
             f"cannot reach {settings.describe}: {str(error).strip()}") from error
+
+
+@contextmanager
+def table_creation_lock(settings: Settings) -> Iterator[None]:
+    """Processes starting together (a worker, the demo, a command) each create the
+    library's tables and functions; PostgreSQL refuses concurrent CREATE OR REPLACE
+    ("tuple concurrently updated"), so they take turns under an advisory lock."""
+    if settings.database_url is None:
+        yield
+        return
+    key = int.from_bytes(hashlib.sha256(settings.postgres_schema.encode()).digest()[:4],
+                         "big")
+    try:
+        conn = psycopg.connect(postgres_conninfo(settings), autocommit=True)
+    except psycopg.OperationalError as error:
+        raise DatabaseUnavailableError(
+            f"cannot reach {settings.describe}: {str(error).strip()}") from error
+    with conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (key,))

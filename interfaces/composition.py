@@ -12,6 +12,7 @@ from infrastructure.stores import (
     DatabaseUnavailableError,
     prepare_database,
     store_environment,
+    table_creation_lock,
 )
 
 
@@ -22,9 +23,10 @@ def utc_now() -> datetime:
 def build_application(settings: Settings, clock: Clock = utc_now) -> ComplianceCases:
     prepare_database(settings)
     try:
-        return ComplianceCases(store_environment(settings), storage=ChainedStorage(),
-                               clock=clock, workflow=settings.workflow,
-                               snapshot_interval=settings.snapshot_interval)
+        with table_creation_lock(settings):
+            return ComplianceCases(store_environment(settings), storage=ChainedStorage(),
+                                   clock=clock, workflow=settings.workflow,
+                                   snapshot_interval=settings.snapshot_interval)
     except Exception as error:
         if type(error).__module__.startswith(("psycopg", "eventsourcing", "sqlite3")):
             raise DatabaseUnavailableError(
