@@ -40,19 +40,12 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from bench.benchmarks import (
-    FULL,
-    QUICK,
-    Sizes,
-    bench_bulk,
-    bench_commit,
-    bench_load,
-    bench_verify,
-    bench_workflow,
-)
+from bench.benchmarks import FULL, QUICK, Sizes, bench_bulk, bench_commit
 from bench.common import DATABASE_URL_VARIABLE, DEFAULT_DATABASE_URL, Result, machine_facts
 from bench.report import render, verdict
+from bench.verify_load_benchmarks import bench_load, bench_verify
 from bench.view_benchmarks import bench_lag, bench_rebuild
+from bench.workflow_benchmark import bench_workflow
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = ROOT / "docs" / "benchmarks.md"

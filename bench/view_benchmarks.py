@@ -26,8 +26,6 @@ from application.compliance_cases import ComplianceCases
 from bench.benchmarks import (
     ADAPT,
     ADAPT_PART,
-    DECODE,
-    FINDINGS_REASON,
     UI,
     WAIT,
     Sizes,
@@ -51,6 +49,8 @@ from bench.common import (
     sqlite_file,
     sqlite_settings,
 )
+from bench.verify_load_benchmarks import DECODE
+from bench.workflow_benchmark import FINDINGS_REASON
 from bench.workloads import (
     ACTOR,
     OFFICER,
