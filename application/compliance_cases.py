@@ -16,6 +16,7 @@ from domain.case_file import ImporterCaseFile
 from domain.case_numbers import CaseNumberSequence
 from domain.enforcement_action import EnforcementAction
 from domain.follow_up_verification import FollowUpVerification
+from domain.import_batch import ImportBatch
 from domain.importer_account import ImporterAccount
 from domain.improvement_plan import ImprovementPlan
 from domain.seal_log import SealLog
@@ -23,7 +24,7 @@ from domain.seal_log import SealLog
 CASE_TYPES: tuple[type[Aggregate], ...] = (ImporterAccount, Assessment, ImprovementPlan,
                                            EnforcementAction, FollowUpVerification)
 ALL_TYPES: tuple[type[Aggregate], ...] = (*CASE_TYPES, ImporterCaseFile, CaseNumberSequence,
-                                          SealLog, CommandReceipt)
+                                          SealLog, CommandReceipt, ImportBatch)
 
 __all__ = ["ALL_TYPES", "CASE_TYPES", "BulkRegistration", "ComplianceCases", "FindingsResult",
            "VerificationResult"]

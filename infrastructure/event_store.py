@@ -68,7 +68,9 @@ class ChainedEventStore(EventStore[UUID]):
 
     def put(self, domain_events: Sequence[DomainEventProtocol[UUID]],
             **kwargs: Any) -> list[Recording[UUID]]:
-        batch_heads: dict[UUID | str, tuple[int, str]] = {}
+        """`known_heads` (aggregate id -> (version, hash) of its latest stored event) lets
+        a bulk append to many aggregates link its events without reading each head."""
+        batch_heads: dict[UUID | str, tuple[int, str]] = dict(kwargs.pop("known_heads", {}))
         stored_events: list[StoredEvent] = []
         for domain_event in domain_events:
             originator_id: UUID | str = domain_event.originator_id

@@ -10,7 +10,7 @@ until the function's implicit transaction commits), so it is as safe and one rou
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
@@ -19,6 +19,10 @@ from psycopg.sql import SQL, Identifier
 
 BULK_THRESHOLD = 256
 """From this many events a save goes through COPY, PostgreSQL's bulk path."""
+
+WRITE_ALSO = "write_also"
+"""Keyword of a save whose transaction must also write other tables (ingested rows, risk
+scores): a callable given the transaction's cursor, run after the events are inserted."""
 
 
 class LockingFunctionApplicationRecorder(PostgresApplicationRecorder):
@@ -68,12 +72,15 @@ class LockingFunctionApplicationRecorder(PostgresApplicationRecorder):
 
     def insert_events(self, stored_events: Sequence[StoredEvent],
                       **kwargs: Any) -> Sequence[int] | None:
-        if len(stored_events) < BULK_THRESHOLD or kwargs.get("tracking") is not None:
+        write_also: Callable[[Any], None] | None = kwargs.pop(WRITE_ALSO, None)
+        if write_also is None and (len(stored_events) < BULK_THRESHOLD
+                                   or kwargs.get("tracking") is not None):
             ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
             return ids
-        return self._copy_events(stored_events)
+        return self._copy_events(stored_events, write_also)
 
-    def _copy_events(self, stored_events: Sequence[StoredEvent]) -> list[int]:
+    def _copy_events(self, stored_events: Sequence[StoredEvent],
+                     write_also: Callable[[Any], None] | None = None) -> list[int]:
         """COPY inside the same locked, notifying transaction as a normal save. Under the
         EXCLUSIVE lock no other writer draws notification ids, so this batch's ids are the
         contiguous run ending at the sequence's current value."""
@@ -86,8 +93,12 @@ class LockingFunctionApplicationRecorder(PostgresApplicationRecorder):
                 for event in stored_events:
                     copy.write_row((event.originator_id, event.originator_version,
                                     event.topic, event.state))
-            curs.execute(self.sql_last_notification_id, (self.qualified_table,))
-            row = curs.fetchone()
-        assert row is not None
-        last = int(row["currval"] if isinstance(row, dict) else row[0])
+            last = 0
+            if stored_events:
+                curs.execute(self.sql_last_notification_id, (self.qualified_table,))
+                row = curs.fetchone()
+                assert row is not None
+                last = int(row["currval"] if isinstance(row, dict) else row[0])
+            if write_also is not None:
+                write_also(curs)
         return list(range(last - len(stored_events) + 1, last + 1))

@@ -7,11 +7,17 @@ into a queue when woken) and wakes it on a timer instead of on a LISTEN/NOTIFY m
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from threading import Thread
 from time import sleep
+from typing import Any
 
-from eventsourcing.persistence import ApplicationRecorder, ListenNotifySubscription, Subscription
+from eventsourcing.persistence import (
+    ApplicationRecorder,
+    ListenNotifySubscription,
+    StoredEvent,
+    Subscription,
+)
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 POLL_INTERVAL_S = 0.05
@@ -50,6 +56,17 @@ class PollingSubscription(ListenNotifySubscription[SQLiteApplicationRecorder]):
 
 
 class PollingSQLiteApplicationRecorder(SQLiteApplicationRecorder):
+    def insert_events(self, stored_events: Sequence[StoredEvent],
+                      **kwargs: Any) -> Sequence[int] | None:
+        """As the library's, plus other tables written in the same transaction (see
+        postgres_recorder.WRITE_ALSO)."""
+        write_also: Callable[[Any], None] | None = kwargs.pop("write_also", None)
+        with self.datastore.transaction(commit=True) as cursor:
+            ids = self._insert_events(cursor, stored_events, **kwargs)
+            if write_also is not None:
+                write_also(cursor)
+            return ids
+
     def subscribe(self, gt: int | None = None,
                   topics: Sequence[str] = ()) -> Subscription[ApplicationRecorder]:
         return PollingSubscription(self, gt=gt, topics=topics)

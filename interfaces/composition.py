@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from application.compliance_cases import ComplianceCases
+from application.ingest.ingestion import Ingestion
 from application.ports import Clock
+from infrastructure.account_directory import AccountDirectory
+from infrastructure.ingest_tables import IngestTables
 from infrastructure.settings import Settings
+from infrastructure.sql_tables import SqlTables
 from infrastructure.stores import (
     ChainedStorage,
     DatabaseUnavailableError,
@@ -32,3 +36,8 @@ def build_application(settings: Settings, clock: Clock = utc_now) -> ComplianceC
             raise DatabaseUnavailableError(
                 f"cannot open the event store ({settings.describe}): {error}") from error
         raise
+
+
+def build_ingestion(app: ComplianceCases) -> Ingestion:
+    return Ingestion(IngestTables(SqlTables(app.recorder)), AccountDirectory(app.recorder),
+                     app.save, app.clock)

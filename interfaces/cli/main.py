@@ -21,6 +21,7 @@ from interfaces.cli.audit import (
 )
 from interfaces.cli.context import CliContext, cli_context, fail, load_context, run_guarded
 from interfaces.cli.enforcement import enforcement
+from interfaces.cli.imports import import_group
 from interfaces.cli.plans import plans
 from interfaces.cli.verifications import verifications
 from interfaces.cli.views import (
@@ -114,6 +115,7 @@ def demo(count: int, seed: int, today: str | None) -> None:
 
 
 cli.add_command(accounts)
+cli.add_command(import_group)
 cli.add_command(plans)
 cli.add_command(enforcement)
 cli.add_command(verifications)

@@ -1,0 +1,106 @@
+"""Set-based reads of the events table about all importer accounts at once.
+
+A national import or risk run touches hundreds of thousands of accounts; loading each
+aggregate would take minutes. These queries read only what such a run needs: each
+account's registration facts, which accounts are closed, and the latest version and
+hash-chain head of each account (so new events can be appended and linked in bulk).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+import msgspec
+from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.utils import get_topic
+from psycopg.rows import tuple_row
+from psycopg.sql import SQL, Identifier
+
+from domain.importer_account import ImporterAccount
+from infrastructure.hash_chain import event_hash
+from infrastructure.raw_log import _hyphenate
+from infrastructure.sql_tables import SqlTables
+
+REGISTERED = get_topic(ImporterAccount.Registered)
+CLOSED = get_topic(ImporterAccount.Closed)
+
+
+class RegisteredFacts(msgspec.Struct):
+    importer_number: str
+    legal_name: str
+    district: str
+    industry: str
+    registered_on: date
+
+
+@dataclass(frozen=True)
+class RegisteredImporter:
+    account_id: UUID
+    facts: RegisteredFacts
+
+
+_decode_facts = msgspec.json.Decoder(RegisteredFacts).decode
+
+
+class AccountDirectory:
+    def __init__(self, recorder: ApplicationRecorder) -> None:
+        self.recorder = recorder
+        self.tables = SqlTables(recorder)
+        events = recorder.events_table_name  # type: ignore[attr-defined]
+        self.events = (SQL("{}").format(Identifier(self.tables.schema, events))
+                       if self.tables.postgres else events)
+
+    def _query(self, statement: str, params: tuple[object, ...]) -> list[tuple[object, ...]]:
+        if isinstance(self.recorder, PostgresApplicationRecorder):
+            with self.recorder.datastore.get_connection() as conn, \
+                    conn.cursor(row_factory=tuple_row) as cursor:
+                cursor.execute(SQL(statement.replace("?", "%s")).format(  # type: ignore[arg-type]
+                    events=self.events), params)
+                return list(cursor.fetchall())
+        return self.tables.rows(statement.format(events=self.events), params)
+
+    def _id(self, raw: object) -> UUID:
+        return UUID(_hyphenate(str(raw)))
+
+    def registered(self) -> dict[str, RegisteredImporter]:
+        """Every registered importer, by importer number."""
+        found = self._query("SELECT originator_id, state FROM {events} WHERE topic = ?",
+                            (REGISTERED,))
+        result = {}
+        for raw_id, state in found:
+            facts = _decode_facts(bytes(state))  # type: ignore[arg-type]
+            result[facts.importer_number] = RegisteredImporter(self._id(raw_id), facts)
+        return result
+
+    def registered_facts(self) -> dict[str, RegisteredFacts]:
+        return {number: found.facts for number, found in self.registered().items()}
+
+    def closed(self) -> set[UUID]:
+        found = self._query("SELECT originator_id FROM {events} WHERE topic = ?", (CLOSED,))
+        return {self._id(raw_id) for (raw_id,) in found}
+
+    def heads(self) -> dict[UUID, tuple[int, str]]:
+        """Every importer account's latest version and the hash of its latest event."""
+        if self.tables.postgres:
+            statement = (
+                "SELECT DISTINCT ON (e.originator_id) e.originator_id, e.originator_version, "
+                "e.topic, e.state FROM {events} e WHERE e.originator_id IN "
+                "(SELECT originator_id FROM {events} WHERE topic = ?) "
+                "ORDER BY e.originator_id, e.originator_version DESC")
+        else:
+            statement = (
+                "SELECT e.originator_id, e.originator_version, e.topic, e.state "
+                "FROM {events} e JOIN (SELECT originator_id, MAX(originator_version) AS v "
+                "FROM {events} WHERE originator_id IN "
+                "(SELECT originator_id FROM {events} WHERE topic = ?) GROUP BY originator_id) m "
+                "ON e.originator_id = m.originator_id AND e.originator_version = m.v")
+        heads = {}
+        for raw_id, version, topic, state in self._query(statement, (REGISTERED,)):
+            account_id = self._id(raw_id)
+            heads[account_id] = (int(version),  # type: ignore[call-overload]
+                                 event_hash(str(topic), account_id, int(version),  # type: ignore[call-overload]
+                                            bytes(state)))  # type: ignore[arg-type]
+        return heads

@@ -1,0 +1,102 @@
+"""Plain tables beside the events (ingested trade data, risk results), for either database.
+
+Bulk rows go through each database's bulk path: COPY on PostgreSQL, one executemany on
+SQLite. Writers take the cursor of a transaction they do not own, so the rows commit
+together with the events that record them (see postgres_recorder.WRITE_ALSO).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.rows import tuple_row
+
+COPY_CHUNK_ROWS = 100_000
+
+
+class SqlTables:
+    """Creating, writing and reading plain tables in the events database."""
+
+    def __init__(self, recorder: ApplicationRecorder) -> None:
+        if isinstance(recorder, PostgresApplicationRecorder):
+            self.postgres = True
+            self.schema: str | None = recorder.datastore.schema
+        elif isinstance(recorder, SQLiteApplicationRecorder):
+            self.postgres = False
+            self.schema = None
+        else:
+            raise TypeError(f"no plain tables for {type(recorder).__name__}")
+        self.recorder = recorder
+
+    def name(self, table: str) -> str:
+        return f'"{self.schema}"."{table}"' if self.schema else table
+
+    def sql(self, statement: str) -> str:
+        """Statements are written with ? placeholders and {table} names."""
+        return statement.replace("?", "%s") if self.postgres else statement
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        if isinstance(self.recorder, PostgresApplicationRecorder):
+            with self.recorder.datastore.get_connection() as conn, conn.transaction(), \
+                    conn.cursor(row_factory=tuple_row) as cursor:
+                yield cursor
+        else:
+            assert isinstance(self.recorder, SQLiteApplicationRecorder)
+            with self.recorder.datastore.transaction(commit=True) as cursor:
+                yield cursor
+
+    def create(self, ddl: Sequence[str]) -> None:
+        """`ddl` uses {schema} before table names; concurrent creators take turns."""
+        with self.transaction() as cursor:
+            if self.postgres:
+                cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                               (f"{self.schema}/plain tables",))
+            for statement in ddl:
+                cursor.execute(statement.format(schema=f'"{self.schema}".' if self.schema
+                                                else ""))
+
+    def rows(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.transaction() as cursor:
+            cursor.execute(self.sql(statement), tuple(params))
+            return [tuple(row) for row in cursor.fetchall()]
+
+    def execute_in(self, cursor: Any, statement: str, params: Sequence[Any] = ()) -> None:
+        cursor.execute(self.sql(statement), tuple(params))
+
+    def insert_in(self, cursor: Any, table: str, rows: pa.Table,
+                  on_rows: Callable[[int], None] | None = None) -> None:
+        """All `rows` into `table` (columns by name) inside the caller's transaction,
+        in chunks so that `on_rows` can show progress."""
+        columns = ", ".join(rows.column_names)
+        marks = ", ".join("?" for _ in rows.column_names)
+        insert = f"INSERT INTO {self.name(table)} ({columns}) VALUES ({marks})"
+        copy_sql = f"COPY {self.name(table)} ({columns}) FROM STDIN (FORMAT csv)"
+        for start in range(0, rows.num_rows, COPY_CHUNK_ROWS):
+            chunk = rows.slice(start, COPY_CHUNK_ROWS)
+            if self.postgres:
+                buffer = io.BytesIO()
+                pacsv.write_csv(chunk, buffer, pacsv.WriteOptions(include_header=False))
+                with cursor.copy(copy_sql) as copy:
+                    copy.write(buffer.getvalue())
+            else:
+                cursor.executemany(insert, zip(*(chunk[name].to_pylist()
+                                                 for name in chunk.column_names), strict=True))
+            if on_rows is not None:
+                on_rows(chunk.num_rows)
+
+    def arrow(self, statement: str, names: Sequence[str],
+              params: Sequence[Any] = ()) -> pa.Table:
+        """A query's result as columns (for vectorised analysis)."""
+        found = self.rows(statement, params)
+        columns = list(zip(*found, strict=True)) if found else [() for _ in names]
+        return pa.table({name: pa.array(list(values)) if values else pa.array([], pa.null())
+                         for name, values in zip(names, columns, strict=True)})
