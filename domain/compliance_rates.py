@@ -178,13 +178,16 @@ def fit_prior(
     k = k_all[seen].astype(np.float64)
     n = n_all[seen].astype(np.float64)
     total = float(n.sum())
-    mean = min(max(float(k.sum()) / total, _MEAN_FLOOR), 1.0 - _MEAN_FLOOR)
+    pooled = float(k.sum()) / total
+    mean = min(max(pooled, _MEAN_FLOOR), 1.0 - _MEAN_FLOOR)
 
     units = k.size
     strength = default_strength
-    if units >= 2:
-        spread = float(np.sum(n * (k / n - mean) ** 2))
-        binomial = mean * (1.0 - mean)
+    # A pooled rate of 0 or 1 means every unit has that rate: no spread to measure (and the
+    # clipped mean would otherwise turn millions of clean lines into spurious overdispersion).
+    if units >= 2 and 0.0 < pooled < 1.0:
+        spread = float(np.sum(n * (k / n - pooled) ** 2))
+        binomial = pooled * (1.0 - pooled)
         excess = spread / binomial - (units - 1)
         denominator = total - float(np.sum(n * n)) / total - (units - 1)
         if excess > 0 and denominator > 0:

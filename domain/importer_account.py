@@ -46,6 +46,15 @@ class ComplianceClass(StrEnum):
     D = "d"
 
 
+@dataclass(frozen=True)
+class RiskFactor:
+    """One contributing factor of a risk score, as shown to the analyst."""
+
+    factor: str
+    value: str
+    effect: Decimal
+
+
 def importer_account_id(importer_number: str) -> UUID:
     return natural_id("importer", parse_importer_number(importer_number))
 
@@ -140,6 +149,10 @@ class ImporterAccount(CaseAggregate):
     compliance_class: ComplianceClass | None
     tier: int | None
     annual_value: Decimal | None
+    # Defaults at class level: snapshots taken before risk scoring existed lack them.
+    risk_score: Decimal | None = None
+    risk_category: str | None = None
+    risk_method: str | None = None
 
     def __init__(self) -> None:
         """State is set by the Registered event's apply."""
@@ -278,6 +291,35 @@ class ImporterAccount(CaseAggregate):
         self._record(self.TierSet, at, actor=parse_actor(actor), reason=parse_reason(reason),
                      tier=tier, annual_value=parse_money(annual_value, "annual_value"),
                      cumulative_share=cumulative_share, year=year)
+
+    class RiskAssessed(CaseAggregate.Event):
+        """A risk run's result for this importer, with everything needed to reproduce it:
+        the method version, the year, the input batches and the factors."""
+
+        method_version: str
+        year: int
+        score: Decimal
+        expected_noncompliant_value: Decimal
+        revenue_at_risk: Decimal
+        compliance_rate: Decimal
+        compliance_low: Decimal
+        compliance_high: Decimal
+        lines_examined: int
+        discrepancies: int
+        category: str
+        impact_level: str
+        tier: int
+        annual_value: Decimal
+        cumulative_share: Decimal
+        explanation: tuple[RiskFactor, ...]
+        input_batches: tuple[UUID, ...]
+
+        def apply(self, aggregate: ImporterAccount) -> None:
+            aggregate.risk_score = self.score
+            aggregate.risk_category = self.category
+            aggregate.risk_method = self.method_version
+            aggregate.tier = self.tier
+            aggregate.annual_value = self.annual_value
 
     class Suspended(CaseAggregate.Event):
         def apply(self, aggregate: ImporterAccount) -> None:

@@ -19,13 +19,41 @@ from eventsourcing.utils import get_topic
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
+from domain.assessment import Assessment
+from domain.enforcement_action import EnforcementAction
 from domain.importer_account import ImporterAccount
+from domain.importer_history import ImporterHistory
 from infrastructure.hash_chain import event_hash
 from infrastructure.raw_log import _hyphenate
 from infrastructure.sql_tables import SqlTables
 
 REGISTERED = get_topic(ImporterAccount.Registered)
 CLOSED = get_topic(ImporterAccount.Closed)
+HISTORY_TOPICS = {
+    "opened": get_topic(Assessment.Opened),
+    "findings": get_topic(Assessment.FindingsIssued),
+    "enforcement": get_topic(EnforcementAction.Proposed),
+    "joined": get_topic(ImporterAccount.PartnershipJoined),
+    "left": get_topic(ImporterAccount.PartnershipLeft),
+    "class": get_topic(ImporterAccount.ComplianceClassSet),
+}
+
+
+class _CaseOpened(msgspec.Struct):
+    importer_number: str
+    period_end: date | None = None
+
+
+class _Findings(msgspec.Struct):
+    outcome: str
+
+
+class _Programme(msgspec.Struct):
+    programme: str
+
+
+class _Class(msgspec.Struct):
+    compliance_class: str
 
 
 class RegisteredFacts(msgspec.Struct):
@@ -77,6 +105,48 @@ class AccountDirectory:
 
     def registered_facts(self) -> dict[str, RegisteredFacts]:
         return {number: found.facts for number, found in self.registered().items()}
+
+    def histories(self) -> dict[str, ImporterHistory]:
+        """Per importer number: assessments with adverse findings, enforcement actions,
+        current partnership programmes and compliance class, last assessment opened."""
+        numbers = {found.account_id: number for number, found in self.registered().items()}
+        topics = {topic: kind for kind, topic in HISTORY_TOPICS.items()}
+        found = self._query(
+            "SELECT originator_id, originator_version, topic, state FROM {events} "
+            f"WHERE topic IN ({', '.join('?' for _ in topics)})", tuple(topics))
+        found.sort(key=lambda row: (str(row[0]), int(row[1])))  # type: ignore[call-overload]
+        case_importer: dict[UUID, str] = {}
+        histories: dict[str, ImporterHistory] = {}
+
+        def history(number: str) -> ImporterHistory:
+            return histories.setdefault(number, ImporterHistory())
+
+        for raw_id, _version, topic, state in found:
+            kind, payload, aggregate_id = topics[str(topic)], bytes(state), self._id(raw_id)  # type: ignore[arg-type]
+            if kind in ("opened", "enforcement"):
+                opened = msgspec.json.decode(payload, type=_CaseOpened)
+                case_importer[aggregate_id] = opened.importer_number
+                if kind == "enforcement":
+                    history(opened.importer_number).enforcement += 1
+                elif opened.period_end is not None:
+                    current = history(opened.importer_number)
+                    current.last_assessed = max(filter(None, (current.last_assessed,
+                                                              opened.period_end)))
+            elif kind == "findings" and aggregate_id in case_importer:
+                if msgspec.json.decode(payload, type=_Findings).outcome != "acceptable":
+                    history(case_importer[aggregate_id]).findings += 1
+            elif aggregate_id in numbers:
+                current = history(numbers[aggregate_id])
+                if kind == "class":
+                    current.compliance_class = msgspec.json.decode(
+                        payload, type=_Class).compliance_class
+                elif kind == "joined":
+                    current.programmes.add(msgspec.json.decode(payload,
+                                                               type=_Programme).programme)
+                else:
+                    current.programmes.discard(msgspec.json.decode(payload,
+                                                                   type=_Programme).programme)
+        return histories
 
     def closed(self) -> set[UUID]:
         found = self._query("SELECT originator_id FROM {events} WHERE topic = ?", (CLOSED,))

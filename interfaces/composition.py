@@ -7,8 +7,10 @@ from datetime import UTC, datetime
 from application.compliance_cases import ComplianceCases
 from application.ingest.ingestion import Ingestion
 from application.ports import Clock
+from application.risk.risk_run import RiskRun
 from infrastructure.account_directory import AccountDirectory
 from infrastructure.ingest_tables import IngestTables
+from infrastructure.risk_tables import RiskTables
 from infrastructure.settings import Settings
 from infrastructure.sql_tables import SqlTables
 from infrastructure.stores import (
@@ -41,3 +43,11 @@ def build_application(settings: Settings, clock: Clock = utc_now) -> ComplianceC
 def build_ingestion(app: ComplianceCases) -> Ingestion:
     return Ingestion(IngestTables(SqlTables(app.recorder)), AccountDirectory(app.recorder),
                      app.save, app.clock)
+
+
+def build_risk_run(app: ComplianceCases) -> RiskRun:
+    return RiskRun(risk_tables(app), AccountDirectory(app.recorder), app.save, app.clock)
+
+
+def risk_tables(app: ComplianceCases) -> RiskTables:
+    return RiskTables(SqlTables(app.recorder))

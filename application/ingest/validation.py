@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from application.ingest.column_checks import Checked
-from application.ingest.schemas import FileSchema
 from application.ingest.ports import CsvFile
+from application.ingest.schemas import FileSchema
 
 KEY_SEPARATOR = "\x1f"
 

@@ -23,6 +23,7 @@ from interfaces.cli.context import CliContext, cli_context, fail, load_context, 
 from interfaces.cli.enforcement import enforcement
 from interfaces.cli.imports import import_group
 from interfaces.cli.plans import plans
+from interfaces.cli.risk import rates_command, risk, tiers_command
 from interfaces.cli.verifications import verifications
 from interfaces.cli.views import (
     audit_command,
@@ -116,6 +117,9 @@ def demo(count: int, seed: int, today: str | None) -> None:
 
 cli.add_command(accounts)
 cli.add_command(import_group)
+cli.add_command(risk)
+cli.add_command(tiers_command)
+cli.add_command(rates_command)
 cli.add_command(plans)
 cli.add_command(enforcement)
 cli.add_command(verifications)

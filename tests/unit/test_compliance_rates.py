@@ -214,6 +214,9 @@ def test_fit_prior_clips_the_mean_and_the_strength() -> None:
     assert none_found.mean == pytest.approx(1e-6)
     assert none_found.alpha > 0
     assert fit_prior([10, 40], [10, 40]).mean == pytest.approx(1 - 1e-6)
+    # Millions of clean lines are no evidence of spread, whatever the clipped mean.
+    assert fit_prior([0, 0], [10_000_000, 5_000_000]).strength == pytest.approx(50.0)
+    assert fit_prior([10_000_000, 5], [10_000_000, 5]).strength == pytest.approx(50.0)
     # All-or-nothing units: rho >= 1, strength clipped up to min_strength.
     assert fit_prior([0, 10, 0, 10], [10, 10, 10, 10]).strength == pytest.approx(2.0)
     assert fit_prior([0, 10, 0, 10], [10, 10, 10, 10], min_strength=5).strength == (

@@ -1,0 +1,87 @@
+"""What a risk run reads and writes outside the event log."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+import pyarrow as pa
+
+from domain.importer_history import ImporterHistory
+
+
+@dataclass(frozen=True)
+class TradeTotals:
+    """Per importer for the year: importer_number, entries, lines, value_cents, duty_cents."""
+
+    table: pa.Table
+
+
+@dataclass(frozen=True)
+class SampleTotals:
+    """Examined lines per importer_number, chapter, selection and area (discrepancy type,
+    '' for none): lines, discrepancies, loss_cents, discrepant_value_cents."""
+
+    table: pa.Table
+
+
+@dataclass(frozen=True)
+class PreviousScore:
+    score: float
+    tier: int
+    category: str
+    impact_level: str
+    method_version: str
+    compliance_rate: float
+
+
+@dataclass(frozen=True)
+class RiskRunRecord:
+    run_id: UUID
+    year: int
+    method_version: str
+    assessed_at: datetime
+    actor: str
+    importers: int
+    changed: int
+    input_batches: tuple[UUID, ...]
+
+
+class RiskTablesPort(Protocol):
+    def trade_totals(self, year: int) -> TradeTotals: ...
+
+    def sample_totals(self, year: int) -> SampleTotals: ...
+
+    def input_batches(self, year: int) -> list[UUID]: ...
+
+    def previous_scores(self) -> dict[str, PreviousScore]: ...
+
+    def writer(self, run: RiskRunRecord, scores: pa.Table, rates: pa.Table,
+               on_rows: Callable[[int], None] | None = None) -> Callable[[Any], None]: ...
+
+
+class AccountFacts(Protocol):
+    importer_number: str
+    district: str
+    industry: str
+
+
+class RegisteredAccount(Protocol):
+    @property
+    def account_id(self) -> UUID: ...
+
+    @property
+    def facts(self) -> AccountFacts: ...
+
+
+class AccountsPort(Protocol):
+    def registered(self) -> dict[str, RegisteredAccount]: ...
+
+    def closed(self) -> set[UUID]: ...
+
+    def heads(self) -> dict[UUID, tuple[int, str]]: ...
+
+    def histories(self) -> dict[str, ImporterHistory]: ...

@@ -1,0 +1,148 @@
+"""The inputs of a risk run, read set-wise from the ingestion tables, and its results: the
+current score of every importer, the compliance rates by grain, and one row per run.
+
+Results are replaced by each run in the same transaction as the run's RiskAssessed events,
+so the ranking shown is always the one the event log records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+import pyarrow as pa
+
+from application.risk.ports import PreviousScore, RiskRunRecord, SampleTotals, TradeTotals
+from infrastructure.sql_tables import SqlTables
+
+
+def _ddl() -> list[str]:
+    return [
+        "CREATE TABLE IF NOT EXISTS {schema}risk_runs (run_id TEXT PRIMARY KEY, "
+        "year INTEGER NOT NULL, method_version TEXT NOT NULL, assessed_at TEXT NOT NULL, "
+        "actor TEXT NOT NULL, importers BIGINT NOT NULL, changed BIGINT NOT NULL, "
+        "input_batches TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS {schema}risk_scores (importer_number TEXT PRIMARY KEY, "
+        "run_id TEXT NOT NULL, district TEXT NOT NULL, industry TEXT NOT NULL, "
+        "tier INTEGER NOT NULL, annual_value DOUBLE PRECISION NOT NULL, "
+        "cumulative_share DOUBLE PRECISION NOT NULL, lines BIGINT NOT NULL, "
+        "discrepancies BIGINT NOT NULL, compliance_rate DOUBLE PRECISION NOT NULL, "
+        "compliance_low DOUBLE PRECISION NOT NULL, compliance_high DOUBLE PRECISION NOT NULL, "
+        "expected_noncompliant_value DOUBLE PRECISION NOT NULL, "
+        "revenue_at_risk DOUBLE PRECISION NOT NULL, score DOUBLE PRECISION NOT NULL, "
+        "category TEXT NOT NULL, impact_level TEXT NOT NULL, method_version TEXT NOT NULL, "
+        "explanation TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS risk_scores_by_score ON {schema}risk_scores (score DESC)",
+        "CREATE TABLE IF NOT EXISTS {schema}compliance_rates (grain TEXT NOT NULL, "
+        "key TEXT NOT NULL, run_id TEXT NOT NULL, lines BIGINT NOT NULL, "
+        "discrepancies BIGINT NOT NULL, compliance_rate DOUBLE PRECISION NOT NULL, "
+        "compliance_low DOUBLE PRECISION NOT NULL, "
+        "compliance_high DOUBLE PRECISION NOT NULL, PRIMARY KEY (grain, key))",
+    ]
+
+
+class RiskTables:
+    def __init__(self, tables: SqlTables) -> None:
+        self.tables = tables
+        tables.create(_ddl())
+
+    def _in_year(self, year: int) -> tuple[str, str]:
+        return f"{year:04d}-01", f"{year:04d}-12"
+
+    def trade_totals(self, year: int) -> TradeTotals:
+        first, last = self._in_year(year)
+        table = self.tables.arrow(
+            "SELECT importer_number, SUM(entries), SUM(lines), SUM(entered_value_cents), "
+            f"SUM(duty_paid_cents) FROM {self.tables.name('trade_activity')} "
+            "WHERE period >= ? AND period <= ? GROUP BY importer_number",
+            ("importer_number", "entries", "lines", "value_cents", "duty_cents"),
+            (first, last))
+        return TradeTotals(table)
+
+    def sample_totals(self, year: int) -> SampleTotals:
+        """Examined lines of the year per importer, line chapter, selection and
+        discrepancy type (the finest grain any rate needs), with value and loss."""
+        table = self.tables.arrow(
+            "SELECT importer_number, substr(hs_code, 1, 2), selection, "
+            "COALESCE(discrepancy_type, ''), COUNT(*), SUM(CAST(discrepancy AS INTEGER)), "
+            "SUM(revenue_loss_cents), "
+            "SUM(CASE WHEN discrepancy THEN entered_value_cents ELSE 0 END) "
+            f"FROM {self.tables.name('compliance_samples')} "
+            "WHERE exam_date >= ? AND exam_date <= ? "
+            "GROUP BY importer_number, substr(hs_code, 1, 2), selection, "
+            "COALESCE(discrepancy_type, '')",
+            ("importer_number", "chapter", "selection", "area", "lines", "discrepancies",
+             "loss_cents", "discrepant_value_cents"),
+            (f"{year:04d}-01-01", f"{year:04d}-12-31"))
+        return SampleTotals(table)
+
+    def input_batches(self, year: int) -> list[UUID]:
+        first, last = self._in_year(year)
+        found = self.tables.rows(
+            f"SELECT DISTINCT batch_id FROM {self.tables.name('trade_activity')} "
+            "WHERE period >= ? AND period <= ? UNION "
+            f"SELECT DISTINCT batch_id FROM {self.tables.name('compliance_samples')} "
+            "WHERE exam_date >= ? AND exam_date <= ?",
+            (first, last, f"{year:04d}-01-01", f"{year:04d}-12-31"))
+        return sorted(UUID(str(row[0])) for row in found)
+
+    def previous_scores(self) -> dict[str, PreviousScore]:
+        found = self.tables.rows(
+            "SELECT importer_number, score, tier, category, impact_level, method_version, "
+            f"compliance_rate FROM {self.tables.name('risk_scores')}")
+        return {row[0]: PreviousScore(float(row[1]), int(row[2]), row[3], row[4], row[5],
+                                      float(row[6])) for row in found}
+
+    def writer(self, run: RiskRunRecord, scores: pa.Table, rates: pa.Table,
+               on_rows: Callable[[int], None] | None = None) -> Callable[[Any], None]:
+        def write(cursor: Any) -> None:
+            for table in ("risk_scores", "compliance_rates"):
+                self.tables.execute_in(cursor, f"DELETE FROM {self.tables.name(table)}")
+            self.tables.insert_in(cursor, "risk_scores", scores, on_rows)
+            self.tables.insert_in(cursor, "compliance_rates", rates)
+            self.tables.execute_in(
+                cursor, f"INSERT INTO {self.tables.name('risk_runs')} VALUES (?,?,?,?,?,?,?,?)",
+                (str(run.run_id), run.year, run.method_version, run.assessed_at.isoformat(),
+                 run.actor, run.importers, run.changed,
+                 ",".join(str(batch) for batch in run.input_batches)))
+        return write
+
+    def ranking(self, limit: int, district: str | None = None,
+                tier: int | None = None) -> list[dict[str, Any]]:
+        conditions, params = [], []
+        if district:
+            conditions.append("district = ?")
+            params.append(district)
+        if tier:
+            conditions.append("tier = ?")
+            params.append(tier)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        return self._dicts(f"SELECT * FROM {self.tables.name('risk_scores')}{where} "
+                           "ORDER BY score DESC, importer_number LIMIT ?", (*params, limit))
+
+    def score_of(self, importer_number: str) -> dict[str, Any] | None:
+        found = self._dicts(f"SELECT * FROM {self.tables.name('risk_scores')} "
+                            "WHERE importer_number = ?", (importer_number,))
+        return found[0] if found else None
+
+    def tiers(self) -> list[dict[str, Any]]:
+        return self._dicts(
+            "SELECT tier, COUNT(*) AS importers, SUM(annual_value) AS value "
+            f"FROM {self.tables.name('risk_scores')} GROUP BY tier ORDER BY tier")
+
+    def rates(self, grain: str) -> list[dict[str, Any]]:
+        return self._dicts(f"SELECT * FROM {self.tables.name('compliance_rates')} "
+                           "WHERE grain = ? ORDER BY compliance_rate, key", (grain,))
+
+    def latest_run(self) -> dict[str, Any] | None:
+        found = self._dicts(f"SELECT * FROM {self.tables.name('risk_runs')} "
+                            "ORDER BY assessed_at DESC LIMIT 1")
+        return found[0] if found else None
+
+    def _dicts(self, statement: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+        with self.tables.transaction() as cursor:
+            cursor.execute(self.tables.sql(statement), params)
+            described = getattr(cursor, "sqlite_cursor", cursor).description
+            names = [column[0] for column in described]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
