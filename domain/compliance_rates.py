@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats  # type: ignore[import-untyped]  # scipy ships no type information
+from scipy import stats  # scipy ships no type information
 
 _MEAN_FLOOR = 1e-6
 THIN_INDUSTRY_LINES = 30

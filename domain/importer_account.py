@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from domain.base import CaseAggregate, natural_id, require_aware
@@ -132,6 +133,16 @@ class DateIsNotBefore(BusinessRule):
     def message(self) -> str:
         return (f"{self.field} {self.value.isoformat()} is before the {self.what} "
                 f"({self.earliest.isoformat()})")
+
+
+def risk_assessed(account_id: UUID, version: int, at: datetime, *, actor: str,
+                  **result: Any) -> ImporterAccount.RiskAssessed:
+    """A RiskAssessed event for an account known only by id and version: a national risk
+    run appends to hundreds of thousands of accounts without loading each one."""
+    event: ImporterAccount.RiskAssessed = ImporterAccount.RiskAssessed(  # type: ignore[call-arg]
+        originator_id=account_id, originator_version=version, timestamp=require_aware(at),
+        actor=parse_actor(actor), **result)
+    return event
 
 
 class ImporterAccount(CaseAggregate):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 import msgspec
@@ -78,14 +79,14 @@ class AccountDirectory:
         self.recorder = recorder
         self.tables = SqlTables(recorder)
         events = recorder.events_table_name  # type: ignore[attr-defined]
-        self.events = (SQL("{}").format(Identifier(self.tables.schema, events))
+        self.events = (SQL("{}").format(Identifier(self.tables.schema or "", events))
                        if self.tables.postgres else events)
 
-    def _query(self, statement: str, params: tuple[object, ...]) -> list[tuple[object, ...]]:
+    def _query(self, statement: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
         if isinstance(self.recorder, PostgresApplicationRecorder):
             with self.recorder.datastore.get_connection() as conn, \
                     conn.cursor(row_factory=tuple_row) as cursor:
-                cursor.execute(SQL(statement.replace("?", "%s")).format(  # type: ignore[arg-type]
+                cursor.execute(SQL(statement.replace("?", "%s")).format(
                     events=self.events), params)
                 return list(cursor.fetchall())
         return self.tables.rows(statement.format(events=self.events), params)
@@ -99,7 +100,7 @@ class AccountDirectory:
                             (REGISTERED,))
         result = {}
         for raw_id, state in found:
-            facts = _decode_facts(bytes(state))  # type: ignore[arg-type]
+            facts = _decode_facts(bytes(state))
             result[facts.importer_number] = RegisteredImporter(self._id(raw_id), facts)
         return result
 
@@ -114,7 +115,7 @@ class AccountDirectory:
         found = self._query(
             "SELECT originator_id, originator_version, topic, state FROM {events} "
             f"WHERE topic IN ({', '.join('?' for _ in topics)})", tuple(topics))
-        found.sort(key=lambda row: (str(row[0]), int(row[1])))  # type: ignore[call-overload]
+        found.sort(key=lambda row: (str(row[0]), int(row[1])))
         case_importer: dict[UUID, str] = {}
         histories: dict[str, ImporterHistory] = {}
 
@@ -122,7 +123,7 @@ class AccountDirectory:
             return histories.setdefault(number, ImporterHistory())
 
         for raw_id, _version, topic, state in found:
-            kind, payload, aggregate_id = topics[str(topic)], bytes(state), self._id(raw_id)  # type: ignore[arg-type]
+            kind, payload, aggregate_id = topics[str(topic)], bytes(state), self._id(raw_id)
             if kind in ("opened", "enforcement"):
                 opened = msgspec.json.decode(payload, type=_CaseOpened)
                 case_importer[aggregate_id] = opened.importer_number
@@ -170,7 +171,7 @@ class AccountDirectory:
         heads = {}
         for raw_id, version, topic, state in self._query(statement, (REGISTERED,)):
             account_id = self._id(raw_id)
-            heads[account_id] = (int(version),  # type: ignore[call-overload]
-                                 event_hash(str(topic), account_id, int(version),  # type: ignore[call-overload]
-                                            bytes(state)))  # type: ignore[arg-type]
+            heads[account_id] = (int(version),
+                                 event_hash(str(topic), account_id, int(version),
+                                            bytes(state)))
         return heads

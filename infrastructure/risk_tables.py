@@ -110,7 +110,8 @@ class RiskTables:
 
     def ranking(self, limit: int, district: str | None = None,
                 tier: int | None = None) -> list[dict[str, Any]]:
-        conditions, params = [], []
+        conditions: list[str] = []
+        params: list[Any] = []
         if district:
             conditions.append("district = ?")
             params.append(district)

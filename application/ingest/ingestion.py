@@ -4,7 +4,7 @@ single transaction, or nothing at all."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -113,7 +113,7 @@ class Ingestion:
         report.status = "loaded"
         return report
 
-    def _compare_accounts(self, checked: ValidatedFile, registered: dict[str, Any],
+    def _compare_accounts(self, checked: ValidatedFile, registered: Mapping[str, Any],
                           report: ImportReport, actor: str, now: datetime,
                           progress: Progress | None) -> list[ImporterAccount]:
         """New importers become accounts; one already registered with the same facts is

@@ -3,7 +3,7 @@ tables, and a set-based view of the registered accounts."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -71,4 +71,4 @@ class RegisteredFactsLike(Protocol):
 
 
 class AccountDirectoryPort(Protocol):
-    def registered_facts(self) -> dict[str, RegisteredFactsLike]: ...
+    def registered_facts(self) -> Mapping[str, RegisteredFactsLike]: ...

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import Any, TypeAlias
 
-import pyarrow as pa
 import pyarrow.compute as pc
 
 from application.ingest import column_checks as checks
@@ -23,7 +23,7 @@ class IngestKind(StrEnum):
     SAMPLES = "samples"
 
 
-Mask = pa.Array | pa.ChunkedArray
+Mask: TypeAlias = Any  # a pyarrow boolean (Chunked)Array; pyarrow ships no types
 CrossCheck = Callable[[dict[str, checks.Checked]], list[tuple[str, Mask, str]]]
 """Rules between the columns of a row: (column to blame, rows that break it, reason)."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -78,10 +78,10 @@ class RegisteredAccount(Protocol):
 
 
 class AccountsPort(Protocol):
-    def registered(self) -> dict[str, RegisteredAccount]: ...
+    def registered(self) -> Mapping[str, RegisteredAccount]: ...
 
     def closed(self) -> set[UUID]: ...
 
     def heads(self) -> dict[UUID, tuple[int, str]]: ...
 
-    def histories(self) -> dict[str, ImporterHistory]: ...
+    def histories(self) -> Mapping[str, ImporterHistory]: ...

@@ -32,7 +32,7 @@ from domain.compliance_rates import (
     industry_priors,
     shrunk_rates,
 )
-from domain.importer_account import ImporterAccount, RiskFactor
+from domain.importer_account import ImporterAccount, RiskFactor, risk_assessed
 from domain.importer_history import ImporterHistory
 from domain.reference import ComplianceArea
 from domain.risk_scoring import (
@@ -221,8 +221,8 @@ class RiskRun:
                i: int, inputs: RiskInputs, scores: RiskScores, rates: Any,
                cumulative: npt.NDArray[np.float64], samples: _Samples,
                factors: list[Any], batches: tuple[UUID, ...]) -> ImporterAccount.RiskAssessed:
-        return ImporterAccount.RiskAssessed(
-            originator_id=account_id, originator_version=version, timestamp=now, actor=actor,
+        return risk_assessed(
+            account_id, version, now, actor=actor,
             reason=f"risk run for {year} ({METHOD_VERSION})", method_version=METHOD_VERSION,
             year=year, score=_money(scores.score[i]),
             expected_noncompliant_value=_money(scores.expected_noncompliant_value[i]),
@@ -290,7 +290,7 @@ def _rates_table(run_id: UUID, rows: list[tuple[str, str, int, int, float, float
                  ) -> pa.Table:
     names = ("grain", "key", "lines", "discrepancies", "compliance_rate", "compliance_low",
              "compliance_high")
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+    columns: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
     table = {name: list(values) for name, values in zip(names, columns, strict=True)}
     types = (pa.string(), pa.string(), pa.int64(), pa.int64(), pa.float64(), pa.float64(),
              pa.float64())

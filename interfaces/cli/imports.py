@@ -9,7 +9,14 @@ from datetime import date
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from application.ingest.ingestion import ImportReport
 from application.ingest.schemas import SCHEMAS, IngestKind
@@ -49,7 +56,7 @@ def _import_command(kind: IngestKind, columns: str) -> click.Command:
                 reading = bar.add_task(f"reading {file.name}", total=None)
                 csv_file = read_csv_file(file, _columns(kind))
                 bar.update(reading, total=csv_file.rows_read, completed=csv_file.rows_read)
-                tasks: dict[str, int] = {}
+                tasks: dict[str, TaskID] = {}
 
                 def progress(stage: str, done: int, total: int) -> None:
                     if stage not in tasks:
