@@ -108,9 +108,11 @@ class RiskTables:
                  ",".join(str(batch) for batch in run.input_batches)))
         return write
 
-    def ranking(self, limit: int, district: str | None = None,
-                tier: int | None = None) -> list[dict[str, Any]]:
-        conditions: list[str] = []
+    def ranking(self, limit: int, district: str | None = None, tier: int | None = None,
+                by: str = "score") -> list[dict[str, Any]]:
+        """By score (expected non-compliant value, adjusted), or by likelihood: the
+        lowest estimated compliance among importers with examined lines."""
+        conditions: list[str] = ["lines > 0"] if by == "likelihood" else []
         params: list[Any] = []
         if district:
             conditions.append("district = ?")
@@ -119,8 +121,9 @@ class RiskTables:
             conditions.append("tier = ?")
             params.append(tier)
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        order = ("compliance_rate, score DESC" if by == "likelihood" else "score DESC")
         return self._dicts(f"SELECT * FROM {self.tables.name('risk_scores')}{where} "
-                           "ORDER BY score DESC, importer_number LIMIT ?", (*params, limit))
+                           f"ORDER BY {order}, importer_number LIMIT ?", (*params, limit))
 
     def score_of(self, importer_number: str) -> dict[str, Any] | None:
         found = self._dicts(f"SELECT * FROM {self.tables.name('risk_scores')} "

@@ -9,7 +9,7 @@ import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from domain.errors import InvalidValueError
-from infrastructure.seal import create_key, load_private_key, seal_ledger
+from infrastructure.seal import SealRecord, create_key, load_private_key, seal_ledger
 from infrastructure.settings import SettingsError
 from interfaces.cli.accounts import accounts
 from interfaces.cli.assessments import assessments
@@ -22,6 +22,7 @@ from interfaces.cli.audit import (
 from interfaces.cli.context import CliContext, cli_context, fail, load_context, run_guarded
 from interfaces.cli.enforcement import enforcement
 from interfaces.cli.imports import import_group
+from interfaces.cli.national_demo import load_national
 from interfaces.cli.plans import plans
 from interfaces.cli.risk import rates_command, risk, tiers_command
 from interfaces.cli.verifications import verifications
@@ -36,6 +37,7 @@ from interfaces.cli.views import (
 )
 from interfaces.composition import utc_now
 from interfaces.demo_population import DemoClock, generate
+from interfaces.national_data import NATIONAL_IMPORTERS
 from projections.worker import Projections
 
 
@@ -66,11 +68,17 @@ def init() -> None:
 
 
 @cli.command()
-@click.option("--accounts", "count", type=click.IntRange(min=50), default=5000,
-              show_default=True, help="Importer accounts to generate.")
+@click.option("--scale", type=click.Choice(["cases", "national"]), default="cases",
+              show_default=True,
+              help="cases: 5,000 importers with cases in every state; national: 443,000 "
+                   "importers, a year of trade and samples, imported and risk-assessed.")
+@click.option("--accounts", "count", type=click.IntRange(min=50), default=None,
+              help="Importer accounts to generate [default: 5,000, national 443,000].")
+@click.option("--samples", type=click.IntRange(min=100), default=120_000, show_default=True,
+              help="Examined sample lines (national scale).")
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--today", default=None, help="ISO date the demo ends on (default today).")
-def demo(count: int, seed: int, today: str | None) -> None:
+def demo(scale: str, count: int | None, samples: int, seed: int, today: str | None) -> None:
     """Load a realistic, reproducible demo population into an empty store."""
     def action() -> None:
         context: CliContext = cli_context()
@@ -78,33 +86,37 @@ def demo(count: int, seed: int, today: str | None) -> None:
             end = date.fromisoformat(today) if today else date.today()
         except ValueError:
             raise InvalidValueError("today", today, "not an ISO date") from None
-        clock = DemoClock(context.app.clock())
-        context.app.clock = clock
         if context.app.recorder.max_notification_id():
             click.echo("error: the store already holds events; the demo needs an empty store "
                        f"({context.settings.describe})", err=True)
             sys.exit(3)
+        if scale == "national":
+            load_national(context, importers=count or NATIONAL_IMPORTERS, samples=samples,
+                          seed=seed, today=end, directory=context.settings.sqlite_path.parent
+                          / "national")
+            _seal_and_project(context)
+            click.echo("try next: compliance risk top --limit 20; compliance tiers; "
+                       "compliance rates --by industry; compliance risk show IMPORTER")
+            return
+        count_ = count or 5000
+        clock = DemoClock(context.app.clock())
+        context.app.clock = clock
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeElapsedColumn())
         with Progress(*columns, disable=not sys.stderr.isatty()) as bar:
-            accounts_task = bar.add_task("importer accounts", total=count)
-            cases_task = bar.add_task("assessments", total=max(60, count // 15))
-            summary = generate(context.app, clock, accounts=count, seed=seed, today=end,
+            accounts_task = bar.add_task("importer accounts", total=count_)
+            cases_task = bar.add_task("assessments", total=max(60, count_ // 15))
+            summary = generate(context.app, clock, accounts=count_, seed=seed, today=end,
                                on_accounts=lambda n: bar.advance(accounts_task, n),
                                on_assessment=lambda: bar.advance(cases_task))
         context.app.clock = utc_now
-        key_path = context.settings.seal_key_path
-        key = load_private_key(key_path) if key_path.exists() else create_key(key_path)
-        seal = seal_ledger(context.app, key, "system:demo")
-        Projections(context.app).catch_up()
+        _seal_and_project(context)
         click.echo(f"demo loaded into {context.settings.describe}:")
         click.echo(f"  {summary.accounts} importer accounts in 42 districts, "
                    f"{summary.assessments} assessments, {summary.events} events")
         shares = ", ".join(f"{k} of importers carry {v:.0%} of value"
                            for k, v in summary.top_shares.items())
         click.echo(f"  value concentration: {shares}")
-        click.echo(f"  sealed {seal.events} events with key {seal.key_id} ({key_path}; keep "
-                   "the private key away from the database)")
         click.echo("try next:")
         click.echo("  compliance status")
         click.echo("  compliance assessments list --state findings_issued")
@@ -113,6 +125,17 @@ def demo(count: int, seed: int, today: str | None) -> None:
         click.echo("  compliance worklist --district 11 --due")
         click.echo("  compliance stats compliance --by industry")
     run_guarded(action)
+
+
+def _seal_and_project(context: CliContext) -> SealRecord:
+    """Seal what the demo recorded and bring the views up to date."""
+    key_path = context.settings.seal_key_path
+    key = load_private_key(key_path) if key_path.exists() else create_key(key_path)
+    seal = seal_ledger(context.app, key, "system:demo")
+    click.echo(f"  sealed {seal.events:,} events with key {seal.key_id} ({key_path}; keep "
+               "the private key away from the database)")
+    Projections(context.app).catch_up()
+    return seal
 
 
 cli.add_command(accounts)

@@ -62,13 +62,17 @@ def _explained(row: dict[str, Any]) -> dict[str, Any]:
 @click.option("--limit", type=click.IntRange(1, 100_000), default=20, show_default=True)
 @click.option("--district", default=None)
 @click.option("--tier", type=click.IntRange(1, 4), default=None)
+@click.option("--by", type=click.Choice(["score", "likelihood"]), default="score",
+              show_default=True, help="score: expected non-compliant value, adjusted; "
+              "likelihood: lowest estimated compliance first (importers with examined lines).")
 @click.option("--json", "as_json", is_flag=True)
-def top_command(limit: int, district: str | None, tier: int | None, as_json: bool) -> None:
+def top_command(limit: int, district: str | None, tier: int | None, by: str,
+                as_json: bool) -> None:
     """The importers ranked by risk score, highest first."""
     def action() -> None:
         tables = risk_tables(cli_context().app)
         rows = [_explained(r) for r in tables.ranking(
-            limit, parse_district(district) if district else None, tier)]
+            limit, parse_district(district) if district else None, tier, by)]
         if as_json:
             emit_json(rows)
             return

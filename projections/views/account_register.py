@@ -47,6 +47,12 @@ def _tier(_: Any, event: Any, __: int) -> list[Statement]:
                       (cents(event.annual_value), importer))]
 
 
+def _risk(view: Any, event: Any, notification_id: int) -> list[Statement]:
+    importer = str(event.originator_id)
+    return [*_tier(view, event, notification_id),
+            Statement(SET.replace("{column}", "risk_score"), (str(event.score), importer))]
+
+
 def _joined(_: Any, event: Any, __: int) -> list[Statement]:
     return [Statement("INSERT INTO {ar_partnerships} (importer_id, programme, since) "
                       "VALUES (?, ?, ?) ON CONFLICT (importer_id, programme) DO NOTHING",
@@ -104,6 +110,7 @@ class AccountRegister(View):
         ImporterAccount.ComplianceClassSet: _set("compliance_class",
                                                  lambda e: e.compliance_class.value),
         ImporterAccount.TierSet: _tier,
+        ImporterAccount.RiskAssessed: _risk,
         ImporterAccount.Suspended: _set("status", lambda _: "suspended"),
         ImporterAccount.Reinstated: _set("status", lambda _: "active"),
         ImporterAccount.Closed: _set("status", lambda _: "closed"),
