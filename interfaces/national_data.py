@@ -38,7 +38,7 @@ PLANTED_AREAS = {"64": (ComplianceArea.ORIGIN, 0.09), "61": (ComplianceArea.CLAS
 PLANTED_ORIGINS = {("72", "CN"): 0.12, ("64", "VN"): 0.08, ("85", "TW"): 0.06}
 """(industry, origin) -> extra discrepancy rate on top of the industry's."""
 RISKY_SHARE = 0.015
-RISKY_RATE = 0.25
+RISKY_RATE = 0.40
 LOSS_AREAS = {ComplianceArea.VALUE, ComplianceArea.CLASSIFICATION, ComplianceArea.ORIGIN,
               ComplianceArea.ADCVD, ComplianceArea.SPECIAL_PROGRAMMES}
 

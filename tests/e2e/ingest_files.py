@@ -6,13 +6,14 @@ from __future__ import annotations
 import csv
 import sqlite3
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
-from tests.e2e.cli import Cli
+from tests.e2e.cli import Cli, Result
 
 ACCOUNTS_HEADER = ("importer_number", "legal_name", "district", "industry", "registered_on")
 TRADE_HEADER = ("importer_number", "period", "entries", "lines", "entered_value", "duty_paid",
@@ -67,3 +68,10 @@ class _Names(dict[str, str]):
 
     def __missing__(self, key: str) -> str:
         return str(self.qualify(key))
+
+
+def run_together(cli: Cli, *commands: Sequence[str]) -> list[Result]:
+    """Independent commands that write nothing, run side by side (each `compliance`
+    process spends most of its second starting up)."""
+    with ThreadPoolExecutor(max_workers=len(commands)) as pool:
+        return list(pool.map(lambda args: cli(*args), commands))

@@ -17,6 +17,7 @@ from tests.e2e.ingest_files import (
     event_count,
     query,
     read_csv,
+    run_together,
     write_csv,
 )
 
@@ -117,7 +118,7 @@ def test_every_bad_register_row_is_named_and_nothing_is_loaded(
     bad = write_csv(tmp_path / "accounts.csv", ACCOUNTS_HEADER, [
         (ACME, "Acme Imports Ltd", "11", "61", "2020-01-15"),
         (BETA, "Beta Trading", "11", "61"),
-        (GAMMA, "Gamma", "11", "61", "2020-02-30"),
+        (GAMMA, "Gamma", "11", "61", "2020-1-5"),
         (DELTA, "Delta", "11", "61", future),
         ("12-0000005AA", "Epsilon", "43", "61", "2020-01-01"),
         ("12-0000006AA", "Zeta", "11", "77", "2020-01-01"),
@@ -126,16 +127,27 @@ def test_every_bad_register_row_is_named_and_nothing_is_loaded(
         ("12-0000008AA", "  ", "11", "61", "2020-01-01"),
         ("12-0000009AA", "Theta", "11", "61", "15/01/2020"),
     ])
+    header = write_csv(tmp_path / "header.csv",
+                       ("importer", "legal_name", "district", "industry", "registered_on"),
+                       ACCOUNTS)
+    impossible = write_csv(tmp_path / "calendar.csv", ACCOUNTS_HEADER, [
+        (ACME, "Acme Imports Ltd", "11", "61", "2021-02-29"),
+        (BETA, "Beta Trading", "11", "61", "2020-04-31"),
+        (GAMMA, "Gamma Pharma", "11", "61", "2020-02-29"),
+    ])
 
-    result, report = _import(cli, "accounts", bad)
+    rows, wrong, calendar = run_together(
+        cli, *(("import", "accounts", str(path), "--json")
+               for path in (bad, header, impossible)))
 
-    assert result.code == 2
+    assert rows.code == 2, rows.err
+    report = rows.json()
     assert report["status"] == "rejected"
     assert (report["rows_read"], report["rows_loaded"], report["rows_rejected"]) == (10, 0, 9)
     _assert_errors(report, [
         (3, "row", "has 4 fields; the header has 5"),
-        (4, "registered_on", "not an ISO date YYYY-MM-DD: '2020-02-30'"),
-        (5, "registered_on", f"is after today"),
+        (4, "registered_on", "not an ISO date YYYY-MM-DD: '2020-1-5'"),
+        (5, "registered_on", f"is after today ({datetime.now(UTC).date().isoformat()})"),
         (6, "district", "not one of the 42 district codes 01-42: '43'"),
         (7, "industry", "not an HS chapter 01-97: '77'"),
         (8, "importer_number", f"duplicate key '{ACME}': same as row 2"),
@@ -145,17 +157,20 @@ def test_every_bad_register_row_is_named_and_nothing_is_loaded(
     ])
     assert report["errors"][2]["reason"].endswith(f"{future!r}")
 
-    header = write_csv(tmp_path / "header.csv",
-                       ("importer", "legal_name", "district", "industry", "registered_on"),
-                       ACCOUNTS)
-    result, wrong = _import(cli, "accounts", header)
-
-    assert result.code == 2
-    assert (wrong["status"], wrong["rows_loaded"]) == ("rejected", 0)
-    _assert_errors(wrong, [(1, "header", "wrong header: expected importer_number,legal_name")])
-    assert "found importer,legal_name" in wrong["errors"][0]["reason"]
+    assert wrong.code == 2, wrong.err
+    assert (wrong.json()["status"], wrong.json()["rows_loaded"]) == ("rejected", 0)
+    _assert_errors(wrong.json(), [
+        (1, "header", "wrong header: expected importer_number,legal_name")])
+    assert "found importer,legal_name" in wrong.json()["errors"][0]["reason"]
     assert event_count(cli) == 0
     assert count(cli, "ingest_batches") == 0
+
+    # A well-shaped day that is not in the calendar is a bad row like any other.
+    assert calendar.code == 2, calendar.err
+    _assert_errors(calendar.json(), [
+        (2, "registered_on", "not an ISO date YYYY-MM-DD: '2021-02-29'"),
+        (3, "registered_on", "not an ISO date YYYY-MM-DD: '2020-04-31'")])
+    assert event_count(cli) == 0
 
 
 def test_trade_validates_loads_and_refuses_bad_rows_unless_told_to_skip_them(
