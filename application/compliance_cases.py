@@ -10,6 +10,7 @@ from application.assessment_commands import AssessmentCommands, FindingsResult
 from application.enforcement_commands import EnforcementCommands
 from application.plan_commands import PlanCommands
 from application.receipts import CommandReceipt
+from application.targeting_commands import TargetingCommands
 from application.verification_commands import VerificationCommands, VerificationResult
 from domain.assessment import Assessment
 from domain.case_file import ImporterCaseFile
@@ -20,17 +21,19 @@ from domain.import_batch import ImportBatch
 from domain.importer_account import ImporterAccount
 from domain.improvement_plan import ImprovementPlan
 from domain.seal_log import SealLog
+from domain.targeting_rule import TargetingRule
 
 CASE_TYPES: tuple[type[Aggregate], ...] = (ImporterAccount, Assessment, ImprovementPlan,
                                            EnforcementAction, FollowUpVerification)
 ALL_TYPES: tuple[type[Aggregate], ...] = (*CASE_TYPES, ImporterCaseFile, CaseNumberSequence,
-                                          SealLog, CommandReceipt, ImportBatch)
+                                          SealLog, CommandReceipt, ImportBatch,
+                                          TargetingRule)
 
 __all__ = ["ALL_TYPES", "CASE_TYPES", "BulkRegistration", "ComplianceCases", "FindingsResult",
            "VerificationResult"]
 
 
 class ComplianceCases(AccountCommands, AssessmentCommands, PlanCommands, EnforcementCommands,
-                      VerificationCommands):
+                      VerificationCommands, TargetingCommands):
     name = "ComplianceCases"
     snapshot_types = ALL_TYPES

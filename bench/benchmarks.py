@@ -1,7 +1,7 @@
 """Shared sizes and benchmarks 1-2 (3-4 in bench.verify_load_benchmarks, 5 in
-bench.workflow_benchmark, 6 in bench.view_benchmarks). Each returns Results
-comparing ours with a baseline measured in the same run, on the same database, in a fresh
-schema (or SQLite file) dropped afterwards."""
+bench.workflow_benchmark, 6 in bench.view_benchmarks, 7-9 in bench.ingest_benchmarks). Each
+returns Results comparing ours with a baseline measured in the same run, on the same
+database, in a fresh schema (or SQLite file) dropped afterwards."""
 
 from __future__ import annotations
 
@@ -74,6 +74,13 @@ class Sizes:
     rebuild_base_accounts: int = 5_000
     lag_commands: int = 300
     lag_warmup: int = 30
+    ingest_samples: int = 1_000_000
+    ingest_importers: int = 20_000
+    ingest_rounds: int = 3
+    register_accounts: int = 443_000
+    register_profile_accounts: int = 44_300
+    risk_samples: int = 100_000
+    risk_profile_accounts: int = 22_150
 
 
 FULL = Sizes()
@@ -83,7 +90,9 @@ QUICK = Sizes(commit_ops=100, commit_warmup=20, commit_rounds=4, bulk_accounts=1
               sqlite_load_long=1_000, workflow_steps=60, workflow_warmup=10,
               workflow_rounds=4, workflow_breakdown=30, workflow_profile=20,
               rebuild_events=100_000, rebuild_base_accounts=1_500, lag_commands=60,
-              lag_warmup=12)
+              lag_warmup=12, ingest_samples=10_000, ingest_importers=200, ingest_rounds=2,
+              register_accounts=4_430, register_profile_accounts=1_000, risk_samples=1_000,
+              risk_profile_accounts=1_000)
 
 SAVE_PATHS = "application/compliance_cases.py|eventsourcing/application.py"
 PUT = ("infrastructure/event_store.py", "put")

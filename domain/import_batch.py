@@ -10,7 +10,7 @@ from domain.base import CaseAggregate, natural_id
 from domain.errors import InvalidValueError
 from domain.values import parse_actor, parse_reason
 
-INGEST_KINDS = ("accounts", "trade", "samples")
+INGEST_KINDS = ("accounts", "trade", "samples", "entries")
 
 
 def import_batch_id(kind: str, sha256: str) -> UUID:

@@ -17,11 +17,13 @@ from application.ingest.ports import BatchRecord
 from infrastructure.sql_tables import SqlTables
 
 BATCHES = "ingest_batches"
-TABLE_OF_KIND = {"trade": "trade_activity", "samples": "compliance_samples"}
+TABLE_OF_KIND = {"trade": "trade_activity", "samples": "compliance_samples",
+                 "entries": "entries"}
 KEY_COLUMNS = {"trade": ("importer_number", "period", "hs_chapter", "origin_country"),
-               "samples": ("entry_number", "CAST(line AS TEXT)")}
+               "samples": ("entry_number", "CAST(line AS TEXT)"),
+               "entries": ("entry_number",)}
 STORED_NAMES = {"entered_value": "entered_value_cents", "duty_paid": "duty_paid_cents",
-                "revenue_loss": "revenue_loss_cents"}
+                "revenue_loss": "revenue_loss_cents", "duty": "duty_cents"}
 
 
 def _ddl(postgres: bool) -> list[str]:
@@ -45,6 +47,11 @@ def _ddl(postgres: bool) -> list[str]:
         f"entered_value_cents BIGINT NOT NULL, selection TEXT NOT NULL, "
         f"discrepancy {boolean} NOT NULL, discrepancy_type TEXT, "
         "revenue_loss_cents BIGINT NOT NULL, PRIMARY KEY (entry_number, line))",
+        "CREATE TABLE IF NOT EXISTS {schema}entries ("
+        "batch_id TEXT NOT NULL, entry_number TEXT PRIMARY KEY, "
+        f"importer_number TEXT NOT NULL, entry_date {date_type} NOT NULL, "
+        "district TEXT NOT NULL, hs_code TEXT NOT NULL, origin_country TEXT NOT NULL, "
+        "entered_value_cents BIGINT NOT NULL, duty_cents BIGINT NOT NULL)",
     ]
 
 

@@ -34,8 +34,25 @@ class Projections:
         return ViewRunner(self.store, self.app.recorder, self.app.mapper,
                           view(self.store.tracking, self.store), suffix)
 
-    def catch_up(self, views: Iterable[type[View]] | None = None) -> dict[str, int]:
-        return {view.name: self.runner(view).catch_up() for view in views or VIEWS.values()}
+    def catch_up(self, views: Iterable[type[View]] | None = None,
+                 progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
+        """Every view up to the end of the log; `progress(view, notifications done, total)`
+        after each batch, for long catch-ups (a national import)."""
+        end = self.app.recorder.max_notification_id() or 0
+        applied = {}
+        for view in views or VIEWS.values():
+            runner = self.runner(view)
+            start = self.store.position(view) or 0
+            done = 0
+
+            def advanced(count: int, name: str = view.name, start: int = start) -> None:
+                nonlocal done
+                done += count
+                if progress is not None:
+                    progress(name, done, max(end - start, done))
+
+            applied[view.name] = runner.catch_up(advanced if progress else None)
+        return applied
 
     def lag(self, view: type[View]) -> int:
         """Notifications recorded but not yet reflected (0 when current)."""

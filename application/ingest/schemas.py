@@ -21,6 +21,7 @@ class IngestKind(StrEnum):
     ACCOUNTS = "accounts"
     TRADE = "trade"
     SAMPLES = "samples"
+    ENTRIES = "entries"
 
 
 Mask: TypeAlias = Any  # a pyarrow boolean (Chunked)Array; pyarrow ships no types
@@ -43,6 +44,10 @@ class FileSchema:
     @property
     def columns(self) -> tuple[str, ...]:
         return tuple(self.checks)
+
+
+ENTRY_NUMBER = checks.pattern(r"^[A-Z0-9-]{3,20}$", "not an entry number (3-20 letters, digits, -)",
+                              upper=True)
 
 
 def accounts_schema(today: date) -> FileSchema:
@@ -76,9 +81,7 @@ def _trade_rules(columns: dict[str, checks.Checked]) -> list[tuple[str, Mask, st
 
 def samples_schema(today: date) -> FileSchema:
     return FileSchema(IngestKind.SAMPLES, {
-        "entry_number": checks.pattern(r"^[A-Z0-9-]{3,20}$",
-                                       "not an entry number (3-20 letters, digits, -)",
-                                       upper=True),
+        "entry_number": ENTRY_NUMBER,
         "line": checks.count,
         "importer_number": checks.IMPORTER_NUMBER,
         "exam_date": checks.iso_date(not_after=today),
@@ -107,8 +110,23 @@ def _sample_rules(columns: dict[str, checks.Checked]) -> list[tuple[str, Mask, s
     ]
 
 
+def entries_schema(today: date) -> FileSchema:
+    """Declarations to be channelled (release, document check, physical exam)."""
+    return FileSchema(IngestKind.ENTRIES, {
+        "entry_number": ENTRY_NUMBER,
+        "importer_number": checks.IMPORTER_NUMBER,
+        "entry_date": checks.iso_date(not_after=today),
+        "district": checks.DISTRICT,
+        "hs_code": checks.hs_code,
+        "origin_country": checks.COUNTRY,
+        "entered_value": checks.money,
+        "duty": checks.money,
+    }, key=("entry_number",))
+
+
 SCHEMAS: dict[IngestKind, Callable[[date], FileSchema]] = {
     IngestKind.ACCOUNTS: accounts_schema,
     IngestKind.TRADE: trade_schema,
     IngestKind.SAMPLES: samples_schema,
+    IngestKind.ENTRIES: entries_schema,
 }

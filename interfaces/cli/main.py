@@ -6,7 +6,14 @@ import sys
 from datetime import date
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from domain.errors import InvalidValueError
 from infrastructure.seal import SealRecord, create_key, load_private_key, seal_ledger
@@ -134,7 +141,17 @@ def _seal_and_project(context: CliContext) -> SealRecord:
     seal = seal_ledger(context.app, key, "system:demo")
     click.echo(f"  sealed {seal.events:,} events with key {seal.key_id} ({key_path}; keep "
                "the private key away from the database)")
-    Projections(context.app).catch_up()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())
+    with Progress(*columns, disable=not sys.stderr.isatty(), transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(view: str, done: int, total: int) -> None:
+            if view not in tasks:
+                tasks[view] = bar.add_task(f"view {view}", total=total)
+            bar.update(tasks[view], completed=done, total=total)
+
+        Projections(context.app).catch_up(progress=progress)
     return seal
 
 
