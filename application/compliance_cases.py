@@ -15,19 +15,21 @@ from application.verification_commands import VerificationCommands, Verification
 from domain.assessment import Assessment
 from domain.case_file import ImporterCaseFile
 from domain.case_numbers import CaseNumberSequence
+from domain.channel_run import ChannelRun
 from domain.enforcement_action import EnforcementAction
 from domain.follow_up_verification import FollowUpVerification
 from domain.import_batch import ImportBatch
 from domain.importer_account import ImporterAccount
 from domain.improvement_plan import ImprovementPlan
 from domain.seal_log import SealLog
+from domain.selection_plan import SelectionPlan
 from domain.targeting_rule import TargetingRule
 
 CASE_TYPES: tuple[type[Aggregate], ...] = (ImporterAccount, Assessment, ImprovementPlan,
                                            EnforcementAction, FollowUpVerification)
 ALL_TYPES: tuple[type[Aggregate], ...] = (*CASE_TYPES, ImporterCaseFile, CaseNumberSequence,
                                           SealLog, CommandReceipt, ImportBatch,
-                                          TargetingRule)
+                                          TargetingRule, ChannelRun, SelectionPlan)
 
 __all__ = ["ALL_TYPES", "CASE_TYPES", "BulkRegistration", "ComplianceCases", "FindingsResult",
            "VerificationResult"]

@@ -19,7 +19,7 @@ class TargetingCommands(CaseStore):
     def rule_numbers(self) -> list[str]:
         """Every rule ever drafted, oldest first (rules are few: a scan of their first
         events is cheap)."""
-        numbers = []
+        numbers: list[str] = []
         start = 1
         topic = get_topic(TargetingRule.Drafted)
         while True:

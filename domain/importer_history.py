@@ -15,4 +15,4 @@ class ImporterHistory:
     """Partnership programmes the importer is in now."""
     compliance_class: str | None = None
     last_assessed: date | None = None
-    """End of the review period of the latest assessment opened."""
+    """When the latest assessment of the importer was opened."""

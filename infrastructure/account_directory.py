@@ -9,7 +9,7 @@ hash-chain head of each account (so new events can be appended and linked in bul
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -42,7 +42,7 @@ HISTORY_TOPICS = {
 
 class _CaseOpened(msgspec.Struct):
     importer_number: str
-    period_end: date | None = None
+    timestamp: datetime
 
 
 class _Findings(msgspec.Struct):
@@ -129,10 +129,10 @@ class AccountDirectory:
                 case_importer[aggregate_id] = opened.importer_number
                 if kind == "enforcement":
                     history(opened.importer_number).enforcement += 1
-                elif opened.period_end is not None:
+                else:
                     current = history(opened.importer_number)
-                    current.last_assessed = max(filter(None, (current.last_assessed,
-                                                              opened.period_end)))
+                    day = opened.timestamp.date()
+                    current.last_assessed = max(current.last_assessed or day, day)
             elif kind == "findings" and aggregate_id in case_importer:
                 if msgspec.json.decode(payload, type=_Findings).outcome != "acceptable":
                     history(case_importer[aggregate_id]).findings += 1

@@ -125,6 +125,12 @@ class RiskTables:
         return self._dicts(f"SELECT * FROM {self.tables.name('risk_scores')}{where} "
                            f"ORDER BY {order}, importer_number LIMIT ?", (*params, limit))
 
+    def all_scores(self) -> list[dict[str, Any]]:
+        return self._dicts(
+            "SELECT importer_number, score, tier, district, category, compliance_rate, "
+            f"expected_noncompliant_value FROM {self.tables.name('risk_scores')} "
+            "ORDER BY score DESC, importer_number")
+
     def score_of(self, importer_number: str) -> dict[str, Any] | None:
         found = self._dicts(f"SELECT * FROM {self.tables.name('risk_scores')} "
                             "WHERE importer_number = ?", (importer_number,))

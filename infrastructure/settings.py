@@ -37,6 +37,10 @@ class Settings:
     seal_key_path: Path = Path("var/seal.key")
     seal_public_key_path: Path = Path("var/seal.key.pub")
     workflow: WorkflowPolicy = field(default_factory=WorkflowPolicy)
+    selection_exclude_months: int = 24
+    """Accounts assessed within this many months are not selected again."""
+    channel_random_share: Decimal = Decimal("0.02")
+    """Share of every channel sent to exam at random (to measure compliance)."""
 
     @property
     def findings_policy(self) -> FindingsPolicy:
@@ -102,6 +106,13 @@ def _decimal(environ: Mapping[str, str], name: str, default: Decimal) -> Decimal
     return value
 
 
+def _share(environ: Mapping[str, str], name: str, default: Decimal) -> Decimal:
+    value = _decimal(environ, name, default)
+    if value >= 1:
+        raise SettingsError(f"{name}={value}: expected a share below 1, e.g. 0.02")
+    return value
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
     url = environ.get("COMPLIANCE_DATABASE_URL", "").strip() or None
     if url is not None and url.startswith("sqlite:///"):
@@ -128,6 +139,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         snapshot_interval=_int(environ, "COMPLIANCE_SNAPSHOT_INTERVAL", 50, 2),
         seal_key_path=seal_key,
         seal_public_key_path=seal_public,
+        selection_exclude_months=_int(environ, "COMPLIANCE_SELECTION_EXCLUDE_MONTHS", 24, 0),
+        channel_random_share=_share(environ, "COMPLIANCE_CHANNEL_RANDOM_SHARE",
+                                    Decimal("0.02")),
         workflow=WorkflowPolicy(
             findings=FindingsPolicy(
                 minimum_lower_bound=_decimal(environ, "COMPLIANCE_MIN_RATE_LOWER_BOUND",

@@ -93,10 +93,13 @@ class SqlTables:
             if on_rows is not None:
                 on_rows(chunk.num_rows)
 
-    def arrow(self, statement: str, names: Sequence[str],
-              params: Sequence[Any] = ()) -> pa.Table:
-        """A query's result as columns (for vectorised analysis)."""
+    def arrow(self, statement: str, names: Sequence[str], params: Sequence[Any] = (),
+              types: dict[str, pa.DataType] | None = None) -> pa.Table:
+        """A query's result as columns (for vectorised analysis); `types` fixes the type of
+        columns that may come back all null."""
         found = self.rows(statement, params)
         columns = list(zip(*found, strict=True)) if found else [() for _ in names]
-        return pa.table({name: pa.array(list(values)) if values else pa.array([], pa.null())
+        chosen = types or {}
+        return pa.table({name: pa.array(list(values), chosen.get(name))
+                         if values or name in chosen else pa.array([], pa.null())
                          for name, values in zip(names, columns, strict=True)})

@@ -8,6 +8,9 @@ from application.compliance_cases import ComplianceCases
 from application.ingest.ingestion import Ingestion
 from application.ports import Clock
 from application.risk.risk_run import RiskRun
+from application.targeting.channel import ChannelDecisions
+from application.targeting.effectiveness import TargetingEffectiveness
+from application.targeting.selection import SelectionPlanner
 from infrastructure.account_directory import AccountDirectory
 from infrastructure.ingest_tables import IngestTables
 from infrastructure.risk_tables import RiskTables
@@ -20,6 +23,7 @@ from infrastructure.stores import (
     store_environment,
     table_creation_lock,
 )
+from infrastructure.targeting_tables import TargetingTables
 
 
 def utc_now() -> datetime:
@@ -51,3 +55,23 @@ def build_risk_run(app: ComplianceCases) -> RiskRun:
 
 def risk_tables(app: ComplianceCases) -> RiskTables:
     return RiskTables(SqlTables(app.recorder))
+
+
+def build_channel(app: ComplianceCases) -> ChannelDecisions:
+    return ChannelDecisions(targeting_tables(app), AccountDirectory(app.recorder), app.rules,
+                            app.save, app.clock)
+
+
+def targeting_tables(app: ComplianceCases) -> TargetingTables:
+    risk_tables(app)  # the decisions join the risk scores
+    IngestTables(SqlTables(app.recorder))
+    return TargetingTables(SqlTables(app.recorder))
+
+
+def build_selection(app: ComplianceCases) -> SelectionPlanner:
+    return SelectionPlanner(risk_tables(app), AccountDirectory(app.recorder), app.save,
+                            app.open_assessment, app.clock)
+
+
+def build_effectiveness(app: ComplianceCases) -> TargetingEffectiveness:
+    return TargetingEffectiveness(targeting_tables(app), AccountDirectory(app.recorder))

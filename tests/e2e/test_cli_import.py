@@ -62,13 +62,6 @@ def _assert_errors(report: dict[str, Any], expected: Expected) -> None:
         assert words in error["reason"], error
 
 
-def _import_accounts(cli: Cli, tmp_path: Path) -> None:
-    report = cli.ok("import", "accounts", str(write_csv(tmp_path / "accounts.csv",
-                                                        ACCOUNTS_HEADER, ACCOUNTS)),
-                    "--json").json()
-    assert (report["status"], report["rows_loaded"]) == ("loaded", len(ACCOUNTS))
-
-
 def test_the_register_loads_once_and_a_known_importer_is_never_overwritten(
         cli: Cli, tmp_path: Path) -> None:
     accounts = write_csv(tmp_path / "accounts.csv", ACCOUNTS_HEADER, ACCOUNTS)
@@ -173,20 +166,96 @@ def test_every_bad_register_row_is_named_and_nothing_is_loaded(
     assert event_count(cli) == 0
 
 
-def test_trade_validates_loads_and_refuses_bad_rows_unless_told_to_skip_them(
+TRADE_KEY = "importer_number,period,hs_chapter,origin_country"
+BAD_TRADE = [  # row 2 onwards
+    (BETA, "2026-02", "1", "1", "100.00", "5.00", "84", "DE"),
+    (BETA, "2026-03", "1", "1", "-5.00", "0", "84", "DE"),
+    (BETA, "2026-04", "1", "1", "10", "1.005", "84", "DE"),
+    (BETA, "2026-05", "1", "1", "abc", "0", "84", "DE"),
+    (BETA, "2026-06", "1", "1", "10", "0", "84", "XX"),
+    (BETA, "2026-13", "1", "1", "10", "0", "84", "DE"),
+    (UNREGISTERED, "2026-02", "1", "1", "10", "0", "84", "DE"),
+    (BETA, "2026-07", "1", "1", "10", "0", "77", "DE"),
+    (BETA, "2026-02", "2", "2", "20", "0", "84", "de"),
+    (ACME, "2026-01", "1", "1", "10", "0", "61", "CN"),
+    (BETA, "2026-08", "5", "2", "10", "0", "84", "DE"),
+    (BETA, "2026-09", "1", "1", "10", "0", "84"),
+    (GAMMA, "2026-03", "2", "2", "50.5", "0", "30", "US"),
+]
+BAD_TRADE_ERRORS: Expected = [
+    (3, "entered_value", "must not be negative: '-5.00'"),
+    (4, "duty_paid", "has more than 2 decimal places: '1.005'"),
+    (5, "entered_value", "not a decimal amount: 'abc'"),
+    (6, "origin_country", "not an ISO 3166 alpha-2 country code: 'XX'"),
+    (7, "period", "not a period YYYY-MM: '2026-13'"),
+    (8, "importer_number", f"unknown importer (not registered): '{UNREGISTERED}'"),
+    (9, "hs_chapter", "not an HS chapter 01-97: '77'"),
+    (10, TRADE_KEY, "same as row 2"),
+    (11, TRADE_KEY, "already loaded by an earlier import"),
+    (12, "lines", "fewer lines than entries"),
+    (13, "row", "has 7 fields; the header has 8"),
+]
+_DAY = "2026-05-05"
+BAD_SAMPLES = [  # row 2 onwards
+    ("E-2001", "1", GAMMA, _DAY, "300490", "US", "100", "random", "false", "", "0"),
+    ("E-2002", "1", GAMMA, _DAY, "300490", "US", "100", "random", "true", "", "5"),
+    ("E-2003", "1", GAMMA, _DAY, "300490", "US", "100", "random", "false", "origin", "0"),
+    ("E-2004", "1", GAMMA, _DAY, "300490", "US", "100", "sometimes", "false", "", "0"),
+    ("E-2005", "1", GAMMA, _DAY, "12AB56", "US", "100", "random", "false", "", "0"),
+    ("E-2006", "1", GAMMA, _DAY, "770000", "US", "100", "random", "false", "", "0"),
+    ("E-2007", "1", UNREGISTERED, _DAY, "300490", "US", "100", "random", "false", "", "0"),
+    ("E-2001", "1", GAMMA, _DAY, "300490", "US", "90", "random", "false", "", "0"),
+    ("E-1001", "1", ACME, _DAY, "610910", "CN", "100", "random", "false", "", "0"),
+    ("E-2008", "1", GAMMA, _DAY, "300490", "US", "100", "random", "false", "", "7"),
+    ("E-2009", "1", GAMMA, _future_day(), "300490", "US", "100", "random", "false", "", "0"),
+    ("E-2010", "1", GAMMA, _DAY, "300490", "US", "100", "random", "maybe", "", "0"),
+    ("E-2011", "1", GAMMA, _DAY, "300490", "US", "100", "random", "true", "colour", "1"),
+    ("E-2012", "2", GAMMA, _DAY, "3004.90", "us", "100.5", "targeted", "TRUE", "IPR", "9"),
+]
+BAD_SAMPLES_ERRORS: Expected = [
+    (3, "discrepancy_type", "is empty, but the line has a discrepancy"),
+    (4, "discrepancy_type", "is given, but the line has no discrepancy"),
+    (5, "selection", "expected one of: random, targeted: 'sometimes'"),
+    (6, "hs_code", "not an HS code of 6 to 10 digits: '12AB56'"),
+    (7, "hs_code", "does not start with an HS chapter 01-97: '770000'"),
+    (8, "importer_number", "unknown importer (not registered)"),
+    (9, "entry_number,line", "duplicate key 'E-2001,1': same as row 2"),
+    (10, "entry_number,line", "already loaded by an earlier import"),
+    (11, "revenue_loss", "is above 0, but the line has no discrepancy"),
+    (12, "exam_date", "is after today"),
+    (13, "discrepancy", "expected true or false: 'maybe'"),
+    (14, "discrepancy_type", "expected one of: value, classification"),
+]
+
+
+def test_trade_and_samples_load_and_a_file_with_bad_rows_loads_only_when_told_to_skip_them(
         cli: Cli, tmp_path: Path) -> None:
-    _import_accounts(cli, tmp_path)
-    good = write_csv(tmp_path / "trade.csv", TRADE_HEADER, TRADE)
+    report = cli.ok("import", "accounts", str(write_csv(tmp_path / "accounts.csv",
+                                                        ACCOUNTS_HEADER, ACCOUNTS)),
+                    "--json").json()
+    assert (report["status"], report["rows_loaded"]) == ("loaded", len(ACCOUNTS))
+    trade = write_csv(tmp_path / "trade.csv", TRADE_HEADER, TRADE)
+    samples = write_csv(tmp_path / "samples.csv", SAMPLES_HEADER, SAMPLES)
 
-    result, dry = _import(cli, "trade", good, "--dry-run")
+    dry, loaded = run_together(cli, ("import", "trade", str(trade), "--dry-run", "--json"),
+                               ("import", "samples", str(samples), "--json"))
 
-    assert result.code == 0, result.err
-    assert (dry["status"], dry["rows_read"], dry["rows_loaded"], dry["errors"]) == (
-        "validated", 3, 0, [])
+    assert dry.code == 0, dry.err
+    assert (dry.json()["status"], dry.json()["rows_read"], dry.json()["rows_loaded"],
+            dry.json()["errors"]) == ("validated", 3, 0, [])
     assert count(cli, "trade_activity") == 0
-    assert count(cli, "ingest_batches") == 1
+    assert loaded.code == 0, loaded.err
+    assert (loaded.json()["status"], loaded.json()["rows_read"],
+            loaded.json()["rows_loaded"]) == ("loaded", 3, 3)
+    assert query(cli, "SELECT entry_number, line, hs_code, selection, discrepancy_type, "
+                      "entered_value_cents, revenue_loss_cents FROM {compliance_samples} "
+                      "ORDER BY entry_number, line") == [
+        ("E-1001", 1, "61091000", "random", None, 120000, 0),
+        ("E-1001", 2, "610910", "random", "classification", 80000, 4550),
+        ("E-1002", 1, "8471300000", "targeted", "value", 500000, 12000)]
+    assert count(cli, "ingest_batches") == 2
 
-    summary = cli.ok("import", "trade", str(good))
+    summary = cli.ok("import", "trade", str(trade))
 
     assert "trade trade.csv: loaded" in summary.out
     assert "rows read 3, loaded 3, rejected 0" in summary.out
@@ -197,55 +266,45 @@ def test_trade_validates_loads_and_refuses_bad_rows_unless_told_to_skip_them(
         (ACME, "2026-02", "CN", 4, 4, 2000000, 100000),
         (BETA, "2026-01", "DE", 1, 3, 99999, 0)]
 
-    bad_rows = [
-        (BETA, "2026-02", "1", "1", "100.00", "5.00", "84", "DE"),
-        (BETA, "2026-03", "1", "1", "-5.00", "0", "84", "DE"),
-        (BETA, "2026-04", "1", "1", "10", "1.005", "84", "DE"),
-        (BETA, "2026-05", "1", "1", "abc", "0", "84", "DE"),
-        (BETA, "2026-06", "1", "1", "10", "0", "84", "XX"),
-        (BETA, "2026-13", "1", "1", "10", "0", "84", "DE"),
-        (UNREGISTERED, "2026-02", "1", "1", "10", "0", "84", "DE"),
-        (BETA, "2026-07", "1", "1", "10", "0", "77", "DE"),
-        (BETA, "2026-02", "2", "2", "20", "0", "84", "de"),
-        (ACME, "2026-01", "1", "1", "10", "0", "61", "CN"),
-        (BETA, "2026-08", "5", "2", "10", "0", "84", "DE"),
-        (BETA, "2026-09", "1", "1", "10", "0", "84"),
-        (GAMMA, "2026-03", "2", "2", "50.5", "0", "30", "US"),
-    ]
-    bad = write_csv(tmp_path / "trade_bad.csv", TRADE_HEADER, bad_rows)
-    key = "importer_number,period,hs_chapter,origin_country"
-    expected: Expected = [
-        (3, "entered_value", "must not be negative: '-5.00'"),
-        (4, "duty_paid", "has more than 2 decimal places: '1.005'"),
-        (5, "entered_value", "not a decimal amount: 'abc'"),
-        (6, "origin_country", "not an ISO 3166 alpha-2 country code: 'XX'"),
-        (7, "period", "not a period YYYY-MM: '2026-13'"),
-        (8, "importer_number", f"unknown importer (not registered): '{UNREGISTERED}'"),
-        (9, "hs_chapter", "not an HS chapter 01-97: '77'"),
-        (10, key, "same as row 2"),
-        (11, key, "already loaded by an earlier import"),
-        (12, "lines", "fewer lines than entries"),
-        (13, "row", "has 7 fields; the header has 8"),
-    ]
+    bad_trade = write_csv(tmp_path / "trade_bad.csv", TRADE_HEADER, BAD_TRADE)
+    bad_samples = write_csv(tmp_path / "samples_bad.csv", SAMPLES_HEADER, BAD_SAMPLES)
+    refused, skipped_samples = run_together(
+        cli, ("import", "trade", str(bad_trade), "--json"),
+        ("import", "samples", str(bad_samples), "--skip-invalid", "--json"))
 
-    result, refused = _import(cli, "trade", bad)
-
-    assert result.code == 2
-    assert (refused["status"], refused["rows_read"], refused["rows_loaded"],
-            refused["rows_rejected"]) == ("rejected", 13, 0, 11)
-    _assert_errors(refused, expected)
-    assert refused["rejects_file"] is None
+    assert refused.code == 2, refused.err
+    assert (refused.json()["status"], refused.json()["rows_read"],
+            refused.json()["rows_loaded"], refused.json()["rows_rejected"]) == (
+        "rejected", 13, 0, 11)
+    _assert_errors(refused.json(), BAD_TRADE_ERRORS)
+    assert refused.json()["rejects_file"] is None
     assert not (tmp_path / "trade_bad.rejects.csv").exists()
     assert count(cli, "trade_activity") == 3
 
-    # The same file again: had the refused run stored anything, this would be
+    assert skipped_samples.code == 0, skipped_samples.err
+    report = skipped_samples.json()
+    assert (report["status"], report["rows_read"], report["rows_loaded"],
+            report["rows_rejected"]) == ("loaded", 14, 2, 12)
+    _assert_errors(report, BAD_SAMPLES_ERRORS)
+    assert query(cli, "SELECT entry_number, line, hs_code, origin_country, selection, "
+                      "discrepancy_type, entered_value_cents, revenue_loss_cents "
+                      "FROM {compliance_samples} WHERE batch_id = '" + report["batch_id"]
+                 + "' ORDER BY entry_number") == [
+        ("E-2001", 1, "300490", "US", "random", None, 10000, 0),
+        ("E-2012", 2, "300490", "US", "targeted", "ipr", 10050, 900)]
+    rejects = read_csv(tmp_path / "samples_bad.rejects.csv")
+    assert [int(line[0]) for line in rejects[1:]] == list(range(3, 15))
+    assert rejects[1][1:] == ["discrepancy_type: is empty, but the line has a discrepancy: "
+                              "name its area", *BAD_SAMPLES[1]]
+
+    # The refused file again: had the refused run stored anything, this would be
     # "already_imported" or refuse rows 2 and 14 as loaded before.
-    result, skipped = _import(cli, "trade", bad, "--skip-invalid")
+    result, skipped = _import(cli, "trade", bad_trade, "--skip-invalid")
 
     assert result.code == 0, result.err
     assert (skipped["status"], skipped["rows_loaded"], skipped["rows_rejected"]) == (
         "loaded", 2, 11)
-    _assert_errors(skipped, expected)
+    _assert_errors(skipped, BAD_TRADE_ERRORS)
     assert skipped["rejects_file"] == str(tmp_path / "trade_bad.rejects.csv")
     assert count(cli, "trade_activity") == 5
     assert query(cli, "SELECT rows_read, rows_loaded, rows_rejected FROM {ingest_batches} "
@@ -253,71 +312,6 @@ def test_trade_validates_loads_and_refuses_bad_rows_unless_told_to_skip_them(
     rejects = read_csv(tmp_path / "trade_bad.rejects.csv")
     assert rejects[0] == ["row", "errors", *TRADE_HEADER]
     assert [int(line[0]) for line in rejects[1:]] == list(range(3, 14))
-    for line, (row, column, _) in zip(rejects[1:], expected, strict=True):
-        assert line[2:] == list(bad_rows[row - 2]), line
+    for line, (row, column, _) in zip(rejects[1:], BAD_TRADE_ERRORS, strict=True):
+        assert line[2:] == list(BAD_TRADE[row - 2]), line
         assert line[1].startswith(f"{column}: "), line
-
-
-def test_samples_load_and_every_bad_sample_row_is_named(cli: Cli, tmp_path: Path) -> None:
-    _import_accounts(cli, tmp_path)
-    good = write_csv(tmp_path / "samples.csv", SAMPLES_HEADER, SAMPLES)
-
-    result, loaded = _import(cli, "samples", good)
-
-    assert result.code == 0, result.err
-    assert (loaded["status"], loaded["rows_read"], loaded["rows_loaded"]) == ("loaded", 3, 3)
-    assert query(cli, "SELECT entry_number, line, hs_code, selection, discrepancy_type, "
-                      "entered_value_cents, revenue_loss_cents FROM {compliance_samples} "
-                      "ORDER BY entry_number, line") == [
-        ("E-1001", 1, "61091000", "random", None, 120000, 0),
-        ("E-1001", 2, "610910", "random", "classification", 80000, 4550),
-        ("E-1002", 1, "8471300000", "targeted", "value", 500000, 12000)]
-
-    day = "2026-05-05"
-    bad_rows = [
-        ("E-2001", "1", GAMMA, day, "300490", "US", "100", "random", "false", "", "0"),
-        ("E-2002", "1", GAMMA, day, "300490", "US", "100", "random", "true", "", "5"),
-        ("E-2003", "1", GAMMA, day, "300490", "US", "100", "random", "false", "origin", "0"),
-        ("E-2004", "1", GAMMA, day, "300490", "US", "100", "sometimes", "false", "", "0"),
-        ("E-2005", "1", GAMMA, day, "12AB56", "US", "100", "random", "false", "", "0"),
-        ("E-2006", "1", GAMMA, day, "770000", "US", "100", "random", "false", "", "0"),
-        ("E-2007", "1", UNREGISTERED, day, "300490", "US", "100", "random", "false", "", "0"),
-        ("E-2001", "1", GAMMA, day, "300490", "US", "90", "random", "false", "", "0"),
-        ("E-1001", "1", ACME, day, "610910", "CN", "100", "random", "false", "", "0"),
-        ("E-2008", "1", GAMMA, day, "300490", "US", "100", "random", "false", "", "7"),
-        ("E-2009", "1", GAMMA, _future_day(), "300490", "US", "100", "random", "false", "",
-         "0"),
-        ("E-2010", "1", GAMMA, day, "300490", "US", "100", "random", "maybe", "", "0"),
-        ("E-2011", "1", GAMMA, day, "300490", "US", "100", "random", "true", "colour", "1"),
-        ("E-2012", "2", GAMMA, day, "3004.90", "us", "100.5", "targeted", "TRUE", "IPR", "9"),
-    ]
-    bad = write_csv(tmp_path / "samples_bad.csv", SAMPLES_HEADER, bad_rows)
-
-    result, skipped = _import(cli, "samples", bad, "--skip-invalid")
-
-    assert result.code == 0, result.err
-    assert (skipped["status"], skipped["rows_read"], skipped["rows_loaded"],
-            skipped["rows_rejected"]) == ("loaded", 14, 2, 12)
-    _assert_errors(skipped, [
-        (3, "discrepancy_type", "is empty, but the line has a discrepancy"),
-        (4, "discrepancy_type", "is given, but the line has no discrepancy"),
-        (5, "selection", "expected one of: random, targeted: 'sometimes'"),
-        (6, "hs_code", "not an HS code of 6 to 10 digits: '12AB56'"),
-        (7, "hs_code", "does not start with an HS chapter 01-97: '770000'"),
-        (8, "importer_number", "unknown importer (not registered)"),
-        (9, "entry_number,line", "duplicate key 'E-2001,1': same as row 2"),
-        (10, "entry_number,line", "already loaded by an earlier import"),
-        (11, "revenue_loss", "is above 0, but the line has no discrepancy"),
-        (12, "exam_date", "is after today"),
-        (13, "discrepancy", "expected true or false: 'maybe'"),
-        (14, "discrepancy_type", "expected one of: value, classification"),
-    ])
-    assert query(cli, "SELECT entry_number, line, hs_code, origin_country, selection, "
-                      "discrepancy_type, entered_value_cents, revenue_loss_cents "
-                      "FROM {compliance_samples} WHERE batch_id = '" + skipped["batch_id"]
-                 + "' ORDER BY entry_number") == [
-        ("E-2001", 1, "300490", "US", "random", None, 10000, 0),
-        ("E-2012", 2, "300490", "US", "targeted", "ipr", 10050, 900)]
-    rejects = read_csv(tmp_path / "samples_bad.rejects.csv")
-    assert [int(line[0]) for line in rejects[1:]] == list(range(3, 15))
-    assert rejects[1][2:] == list(bad_rows[1])
