@@ -32,6 +32,12 @@ from interfaces.cli.imports import import_group
 from interfaces.cli.national_demo import load_national
 from interfaces.cli.plans import plans
 from interfaces.cli.risk import rates_command, risk, tiers_command
+from interfaces.cli.targeting import (
+    channel_command,
+    effectiveness_command,
+    rules,
+    select_command,
+)
 from interfaces.cli.verifications import verifications
 from interfaces.cli.views import (
     audit_command,
@@ -160,6 +166,8 @@ cli.add_command(import_group)
 cli.add_command(risk)
 cli.add_command(tiers_command)
 cli.add_command(rates_command)
+for _targeting in (rules, channel_command, select_command, effectiveness_command):
+    cli.add_command(_targeting)
 cli.add_command(plans)
 cli.add_command(enforcement)
 cli.add_command(verifications)
