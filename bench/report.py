@@ -14,7 +14,8 @@ def _rate(measure: Measure) -> str:
 def _latency(measure: Measure) -> str:
     if measure.median_ms is None:
         return "-"
-    text = f"{measure.median_ms:.3f} ms"
+    text = (f"{measure.median_ms:.3f} ms" if measure.median_ms < 10_000
+            else f"{measure.median_ms / 1000:.2f} s")  # a whole run (benchmarks 8, 9)
     tails = [f"{name} {value:.3f}" for name, value in (
         ("p95", measure.p95_ms), ("p99", measure.p99_ms), ("max", measure.max_ms))
         if value is not None]

@@ -77,6 +77,19 @@ class TargetingTables:
              "value_cents", "selection", "discrepancy", "tier", "category", "score",
              "importer_district", "basis", "rules", "entry_district"), types=SAMPLE_TYPES)
 
+    def examined_entries(self) -> pa.Table:
+        """Declarations sent to exam (red) whose result is not yet loaded as a sample."""
+        return self.tables.arrow(
+            "SELECT e.entry_number, e.importer_number, e.entry_date, e.hs_code, "
+            "e.origin_country, e.entered_value_cents, d.basis "
+            f"FROM {self.tables.name('channel_decisions')} d JOIN "
+            f"{self.tables.name('entries')} e ON e.entry_number = d.entry_number "
+            "WHERE d.channel = 'red' AND NOT EXISTS (SELECT 1 FROM "
+            f"{self.tables.name('compliance_samples')} s WHERE s.entry_number = d.entry_number) "
+            "ORDER BY e.entry_number",
+            ("entry_number", "importer_number", "entry_date", "hs_code", "origin_country",
+             "value_cents", "basis"), types={"value_cents": pa.int64(), "basis": pa.string()})
+
     def channel_counts(self, run_id: UUID | None = None) -> list[tuple[Any, ...]]:
         where = " WHERE run_id = ?" if run_id else ""
         return self.tables.rows(

@@ -183,16 +183,13 @@ def _samples(rng: np.random.Generator, numbers: list[str], values: npt.NDArray[n
     selection = np.where(np.arange(total) < random_lines, "random", "targeted")
     chapter = industry[importer]
     origin = np.array(ORIGINS)[rng.choice(len(ORIGINS), total, p=_weights(ORIGIN_WEIGHTS))]
-    industry_extra = np.array([PLANTED_AREAS.get(c, (None, 0.0))[1] for c in chapter])
-    origin_extra = np.array([PLANTED_ORIGINS.get((c, o), 0.0)
-                             for c, o in zip(chapter, origin, strict=True)])
-    rate = BASE_RATE + industry_extra + origin_extra + np.where(risky[importer], RISKY_RATE, 0)
+    rate = discrepancy_rates(chapter, origin, risky[importer])
+    planted_share = (rate - BASE_RATE - np.where(risky[importer], RISKY_RATE, 0.0)) / rate
     found = rng.random(total) < rate
     areas = [area.value for area in ComplianceArea]
     planted_area = np.array([PLANTED_AREAS[c][0].value if c in PLANTED_AREAS else ""
                              for c in chapter])
-    use_planted = (planted_area != "") & (rng.random(total) < (industry_extra + origin_extra)
-                                          / np.maximum(rate, 1e-9))
+    use_planted = (planted_area != "") & (rng.random(total) < planted_share)
     area = np.where(use_planted, planted_area, np.array(areas)[rng.integers(0, len(areas),
                                                                             total)])
     area = np.where(found, area, "")
@@ -220,3 +217,80 @@ def _samples(rng: np.random.Generator, numbers: list[str], values: npt.NDArray[n
 def _normalised(weights: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     normalised: npt.NDArray[np.float64] = weights / weights.sum()
     return normalised
+
+
+def discrepancy_rates(chapters: npt.NDArray[np.str_], origins: npt.NDArray[np.str_],
+                      risky: npt.NDArray[np.bool_]) -> npt.NDArray[np.float64]:
+    """The planted truth: the chance that an examined line is non-compliant."""
+    industry_extra = np.array([PLANTED_AREAS.get(c, (None, 0.0))[1] for c in chapters])
+    origin_extra = np.array([PLANTED_ORIGINS.get((c, o), 0.0)
+                             for c, o in zip(chapters, origins, strict=True)])
+    rates: npt.NDArray[np.float64] = (BASE_RATE + industry_extra + origin_extra
+                                      + np.where(risky, RISKY_RATE, 0.0))
+    return rates
+
+
+def write_entries(path: Path, files: NationalFiles, *, count: int, year: int, today: date,
+                  seed: int = 7) -> int:
+    """A year of declarations, spread over importers by their activity, lodged in the
+    importer's district or (one in five) another port."""
+    rng = np.random.default_rng(seed)
+    accounts = pacsv.read_csv(files.accounts, convert_options=pacsv.ConvertOptions(
+        column_types={"district": pa.string(), "industry": pa.string()}))
+    numbers = np.array(accounts["importer_number"].to_pylist())
+    weights = np.sqrt(np.array([files.values[n] for n in numbers]))
+    importer = rng.choice(len(numbers), count, p=weights / weights.sum())
+    chapter = np.array(accounts["industry"].to_pylist())[importer]
+    home = np.array(accounts["district"].to_pylist())[importer]
+    district = np.where(rng.random(count) < 0.2,
+                        np.array(sorted(DISTRICTS))[rng.integers(0, len(DISTRICTS), count)],
+                        home)
+    days = (min(today, date(year, 12, 31)) - date(year, 1, 1)).days + 1
+    value = np.round(rng.lognormal(9.0, 1.3, count), 2)
+    _write(pa.table({
+        "entry_number": [f"D{year % 100:02d}{i:010d}" for i in range(count)],
+        "importer_number": numbers[importer],
+        "entry_date": (np.datetime64(f"{year}-01-01") + rng.integers(0, days, count)).astype(str),
+        "district": district,
+        "hs_code": [f"{c}{d:08d}" for c, d in zip(chapter, rng.integers(0, 10**8, count),
+                                                   strict=True)],
+        "origin_country": np.array(ORIGINS)[rng.choice(len(ORIGINS), count,
+                                                       p=_weights(ORIGIN_WEIGHTS))],
+        "entered_value": pa.array(value).cast(pa.decimal128(18, 2)),
+        "duty": pa.array(np.round(value * 0.05, 2)).cast(pa.decimal128(18, 2)),
+    }), path)
+    return int(count)
+
+
+def write_exam_results(path: Path, examined: pa.Table, risky: frozenset[str],
+                       *, seed: int = 11) -> int:
+    """Exam results of the declarations sent to exam, as compliance samples: line 1 of
+    each entry, `selection` random where the entry was drawn at random."""
+    rng = np.random.default_rng(seed)
+    count = examined.num_rows
+    chapters = np.array([code[:2] for code in examined["hs_code"].to_pylist()])
+    origins = np.array(examined["origin_country"].to_pylist())
+    importers = examined["importer_number"].to_pylist()
+    rate = discrepancy_rates(chapters, origins, np.array([n in risky for n in importers]))
+    found = rng.random(count) < rate
+    areas = np.array([area.value for area in ComplianceArea])
+    planted = np.array([PLANTED_AREAS[c][0].value if c in PLANTED_AREAS else ""
+                        for c in chapters])
+    area = np.where(planted != "", planted, areas[rng.integers(0, len(areas), count)])
+    value = np.array(examined["value_cents"].to_pylist(), dtype=np.float64) / 100
+    loss = np.where(found, np.round(value * rng.uniform(0.02, 0.3, count), 2), 0.0)
+    _write(pa.table({
+        "entry_number": examined["entry_number"],
+        "line": np.ones(count, dtype=np.int64),
+        "importer_number": examined["importer_number"],
+        "exam_date": pa.array([str(d) for d in examined["entry_date"].to_pylist()]),
+        "hs_code": examined["hs_code"],
+        "origin_country": examined["origin_country"],
+        "entered_value": pa.array(np.round(value, 2)).cast(pa.decimal128(18, 2)),
+        "selection": np.where(np.array(examined["basis"].to_pylist()) == "random",
+                              "random", "targeted"),
+        "discrepancy": np.where(found, "true", "false"),
+        "discrepancy_type": np.where(found, area, ""),
+        "revenue_loss": pa.array(loss).cast(pa.decimal128(18, 2)),
+    }), path)
+    return int(count)

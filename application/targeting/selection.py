@@ -19,7 +19,7 @@ import numpy as np
 
 from application.ports import Clock
 from domain.assessment import AssessmentOrigin
-from domain.errors import InvalidValueError
+from domain.errors import DomainError, InvalidValueError
 from domain.importer_history import ImporterHistory
 from domain.reference import ComplianceArea
 from domain.selection_plan import SelectionPick, SelectionPlan
@@ -47,6 +47,7 @@ class PlanResult:
     picks: list[SelectionPick]
     excluded: dict[str, int]
     opened: list[str] = field(default_factory=list)
+    not_opened: dict[str, str] = field(default_factory=dict)
 
 
 class SelectionPlanner:
@@ -67,6 +68,10 @@ class SelectionPlanner:
         if not 0 <= random_share <= 1:
             raise InvalidValueError("random_share", random_share, "expected a share in [0, 1]")
         now = self.clock()
+        if open_cases and period.end >= now.date():
+            raise InvalidValueError("period", str(period),
+                                    "must end before today to open assessments of it "
+                                    f"({now.date().isoformat()})")
         histories = self.accounts.histories()
         cutoff = period.start - timedelta(days=round(exclude_months * 30.44))
         excluded = {"assessed_recently": 0, "partnership_exempt_from_risk": 0,
@@ -115,18 +120,24 @@ class SelectionPlanner:
                                     tuple(picks), excluded, actor=actor,
                                     reason=f"selection plan for {period}", at=now)
         self.save(plan)
-        opened = []
+        opened: list[str] = []
+        not_opened: dict[str, str] = {}
         if open_cases:
             for pick in picks:
                 origin = (AssessmentOrigin.RISK_SELECTION if pick.basis == "risk"
                           else AssessmentOrigin.RANDOM)
-                opened.append(self.open_assessment(
-                    pick.importer_number, origin=origin, period=period,
-                    scope=list(ComplianceArea), actor=actor,
-                    reason=f"selection plan {plan.id}: {pick.reason}",
-                    idempotency_key=f"selection:{plan.id}:{pick.importer_number}"))
+                try:
+                    opened.append(self.open_assessment(
+                        pick.importer_number, origin=origin, period=period,
+                        scope=list(ComplianceArea), actor=actor,
+                        reason=f"selection plan {plan.id}: {pick.reason}",
+                        idempotency_key=f"selection:{plan.id}:{pick.importer_number}"))
+                except DomainError as refused:
+                    # Each opening is its own command; one refused (say, an overlapping
+                    # open assessment) leaves the others standing and is reported.
+                    not_opened[pick.importer_number] = str(refused)
         return PlanResult(str(plan.id), str(period), capacity, random_share, picks, excluded,
-                          opened)
+                          opened, not_opened)
 
 
 def _recent(last: date | None, cutoff: date) -> bool:

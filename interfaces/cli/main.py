@@ -89,9 +89,13 @@ def init() -> None:
               help="Importer accounts to generate [default: 5,000, national 443,000].")
 @click.option("--samples", type=click.IntRange(min=100), default=120_000, show_default=True,
               help="Examined sample lines (national scale).")
+@click.option("--entries", type=click.IntRange(min=0), default=1_000_000, show_default=True,
+              help="Declarations to channel (national scale); exam results come back as "
+                   "samples.")
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--today", default=None, help="ISO date the demo ends on (default today).")
-def demo(scale: str, count: int | None, samples: int, seed: int, today: str | None) -> None:
+def demo(scale: str, count: int | None, samples: int, entries: int, seed: int,
+         today: str | None) -> None:
     """Load a realistic, reproducible demo population into an empty store."""
     def action() -> None:
         context: CliContext = cli_context()
@@ -105,6 +109,7 @@ def demo(scale: str, count: int | None, samples: int, seed: int, today: str | No
             sys.exit(3)
         if scale == "national":
             load_national(context, importers=count or NATIONAL_IMPORTERS, samples=samples,
+                          entries=entries,
                           seed=seed, today=end, directory=context.settings.sqlite_path.parent
                           / "national")
             _seal_and_project(context)

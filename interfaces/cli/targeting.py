@@ -270,6 +270,7 @@ def select_command(period_text: str, capacity: int, random_share: float,
             emit_json({"plan_id": result.plan_id, "period": result.period,
                        "capacity": result.capacity, "random_share": result.random_share,
                        "excluded": result.excluded, "opened": result.opened,
+                       "not_opened": result.not_opened,
                        "picks": [asdict(pick) for pick in result.picks]})
             return
         click.echo(f"selection plan {result.plan_id} for {result.period}: "
@@ -281,6 +282,8 @@ def select_command(period_text: str, capacity: int, random_share: float,
                        f"tier {pick.tier}: {pick.reason}")
         if result.opened:
             click.echo(f"opened {len(result.opened)} assessments: {', '.join(result.opened)}")
+        for importer, why in result.not_opened.items():
+            click.echo(f"not opened for {importer}: {why}")
     run_guarded(action)
 
 
