@@ -78,28 +78,29 @@ def test_the_register_loads_once_and_a_known_importer_is_never_overwritten(
                       "FROM {ingest_batches}") == [
         ("accounts", "accounts.csv", 3, 3, "system:nightly", report["sha256"])]
 
-    again, repeat = _import(cli, "accounts", accounts)
-
-    assert again.code == 0, again.err
-    assert repeat["status"] == "already_imported"
-    assert (repeat["rows_loaded"], repeat["batch_id"]) == (0, report["batch_id"])
-    assert event_count(cli) == 4
-    assert count(cli, "ingest_batches") == 1
-
     update = write_csv(tmp_path / "update.csv", ACCOUNTS_HEADER, [
         ACCOUNTS[0],
         (BETA, "Beta Trading GmbH", "05", "84", "2021-06-30"),
         (GAMMA.lower(), "Gamma Pharma", "42", "30", "2022-03-01"),
         (DELTA, "Delta Foods", "7", "02", "2023-09-09"),
     ])
-    result, changed = _import(cli, "accounts", update)
 
-    assert result.code == 0, result.err
-    assert changed["status"] == "loaded"
-    assert (changed["rows_read"], changed["rows_loaded"], changed["rows_unchanged"]) == (4, 1, 2)
-    assert changed["changes"] == [{"row": 3, "importer_number": BETA, "differences": {
+    again, changed = run_together(cli, ("import", "accounts", str(accounts), "--json"),
+                                  ("import", "accounts", str(update), "--json"))
+
+    assert again.code == 0, again.err
+    repeat = again.json()
+    assert repeat["status"] == "already_imported"
+    assert (repeat["rows_loaded"], repeat["batch_id"]) == (0, report["batch_id"])
+    assert changed.code == 0, changed.err
+    assert changed.json()["status"] == "loaded"
+    assert (changed.json()["rows_read"], changed.json()["rows_loaded"],
+            changed.json()["rows_unchanged"]) == (4, 1, 2)
+    assert changed.json()["changes"] == [{"row": 3, "importer_number": BETA, "differences": {
         "legal_name": ["Beta Trading", "Beta Trading GmbH"]}}]
+    # The update's registration and provenance; the repeated file recorded nothing.
     assert event_count(cli) == 4 + 1 + 1
+    assert count(cli, "ingest_batches") == 2
     beta = cli.ok("accounts", "show", BETA, "--json").json()
     assert (beta["legal_name"], beta["district"], beta["industry"], beta["version"]) == (
         "Beta Trading", "05", "84", 1)

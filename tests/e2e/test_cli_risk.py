@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.cli import Cli
+from tests.e2e.cli import Cli, Result
 from tests.e2e.ingest_files import (
     ACCOUNTS_HEADER,
     SAMPLES_HEADER,
@@ -84,18 +84,27 @@ def _samples() -> list[tuple[str, ...]]:
 
 
 def _import_all(cli: Cli, tmp_path: Path) -> None:
-    """The register, a year of trade and the samples, imported through the CLI."""
-    for kind, header, rows in (("accounts", ACCOUNTS_HEADER, _accounts()),
-                               ("trade", TRADE_HEADER, _trade()),
-                               ("samples", SAMPLES_HEADER, _samples())):
-        path = write_csv(tmp_path / f"{kind}.csv", header, rows)
-        report = cli.ok("import", kind, str(path), "--json").json()
-        assert (report["status"], report["rows_loaded"]) == ("loaded", len(rows)), report
+    """The register, then a year of trade and the samples, imported through the CLI."""
+    files = {kind: (write_csv(tmp_path / f"{kind}.csv", header, rows), len(rows))
+             for kind, header, rows in (("accounts", ACCOUNTS_HEADER, _accounts()),
+                                        ("trade", TRADE_HEADER, _trade()),
+                                        ("samples", SAMPLES_HEADER, _samples()))}
+    results = [cli("import", "accounts", str(files["accounts"][0]), "--json"),
+               *run_together(cli, *(("import", kind, str(files[kind][0]), "--json")
+                                    for kind in ("trade", "samples")))]
+    for kind, result in zip(files, results, strict=True):
+        assert result.code == 0, result.err
+        report = result.json()
+        assert (report["status"], report["rows_loaded"]) == ("loaded", files[kind][1]), report
 
 
-def _assess(cli: Cli) -> dict[str, Any]:
-    summary: dict[str, Any] = cli.ok("risk", "assess", "--year", YEAR, "--json").json()
+def _assess(result: Result) -> dict[str, Any]:
+    assert result.code == 0, result.err
+    summary: dict[str, Any] = result.json()
     return summary
+
+
+ASSESS = ("risk", "assess", "--year", YEAR, "--json")
 
 
 def test_a_risk_run_tiers_rates_and_explains_every_open_importer(
@@ -103,23 +112,26 @@ def test_a_risk_run_tiers_rates_and_explains_every_open_importer(
     _import_all(cli, tmp_path)
     events = event_count(cli)
 
-    first = _assess(cli)
+    run, district = run_together(cli, ASSESS, ("risk", "top", "--district", "99", "--json"))
 
+    first = _assess(run)
     assert (first["year"], first["importers"], first["changed"]) == (2026, 60, 60)
     assert len(first["input_batches"]) == 2  # the trade and the samples batch
     assert event_count(cli) == events + 60
+    assert district.code == 2, district.err
+    assert "district='99'" in district.err
 
-    second = _assess(cli)
+    run, unknown = run_together(cli, ASSESS, ("risk", "show", "12-9999999ZZ", "--json"))
 
+    second = _assess(run)
     assert (second["importers"], second["changed"]) == (60, 0)
     assert second["run_id"] != first["run_id"]
     assert event_count(cli) == events + 60
+    assert unknown.code == 4, unknown.err
+    assert "12-9999999ZZ" in unknown.err
 
-    top, tiers, rates, unknown, district, closed = run_together(
-        cli, ("risk", "top", "--limit", "5", "--json"), ("tiers", "--json"),
-        ("rates", "--by", "area", "--json"), ("risk", "show", "12-9999999ZZ", "--json"),
-        ("risk", "top", "--district", "99", "--json"),
-        ("accounts", "close", RISKY, "--actor", "user:officer", "--reason", "ceased trading"))
+    top, tiers = run_together(cli, ("risk", "top", "--limit", "5", "--json"),
+                              ("tiers", "--json"))
 
     ranked = top.json()
     assert len(ranked) == 5
@@ -146,6 +158,10 @@ def test_a_risk_run_tiers_rates_and_explains_every_open_importer(
         pytest.approx(value / 1_000_000) for _, value in TIERS.values()]
     assert sum(row["value_share"] for row in by_tier) == pytest.approx(1.0)
 
+    rates, closed = run_together(
+        cli, ("rates", "--by", "area", "--json"),
+        ("accounts", "close", RISKY, "--actor", "user:officer", "--reason", "ceased trading"))
+
     areas = rates.json()
     assert [row["key"] for row in areas][:3] == ["value", "classification", "origin"]
     for row in areas:
@@ -154,16 +170,11 @@ def test_a_risk_run_tiers_rates_and_explains_every_open_importer(
     assert [row["compliance_rate"] for row in areas] == sorted(
         row["compliance_rate"] for row in areas)
 
-    assert unknown.code == 4, unknown.err
-    assert "12-9999999ZZ" in unknown.err
-    assert district.code == 2, district.err
-    assert "district='99'" in district.err
-
     # The closed account keeps its score until the next run, which leaves it out.
     assert closed.code == 0, closed.err
     events = event_count(cli)
 
-    third = _assess(cli)
+    third = _assess(cli(*ASSESS))
 
     assert third["importers"] == 59
     assert event_count(cli) == events + third["changed"]
