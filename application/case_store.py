@@ -69,6 +69,8 @@ class CaseStore(Application[UUID]):
             if isinstance(obj, Aggregate):
                 processing_event.events.extend(obj.collect_events())
                 processing_event.aggregates[obj.id] = obj
+            elif isinstance(obj, Aggregate.Event):
+                processing_event.events.append(obj)
             elif obj is not None:
                 others.append(obj)
         processing_event.collect_events(*others, **kwargs)

@@ -8,6 +8,7 @@ hash-chain head of each account (so new events can be appended and linked in bul
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -77,6 +78,7 @@ _decode_facts = msgspec.json.Decoder(RegisteredFacts).decode
 class AccountDirectory:
     def __init__(self, recorder: ApplicationRecorder) -> None:
         self.recorder = recorder
+        self._registered: dict[str, RegisteredImporter] | None = None
         self.tables = SqlTables(recorder)
         events = recorder.events_table_name  # type: ignore[attr-defined]
         self.events = (SQL("{}").format(Identifier(self.tables.schema or "", events))
@@ -95,16 +97,22 @@ class AccountDirectory:
         return UUID(_hyphenate(str(raw)))
 
     def registered(self) -> dict[str, RegisteredImporter]:
-        """Every registered importer, by importer number."""
-        found = self._query("SELECT originator_id, state FROM {events} WHERE topic = ?",
-                            (REGISTERED,))
-        result = {}
-        for raw_id, state in found:
-            facts = _decode_facts(bytes(state))
-            result[facts.importer_number] = RegisteredImporter(self._id(raw_id), facts)
-        return result
+        """Every registered importer, by importer number (read once per directory: a run
+        asks for it several times)."""
+        if self._registered is None:
+            found = self._query("SELECT originator_id, state FROM {events} WHERE topic = ?",
+                                (REGISTERED,))
+            result = {}
+            for raw_id, state in found:
+                facts = _decode_facts(bytes(state))
+                result[facts.importer_number] = RegisteredImporter(self._id(raw_id), facts)
+            self._registered = result
+        return self._registered
 
     def registered_facts(self) -> dict[str, RegisteredFacts]:
+        """Read afresh: an import asks once, after earlier imports may have registered
+        more importers."""
+        self._registered = None
         return {number: found.facts for number, found in self.registered().items()}
 
     def histories(self) -> dict[str, ImporterHistory]:
@@ -153,8 +161,11 @@ class AccountDirectory:
         found = self._query("SELECT originator_id FROM {events} WHERE topic = ?", (CLOSED,))
         return {self._id(raw_id) for (raw_id,) in found}
 
-    def heads(self) -> dict[UUID, tuple[int, str]]:
-        """Every importer account's latest version and the hash of its latest event."""
+    def heads(self, only: Collection[UUID] | None = None) -> dict[UUID, tuple[int, str]]:
+        """Importer accounts' latest version and the hash of their latest event (all, or
+        `only` these: hashing every head costs more than reading it)."""
+        wanted = None if only is None else {
+            (str(i) if self.tables.postgres else i.hex) for i in only}
         if self.tables.postgres:
             statement = (
                 "SELECT DISTINCT ON (e.originator_id) e.originator_id, e.originator_version, "
@@ -170,6 +181,8 @@ class AccountDirectory:
                 "ON e.originator_id = m.originator_id AND e.originator_version = m.v")
         heads = {}
         for raw_id, version, topic, state in self._query(statement, (REGISTERED,)):
+            if wanted is not None and str(raw_id) not in wanted:
+                continue
             account_id = self._id(raw_id)
             heads[account_id] = (int(version),
                                  event_hash(str(topic), account_id, int(version),

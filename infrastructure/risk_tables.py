@@ -7,7 +7,7 @@ so the ranking shown is always the one the event log records.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -95,11 +95,18 @@ class RiskTables:
                                       float(row[6])) for row in found}
 
     def writer(self, run: RiskRunRecord, scores: pa.Table, rates: pa.Table,
+               removed: Sequence[str] = (),
                on_rows: Callable[[int], None] | None = None) -> Callable[[Any], None]:
+        """The changed importers' rows replace theirs; `removed` (closed accounts) go."""
         def write(cursor: Any) -> None:
-            for table in ("risk_scores", "compliance_rates"):
-                self.tables.execute_in(cursor, f"DELETE FROM {self.tables.name(table)}")
+            table = self.tables.name("risk_scores")
+            gone = [*scores["importer_number"].to_pylist(), *removed]
+            if gone:
+                statement = self.tables.sql(f"DELETE FROM {table} WHERE importer_number = ?")
+                cursor.executemany(statement, [(number,) for number in gone])
             self.tables.insert_in(cursor, "risk_scores", scores, on_rows)
+            self.tables.execute_in(cursor,
+                                   f"DELETE FROM {self.tables.name('compliance_rates')}")
             self.tables.insert_in(cursor, "compliance_rates", rates)
             self.tables.execute_in(
                 cursor, f"INSERT INTO {self.tables.name('risk_runs')} VALUES (?,?,?,?,?,?,?,?)",

@@ -54,6 +54,8 @@ def build_risk_run(app: ComplianceCases) -> RiskRun:
 
 
 def risk_tables(app: ComplianceCases) -> RiskTables:
+    """The risk tables, and the ingestion tables a run reads (created if missing)."""
+    IngestTables(SqlTables(app.recorder))
     return RiskTables(SqlTables(app.recorder))
 
 
@@ -63,8 +65,7 @@ def build_channel(app: ComplianceCases) -> ChannelDecisions:
 
 
 def targeting_tables(app: ComplianceCases) -> TargetingTables:
-    risk_tables(app)  # the decisions join the risk scores
-    IngestTables(SqlTables(app.recorder))
+    risk_tables(app)  # the decisions join the risk scores and the ingested entries
     return TargetingTables(SqlTables(app.recorder))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -60,6 +60,7 @@ class RiskTablesPort(Protocol):
     def previous_scores(self) -> dict[str, PreviousScore]: ...
 
     def writer(self, run: RiskRunRecord, scores: pa.Table, rates: pa.Table,
+               removed: Sequence[str] = (),
                on_rows: Callable[[int], None] | None = None) -> Callable[[Any], None]: ...
 
 
@@ -82,6 +83,6 @@ class AccountsPort(Protocol):
 
     def closed(self) -> set[UUID]: ...
 
-    def heads(self) -> dict[UUID, tuple[int, str]]: ...
+    def heads(self, only: Collection[UUID] | None = None) -> dict[UUID, tuple[int, str]]: ...
 
     def histories(self) -> Mapping[str, ImporterHistory]: ...

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from application.ports import Clock
-from application.risk.ports import AccountsPort, PreviousScore, RiskRunRecord, RiskTablesPort
+from application.risk.ports import AccountsPort, RiskRunRecord, RiskTablesPort
 from domain.base import natural_id
 from domain.compliance_rates import (
     BetaPrior,
@@ -32,6 +32,7 @@ from domain.compliance_rates import (
     industry_priors,
     shrunk_rates,
 )
+from domain.errors import InvalidValueError
 from domain.importer_account import ImporterAccount, RiskFactor, risk_assessed
 from domain.importer_history import ImporterHistory
 from domain.reference import ComplianceArea
@@ -49,8 +50,6 @@ from domain.value_tiers import assign_tiers
 from domain.values import parse_actor
 
 Progress = Callable[[str, int, int], None]
-_CENTS = Decimal("0.01")
-_RATE = Decimal("0.000001")
 
 
 @dataclass(frozen=True)
@@ -95,6 +94,9 @@ class RiskRun:
         samples_table = self.tables.sample_totals(year).table
         samples = self._samples(samples_table, position, industries)
         step("read trade and samples", 2, 6)
+        if not samples.lines.sum():
+            raise InvalidValueError("year", year, "no examined sample lines of registered "
+                                    "importers in that year: import samples first")
         tiers = assign_tiers(value, numbers)
         priors = industry_priors(industries, samples.discrepancies, samples.lines)
         alpha = np.array([priors[code].alpha for code in industries])
@@ -117,37 +119,62 @@ class RiskRun:
         scores = score_importers(inputs, self.policy)
         step("scored", 3, 6)
         closed = self.accounts.closed()
-        open_rows = [i for i, n in enumerate(numbers)
-                     if registered[n].account_id not in closed]
-        previous = self.tables.previous_scores()
-        changed = [i for i in open_rows if _changed(previous.get(numbers[i]), i, scores,
-                                                    tiers.tiers, rates.compliance_rate)]
+        is_open = np.array([registered[n].account_id not in closed for n in numbers],
+                           dtype=bool)
+        changed = np.flatnonzero(is_open & self._changed(numbers, scores, tiers.tiers,
+                                                         rates.compliance_rate)).tolist()
+        removed = [numbers[i] for i in np.flatnonzero(~is_open)]
         batches = tuple(self.tables.input_batches(year))
         run = RiskRunRecord(natural_id("risk-run", f"{year}:{now.isoformat()}"), year,
-                            METHOD_VERSION, now, actor, len(open_rows), len(changed), batches)
+                            METHOD_VERSION, now, actor, int(is_open.sum()), len(changed),
+                            batches)
         explanations = {i: explain(inputs, scores, i, lines=int(samples.lines[i]),
                                    discrepancies=int(samples.discrepancies[i]))
-                        for i in open_rows}
+                        for i in changed}
         step("explained", 4, 6)
-        heads = self.accounts.heads() if changed else {}
-        events = []
-        for i in changed:
-            account_id = registered[numbers[i]].account_id
-            version = heads[account_id][0]
-            events.append(self._event(account_id, version + 1, now, actor, year, i, inputs,
-                                      scores, rates, tiers.cumulative_share,
-                                      samples, explanations[i], batches))
+        changed_ids = [registered[numbers[i]].account_id for i in changed]
+        heads = self.accounts.heads(changed_ids) if changed else {}
+        events = [self._event(account_id, heads[account_id][0] + 1, now, actor, year, i,
+                              inputs, scores, rates, tiers.cumulative_share, samples,
+                              explanations[i], batches)
+                  for i, account_id in zip(changed, changed_ids, strict=True)]
         step("events prepared", 5, 6)
-        table = _scores_table(run.run_id, numbers, districts, industries, open_rows, inputs,
+        table = _scores_table(run.run_id, numbers, districts, industries, changed, inputs,
                               scores, rates, tiers.cumulative_share, samples, explanations)
         group_table = self._group_rates(run.run_id, samples_table, position, districts)
-        self.save(*events, known_heads={registered[numbers[i]].account_id:
-                                        heads[registered[numbers[i]].account_id]
-                                        for i in changed},
-                  write_also=self.tables.writer(run, table, group_table))
+        self.save(*events, known_heads={account_id: heads[account_id]
+                                        for account_id in changed_ids},
+                  write_also=self.tables.writer(run, table, group_table, removed))
         step("recorded", 6, 6)
-        return RiskRunSummary(str(run.run_id), year, METHOD_VERSION, len(open_rows),
+        return RiskRunSummary(str(run.run_id), year, METHOD_VERSION, run.importers,
                               len(changed), [str(b) for b in batches])
+
+    def _changed(self, numbers: list[str], scores: RiskScores,
+                 tiers: npt.NDArray[np.int8],
+                 compliance: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+        """Importers whose recorded result differs from this run's (to the cent and the
+        millionth of a rate), or who have none."""
+        previous = self.tables.previous_scores()
+        known = np.zeros(len(numbers), dtype=bool)
+        old_score = np.zeros(len(numbers))
+        old_rate = np.zeros(len(numbers))
+        old_tier = np.zeros(len(numbers), dtype=np.int64)
+        same_labels = np.zeros(len(numbers), dtype=bool)
+        for i, number in enumerate(numbers):
+            found = previous.get(number)
+            if found is None:
+                continue
+            known[i] = True
+            old_score[i], old_rate[i], old_tier[i] = found.score, found.compliance_rate, \
+                found.tier
+            same_labels[i] = (found.method_version == METHOD_VERSION
+                              and found.category == CATEGORIES[scores.category[i]]
+                              and found.impact_level == IMPACT_LEVELS[scores.impact[i]])
+        same = (known & same_labels & (old_tier == tiers)
+                & (np.round(old_score, 2) == np.round(scores.score, 2))
+                & (np.round(old_rate, 6) == np.round(compliance, 6)))
+        changed: npt.NDArray[np.bool_] = ~same
+        return changed
 
     def _trade(self, year: int, position: dict[str, int]
                ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -247,24 +274,12 @@ def _national_prior(importer_rows: npt.NDArray[np.int64], found: npt.NDArray[np.
     return fit_prior(per_found, per_lines)
 
 
-def _changed(previous: PreviousScore | None, i: int, scores: RiskScores,
-             tiers: npt.NDArray[np.int8], compliance: npt.NDArray[np.float64]) -> bool:
-    if previous is None:
-        return True
-    return (previous.method_version != METHOD_VERSION
-            or previous.tier != int(tiers[i])
-            or previous.category != CATEGORIES[scores.category[i]]
-            or previous.impact_level != IMPACT_LEVELS[scores.impact[i]]
-            or _money(previous.score) != _money(scores.score[i])
-            or _rate(previous.compliance_rate) != _rate(compliance[i]))
-
-
 def _money(value: float) -> Decimal:
-    return Decimal(repr(float(value))).quantize(_CENTS)
+    return Decimal(f"{value:.2f}")
 
 
 def _rate(value: float) -> Decimal:
-    return Decimal(repr(float(value))).quantize(_RATE)
+    return Decimal(f"{value:.6f}")
 
 
 def _positions(column: pa.ChunkedArray, position: dict[str, int]) -> npt.NDArray[np.int64]:
