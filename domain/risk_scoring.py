@@ -127,33 +127,59 @@ class Factor:
     factor: str
     value: str
     effect: float
-    """How much this factor multiplies the score (for the base factors: their share of
-    the logarithm of the score's size)."""
+    """How much this factor multiplies the score (1.0 for the base factors, which make
+    the expected non-compliant value itself)."""
 
 
-def explain(inputs: RiskInputs, scores: RiskScores, index: int, *, lines: int,
-            discrepancies: int, top: int = 5) -> list[Factor]:
-    """The contributing factors of one importer's score, largest effect first."""
+def adjustments(inputs: RiskInputs, scores: RiskScores,
+                rows: npt.NDArray[np.int64]) -> dict[int, list[Factor]]:
+    """The factors that scaled each listed importer's score, largest effect first. Only
+    these are stored with a score; the base factors are the score's own figures."""
+    wanted = np.zeros(len(scores.score), dtype=bool)
+    wanted[rows] = True
+    result: dict[int, list[Factor]] = {int(i): [] for i in rows}
+    for name, values in scores.factors.items():
+        for index in np.flatnonzero(wanted & (values != 1.0)).tolist():
+            result[index].append(Factor(name, _adjustment_value(name, inputs, index),
+                                        float(values[index])))
+    for factors in result.values():
+        factors.sort(key=lambda f: -abs(np.log(f.effect)))
+    return result
+
+
+@dataclass(frozen=True)
+class ScoreFigures:
+    """What a recorded score says about one importer (from its RiskAssessed event or the
+    scores table)."""
+
+    annual_value: float
+    tier: int
+    discrepancy_rate: float
+    compliance_low: float
+    compliance_high: float
+    lines: int
+    discrepancies: int
+    expected_noncompliant_value: float
+    revenue_at_risk: float
+    impact_level: str
+
+
+def explanation(figures: ScoreFigures, adjusted_by: list[Factor], top: int = 5) -> list[Factor]:
+    """The contributing factors of a score as shown to an analyst: the base factors that
+    make the expected non-compliant value, then the adjustments by effect."""
     base = [
-        Factor("annual value", f"{inputs.annual_value[index]:,.2f} (tier "
-                               f"{int(inputs.tier[index])})", 1.0),
+        Factor("annual value", f"{figures.annual_value:,.2f} (tier {figures.tier})", 1.0),
         Factor("estimated non-compliance",
-               f"{inputs.discrepancy_rate[index]:.2%} (compliance 95% interval "
-               f"{inputs.compliance_low[index]:.1%}-{inputs.compliance_high[index]:.1%}; "
-               f"{discrepancies} of {lines} examined lines with a discrepancy)", 1.0),
+               f"{figures.discrepancy_rate:.2%} (compliance 95% interval "
+               f"{figures.compliance_low:.1%}-{figures.compliance_high:.1%}; "
+               f"{figures.discrepancies} of {figures.lines} examined lines with a "
+               "discrepancy)", 1.0),
         Factor("expected non-compliant value",
-               f"{scores.expected_noncompliant_value[index]:,.2f}", 1.0),
-        Factor("revenue at risk", f"{scores.revenue_at_risk[index]:,.2f} (impact "
-                                  f"{IMPACT_LEVELS[scores.impact[index]]})", 1.0),
+               f"{figures.expected_noncompliant_value:,.2f}", 1.0),
+        Factor("revenue at risk", f"{figures.revenue_at_risk:,.2f} (impact "
+                                  f"{figures.impact_level})", 1.0),
     ]
-    adjustments = [
-        Factor(name, _adjustment_value(name, inputs, index), float(values[index]))
-        for name, values in scores.factors.items() if values[index] != 1.0
-    ]
-    adjustments.sort(key=lambda f: -abs(np.log(f.effect)))
-    return (base + adjustments)[:max(top, len(base))]
-
-
+    return (base + list(adjusted_by))[:max(top, len(base))]
 def _adjustment_value(name: str, inputs: RiskInputs, index: int) -> str:
     if name == "prior findings":
         return f"{int(inputs.findings[index])} assessment(s) with findings"

@@ -26,7 +26,6 @@ from domain.enforcement_action import EnforcementAction
 from domain.importer_account import ImporterAccount
 from domain.importer_history import ImporterHistory
 from infrastructure.hash_chain import event_hash
-from infrastructure.raw_log import _hyphenate
 from infrastructure.sql_tables import SqlTables
 
 REGISTERED = get_topic(ImporterAccount.Registered)
@@ -94,7 +93,8 @@ class AccountDirectory:
         return self.tables.rows(statement.format(events=self.events), params)
 
     def _id(self, raw: object) -> UUID:
-        return UUID(_hyphenate(str(raw)))
+        """PostgreSQL returns UUIDs; SQLite their 32-digit hex, which UUID() accepts."""
+        return raw if isinstance(raw, UUID) else UUID(str(raw))
 
     def registered(self) -> dict[str, RegisteredImporter]:
         """Every registered importer, by importer number (read once per directory: a run

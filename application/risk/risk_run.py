@@ -43,7 +43,7 @@ from domain.risk_scoring import (
     RiskInputs,
     RiskPolicy,
     RiskScores,
-    explain,
+    adjustments,
     score_importers,
 )
 from domain.value_tiers import assign_tiers
@@ -128,9 +128,7 @@ class RiskRun:
         run = RiskRunRecord(natural_id("risk-run", f"{year}:{now.isoformat()}"), year,
                             METHOD_VERSION, now, actor, int(is_open.sum()), len(changed),
                             batches)
-        explanations = {i: explain(inputs, scores, i, lines=int(samples.lines[i]),
-                                   discrepancies=int(samples.discrepancies[i]))
-                        for i in changed}
+        explanations = adjustments(inputs, scores, np.array(changed, dtype=np.int64))
         step("explained", 4, 6)
         changed_ids = [registered[numbers[i]].account_id for i in changed]
         heads = self.accounts.heads(changed_ids) if changed else {}
@@ -232,11 +230,10 @@ class RiskRun:
         for grain, keys in (("industry", chapters), ("district", district_keys)):
             grouped = group_rates(keys, found, lines, national)
             results.extend(_rows(grain, grouped.keys, grouped.estimates))
-        areas = sample["area"].to_pylist()
+        areas = np.array(sample["area"].to_pylist())
         total = int(lines.sum())
         area_keys = [area.value for area in ComplianceArea]
-        area_found = [int(sum(f for f, a in zip(found, areas, strict=True) if a == key))
-                      for key in area_keys]
+        area_found = [int(found[areas == key].sum()) for key in area_keys]
         per_area = BetaPrior.from_mean(max(min(national.mean / len(area_keys), 0.5), 1e-6),
                                        national.strength)
         estimates = shrunk_rates(area_found, [total] * len(area_keys), per_area.alpha,
@@ -283,15 +280,20 @@ def _rate(value: float) -> Decimal:
 
 
 def _positions(column: pa.ChunkedArray, position: dict[str, int]) -> npt.NDArray[np.int64]:
-    return np.array([position.get(n, -1) for n in column.to_pylist()], dtype=np.int64)
+    """Each row's importer position (-1 for an importer not registered), vectorised."""
+    if not len(column):
+        return np.zeros(0, dtype=np.int64)
+    found = pc.index_in(column, value_set=pa.array(list(position), pa.string()))
+    return np.asarray(pc.fill_null(found, -1).to_numpy(), dtype=np.int64)
 
 
 def _floats(column: pa.ChunkedArray) -> npt.NDArray[np.float64]:
-    return np.array(column.to_pylist(), dtype=np.float64)
+    return np.asarray(pc.fill_null(pc.cast(column, pa.float64()), 0).to_numpy(),
+                      dtype=np.float64)
 
 
 def _ints(column: pa.ChunkedArray) -> npt.NDArray[np.int64]:
-    return np.array(column.to_pylist(), dtype=np.int64)
+    return np.asarray(pc.fill_null(pc.cast(column, pa.int64()), 0).to_numpy(), dtype=np.int64)
 
 
 def _rows(grain: str, keys: list[str], estimates: Any
@@ -341,5 +343,5 @@ def _scores_table(run_id: UUID, numbers: list[str], districts: list[str],
         "impact_level": pa.array([IMPACT_LEVELS[c] for c in scores.impact[index]],
                                  pa.string()),
         "method_version": pa.array([METHOD_VERSION] * len(rows), pa.string()),
-        "explanation": pa.array([encode(explanations[i]).decode() for i in rows], pa.string()),
+        "adjustments": pa.array([encode(explanations[i]).decode() for i in rows], pa.string()),
     })

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 import click
-import msgspec
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from application.errors import NotFoundError
@@ -52,12 +50,6 @@ def assess_command(year: int | None, actor: str, as_json: bool) -> None:
     run_guarded(action)
 
 
-def _explained(row: dict[str, Any]) -> dict[str, Any]:
-    result = dict(row)
-    result["explanation"] = msgspec.json.decode(row["explanation"])
-    return result
-
-
 @risk.command("top")
 @click.option("--limit", type=click.IntRange(1, 100_000), default=20, show_default=True)
 @click.option("--district", default=None)
@@ -71,8 +63,7 @@ def top_command(limit: int, district: str | None, tier: int | None, by: str,
     """The importers ranked by risk score, highest first."""
     def action() -> None:
         tables = risk_tables(cli_context().app)
-        rows = [_explained(r) for r in tables.ranking(
-            limit, parse_district(district) if district else None, tier, by)]
+        rows = tables.ranking(limit, parse_district(district) if district else None, tier, by)
         if as_json:
             emit_json(rows)
             return
@@ -102,7 +93,7 @@ def show_command(importer_number: str, as_json: bool) -> None:
         row = risk_tables(cli_context().app).score_of(number)
         if row is None:
             raise NotFoundError("risk score of importer", number)
-        result = _explained(row)
+        result = row
         if as_json:
             emit_json(result)
             return

@@ -141,7 +141,7 @@ def test_every_bad_register_row_is_named_and_nothing_is_loaded(
     _assert_errors(report, [
         (3, "row", "has 4 fields; the header has 5"),
         (4, "registered_on", "not an ISO date YYYY-MM-DD: '2020-1-5'"),
-        (5, "registered_on", f"is after today ({datetime.now(UTC).date().isoformat()})"),
+        (5, "registered_on", "is after today ("),
         (6, "district", "not one of the 42 district codes 01-42: '43'"),
         (7, "industry", "not an HS chapter 01-97: '77'"),
         (8, "importer_number", f"duplicate key '{ACME}': same as row 2"),
@@ -165,6 +165,25 @@ def test_every_bad_register_row_is_named_and_nothing_is_loaded(
         (2, "registered_on", "not an ISO date YYYY-MM-DD: '2021-02-29'"),
         (3, "registered_on", "not an ISO date YYYY-MM-DD: '2020-04-31'")])
     assert event_count(cli) == 0
+
+
+def test_a_blank_line_does_not_shift_the_row_named_or_written_to_the_rejects_file(
+        sqlite_cli: Cli, tmp_path: Path) -> None:
+    """Reading the file is the same for both stores, so SQLite alone is enough here."""
+    path = tmp_path / "accounts.csv"
+    bad = (BETA, "Beta Trading", "43", "84", "2021-06-30")
+    path.write_text("\n".join([",".join(ACCOUNTS_HEADER), ",".join(ACCOUNTS[0]), "",
+                               ",".join(bad), ",".join(ACCOUNTS[2])]) + "\n")
+
+    result, report = _import(sqlite_cli, "accounts", path, "--skip-invalid")
+
+    assert result.code == 0, result.err
+    assert (report["rows_loaded"], report["rows_rejected"]) == (2, 1)
+    # The file's fourth line, as a file with a ragged row elsewhere would name it too.
+    _assert_errors(report, [(4, "district", "not one of the 42 district codes 01-42: '43'")])
+    rejects = read_csv(tmp_path / "accounts.rejects.csv")
+    assert rejects[1:] == [["4", "district: not one of the 42 district codes 01-42: '43'",
+                            *bad]]
 
 
 TRADE_KEY = "importer_number,period,hs_chapter,origin_country"
@@ -313,6 +332,6 @@ def test_trade_and_samples_load_and_a_file_with_bad_rows_loads_only_when_told_to
     rejects = read_csv(tmp_path / "trade_bad.rejects.csv")
     assert rejects[0] == ["row", "errors", *TRADE_HEADER]
     assert [int(line[0]) for line in rejects[1:]] == list(range(3, 14))
-    for line, (row, column, _) in zip(rejects[1:], BAD_TRADE_ERRORS, strict=True):
-        assert line[2:] == list(BAD_TRADE[row - 2]), line
-        assert line[1].startswith(f"{column}: "), line
+    for line, error in zip(rejects[1:], skipped["errors"], strict=True):
+        assert line[1] == f"{error['column']}: {error['reason']}", line
+        assert line[2:] == list(BAD_TRADE[error["row"] - 2]), line

@@ -137,7 +137,8 @@ def test_a_risk_run_tiers_rates_and_explains_every_open_importer(
     assert len(ranked) == 5
     assert [row["score"] for row in ranked] == sorted((row["score"] for row in ranked),
                                                       reverse=True)
-    assert {RISKY, RISKIER} <= {row["importer_number"] for row in ranked}
+    # Many discrepancies outweigh the biggest importer's value with none.
+    assert [row["importer_number"] for row in ranked[:3]] == [RISKY, RISKIER, SHAKY]
     for row in ranked:
         assert {"importer_number", "score", "tier", "explanation"} <= row.keys()
         assert row["explanation"], row

@@ -69,11 +69,6 @@ def ingestion(app: ComplianceCases, tmp_path: Path) -> Ingestion:
     return ingestion
 
 
-def _fail_after_first_chunk(stage: str, done: int, total: int) -> None:
-    if stage == "written" and done < total:
-        raise DiskFullError(f"disk full after {done} of {total} rows")
-
-
 @pytest.mark.parametrize(("kind", "rows"), [
     pytest.param(IngestKind.TRADE, _trade_rows(range(1, 5)), id="trade"),
     pytest.param(IngestKind.SAMPLES, _sample_rows(range(1, 11)), id="samples"),
@@ -85,24 +80,34 @@ def test_a_write_failing_after_the_first_chunk_leaves_nothing_and_the_file_loads
     header = TRADE_HEADER if kind is IngestKind.TRADE else SAMPLES_HEADER
     path = write_csv(tmp_path / f"{kind.value}.csv", header, rows)
     monkeypatch.setattr(sql_tables, "COPY_CHUNK_ROWS", 7)
-    written: list[int] = []
+    tables = ingestion.tables.tables
+    insert_in = tables.insert_in
+    seen_in_transaction: list[int] = []
+
+    def insert_failing_after_the_first_chunk(cursor: Any, table: str, chunked: pa.Table,
+                                             _on_rows: Any = None) -> None:
+        def after_chunk(_count: int) -> None:
+            tables.execute_in(cursor, f"SELECT COUNT(*) FROM {tables.name(table)}")
+            found = cursor.fetchone()
+            seen_in_transaction.append(int(next(iter(found.values())) if isinstance(
+                found, dict) else found[0]))
+            raise DiskFullError("disk full after the first chunk")
+        insert_in(cursor, table, chunked, after_chunk)
+
+    monkeypatch.setattr(tables, "insert_in", insert_failing_after_the_first_chunk)
     events = _last_event(app)
 
-    def progress(stage: str, done: int, total: int) -> None:
-        if stage == "written":
-            written.append(done)
-        _fail_after_first_chunk(stage, done, total)
-
     with pytest.raises(DiskFullError):
-        _import(ingestion, kind, path, progress=progress)
+        _import(ingestion, kind, path)
 
-    assert written == [7], "the failure comes after the first chunk was written"
+    assert seen_in_transaction == [7], "the first chunk was written before the failure"
     assert _last_event(app) == events
     assert _rows(app, TABLES[kind]) == 0
     assert _rows(app, "ingest_batches") == 1  # the register's batch only
     assert app.find_aggregate(import_batch_id(kind.value,
                                               read_csv_file(path, header).sha256)) is None
 
+    monkeypatch.undo()
     report = _import(ingestion, kind, path)
 
     assert (report.status, report.rows_loaded, report.rows_rejected) == (
