@@ -9,19 +9,12 @@ from datetime import date
 from pathlib import Path
 
 import click
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from application.ingest.ingestion import ImportReport
 from application.ingest.schemas import SCHEMAS, IngestKind
 from infrastructure.csv_files import read_csv_file, write_rejects
 from interfaces.cli.context import cli_context, emit_json, run_guarded
+from interfaces.cli.progress import progress_bar, stage_reporter
 from interfaces.composition import build_ingestion
 
 SHOWN_ERRORS = 20
@@ -49,23 +42,11 @@ def _import_command(kind: IngestKind, columns: str) -> click.Command:
         def action() -> None:
             context = cli_context()
             ingestion = build_ingestion(context.app)
-            columns_ = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn())
-            with Progress(*columns_, disable=not sys.stderr.isatty(), transient=True,
-                          console=None) as bar:
-                reading = bar.add_task(f"reading {file.name}", total=None)
+            with progress_bar(transient=True) as bar:
                 csv_file = read_csv_file(file, _columns(kind))
-                bar.update(reading, total=csv_file.rows_read, completed=csv_file.rows_read)
-                tasks: dict[str, TaskID] = {}
-
-                def progress(stage: str, done: int, total: int) -> None:
-                    if stage not in tasks:
-                        tasks[stage] = bar.add_task(stage, total=total)
-                    bar.update(tasks[stage], completed=done, total=total)
-
                 report = ingestion.import_file(kind, csv_file, actor=actor,
                                                skip_invalid=skip_invalid, dry_run=dry_run,
-                                               progress=progress)
+                                               progress=stage_reporter(bar, f"{file.name}: "))
             if skip_invalid and report.errors and report.status == "loaded":
                 reasons: dict[int, list[str]] = defaultdict(list)
                 for error in report.errors:

@@ -6,14 +6,6 @@ import sys
 from datetime import date
 
 import click
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from domain.errors import InvalidValueError
 from infrastructure.seal import SealRecord, create_key, load_private_key, seal_ledger
@@ -31,6 +23,7 @@ from interfaces.cli.enforcement import enforcement
 from interfaces.cli.imports import import_group
 from interfaces.cli.national_demo import load_national
 from interfaces.cli.plans import plans
+from interfaces.cli.progress import progress_bar, stage_reporter
 from interfaces.cli.risk import rates_command, risk, tiers_command
 from interfaces.cli.targeting import (
     channel_command,
@@ -119,9 +112,7 @@ def demo(scale: str, count: int | None, samples: int, entries: int, seed: int,
         count_ = count or 5000
         clock = DemoClock(context.app.clock())
         context.app.clock = clock
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn())
-        with Progress(*columns, disable=not sys.stderr.isatty()) as bar:
+        with progress_bar() as bar:
             accounts_task = bar.add_task("importer accounts", total=count_)
             cases_task = bar.add_task("assessments", total=max(60, count_ // 15))
             summary = generate(context.app, clock, accounts=count_, seed=seed, today=end,
@@ -152,17 +143,8 @@ def _seal_and_project(context: CliContext) -> SealRecord:
     seal = seal_ledger(context.app, key, "system:demo")
     click.echo(f"  sealed {seal.events:,} events with key {seal.key_id} ({key_path}; keep "
                "the private key away from the database)")
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
-    with Progress(*columns, disable=not sys.stderr.isatty(), transient=True) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def progress(view: str, done: int, total: int) -> None:
-            if view not in tasks:
-                tasks[view] = bar.add_task(f"view {view}", total=total)
-            bar.update(tasks[view], completed=done, total=total)
-
-        Projections(context.app).catch_up(progress=progress)
+    with progress_bar(transient=True) as bar:
+        Projections(context.app).catch_up(progress=stage_reporter(bar, "view "))
     return seal
 
 

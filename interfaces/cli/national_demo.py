@@ -3,19 +3,11 @@ and risk paths, with progress."""
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 from pathlib import Path
 
 import click
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
+from rich.progress import Progress
 
 from application.compliance_cases import ComplianceCases
 from application.ingest.ingestion import Ingestion
@@ -23,6 +15,7 @@ from application.ingest.schemas import SCHEMAS, IngestKind
 from domain.targeting_rule import RuleDefinition
 from infrastructure.csv_files import read_csv_file
 from interfaces.cli.context import CliContext
+from interfaces.cli.progress import progress_bar, stage_reporter
 from interfaces.composition import (
     build_channel,
     build_effectiveness,
@@ -64,9 +57,7 @@ def load_national(context: CliContext, *, importers: int, samples: int, entries:
                   seed: int, today: date, directory: Path) -> None:
     app = context.app
     year = today.year
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())
-    with Progress(*columns, disable=not sys.stderr.isatty()) as bar:
+    with progress_bar() as bar:
         generating = bar.add_task("generating national files", total=1)
         files = write_national_files(directory, year=year, today=today, importers=importers,
                                      samples=samples, seed=seed)
@@ -124,14 +115,8 @@ def load_national(context: CliContext, *, importers: int, samples: int, entries:
 
 
 def _import(ingestion: Ingestion, kind: IngestKind, path: Path, bar: Progress) -> None:
-    tasks: dict[str, TaskID] = {}
-
-    def progress(stage: str, done: int, total: int) -> None:
-        if stage not in tasks:
-            tasks[stage] = bar.add_task(f"{kind.value}: {stage}", total=total)
-        bar.update(tasks[stage], completed=done, total=total)
-
     csv_file = read_csv_file(path, SCHEMAS[kind](date.min).columns)
-    report = ingestion.import_file(kind, csv_file, actor="system:demo", progress=progress)
+    report = ingestion.import_file(kind, csv_file, actor="system:demo",
+                                   progress=stage_reporter(bar, f"{kind.value}: "))
     if report.status not in ("loaded", "already_imported"):
         raise click.ClickException(f"{kind.value} import {report.status}: {report.errors[:3]}")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from application.errors import NotFoundError
 from domain.values import parse_district, parse_importer_number
 from interfaces.cli.context import cli_context, emit_json, run_guarded
+from interfaces.cli.progress import progress_bar
 from interfaces.composition import build_risk_run, risk_tables
 
 
@@ -29,9 +27,7 @@ def assess_command(year: int | None, actor: str, as_json: bool) -> None:
         context = cli_context()
         run = build_risk_run(context.app)
         chosen = year or context.app.clock().year
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn())
-        with Progress(*columns, disable=not sys.stderr.isatty(), transient=True) as bar:
+        with progress_bar(transient=True) as bar:
             task = bar.add_task("risk run", total=6)
 
             def progress(stage: str, done: int, total: int) -> None:

@@ -4,19 +4,18 @@ the performance evaluation of targeting."""
 
 from __future__ import annotations
 
-import sys
 from dataclasses import asdict
 from datetime import date
 from typing import Any
 
 import click
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from application.targeting.effectiveness import Comparison, HitRate
 from domain.errors import InvalidValueError
 from domain.targeting_rule import RuleDefinition, TargetingRule
 from domain.values import Period, parse_date
 from interfaces.cli.context import cli_context, emit_json, run_guarded
+from interfaces.cli.progress import progress_bar
 from interfaces.composition import build_channel, build_effectiveness, build_selection
 
 
@@ -210,9 +209,7 @@ def channel_command(random_share: float | None, seed: int, actor: str, as_json: 
         context = cli_context()
         share = (random_share if random_share is not None
                  else float(context.settings.channel_random_share))
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn())
-        with Progress(*columns, disable=not sys.stderr.isatty(), transient=True) as bar:
+        with progress_bar(transient=True) as bar:
             task = bar.add_task("channel decisions", total=None)
             summary = build_channel(context.app).decide(
                 actor=actor, random_share=share, seed=seed,
