@@ -290,7 +290,8 @@ RISK_RUN = "application/risk/risk_run.py"
 RISK_TABLES = "infrastructure/risk_tables.py"
 RISK_PROFILE_STAGES: list[StageSpec] = [
     ("account directory reads: Registered events (read and decoded once per run), closed "
-     "accounts, history topics, chain heads of the changed accounts (read + SHA-256)", [(DIRECTORY, "registered|closed|heads", "cum", 1),
+     "accounts, history topics, chain heads of the changed accounts (read + SHA-256)",
+     [(DIRECTORY, "registered|closed|heads", "cum", 1),
                     (DIRECTORY, "histories", "tot", 1)]),
     ("trade and sample totals: GROUP BY, rows fetched as Python tuples, then pyarrow",
      [(RISK_TABLES, "trade_totals|sample_totals", "cum", 1)]),
@@ -304,8 +305,8 @@ RISK_PROFILE_STAGES: list[StageSpec] = [
      "waiting), excluding the tables written in the same transaction",
      [(EVENT_STORE, "put", "outer", 1), (RISK_TABLES, "write", "cum", -1)]),
     ("scores table: the changed importers' rows built (pyarrow, adjustments to JSON) and "
-     "replaced (DELETE by key, COPY), with the rates and the run row", [(RISK_RUN, "_scores_table", "cum", 1),
-                               (RISK_TABLES, "write", "cum", 1)]),
+     "replaced (DELETE by key, COPY), with the rates and the run row",
+     [(RISK_RUN, "_scores_table", "cum", 1), (RISK_TABLES, "write", "cum", 1)]),
 ]
 
 
