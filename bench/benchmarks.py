@@ -1,7 +1,8 @@
 """Shared sizes and benchmarks 1-2 (3-4 in bench.verify_load_benchmarks, 5 in
-bench.workflow_benchmark, 6 in bench.view_benchmarks, 7-9 in bench.ingest_benchmarks). Each
-returns Results comparing ours with a baseline measured in the same run, on the same
-database, in a fresh schema (or SQLite file) dropped afterwards."""
+bench.workflow_benchmark, 6 in bench.view_benchmarks, 7-9 in bench.ingest_benchmarks, 10-11
+in bench.targeting_benchmarks). Each returns Results comparing ours with a baseline measured
+in the same run, on the same database, in a fresh schema (or SQLite file) dropped
+afterwards."""
 
 from __future__ import annotations
 
@@ -81,6 +82,10 @@ class Sizes:
     register_profile_accounts: int = 44_300
     risk_samples: int = 100_000
     risk_profile_accounts: int = 22_150
+    channel_entries: int = 1_000_000
+    channel_rounds: int = 2
+    select_capacity: int = 2_000
+    select_rounds: int = 3
 
 
 FULL = Sizes()
@@ -92,7 +97,7 @@ QUICK = Sizes(commit_ops=100, commit_warmup=20, commit_rounds=4, bulk_accounts=1
               rebuild_events=100_000, rebuild_base_accounts=1_500, lag_commands=60,
               lag_warmup=12, ingest_samples=10_000, ingest_importers=200, ingest_rounds=2,
               register_accounts=4_430, register_profile_accounts=1_000, risk_samples=1_000,
-              risk_profile_accounts=1_000)
+              risk_profile_accounts=1_000, channel_entries=10_000, select_capacity=200)
 
 SAVE_PATHS = "application/compliance_cases.py|eventsourcing/application.py"
 PUT = ("infrastructure/event_store.py", "put")

@@ -13,7 +13,9 @@ then `build_ingestion(app).import_file(...)` (validation, then the rows, the Imp
 event and any new accounts' events in one transaction); `build_risk_run(app).assess(year)`.
 The CSV files are generated with a fixed seed into a temporary directory; generating and
 loading inputs is never timed. Each benchmark runs in fresh, uniquely named schemas dropped
-afterwards; 8 hands its schema (443,000 imported accounts) to 9 when both run.
+afterwards; 8 hands its schema (443,000 imported accounts) to 9 when both run, and 9 hands
+its scored store to benchmarks 10-11 (bench.targeting_benchmarks) when they run after it;
+without 9, `scored_store()` builds one the same way.
 """
 
 from __future__ import annotations
@@ -323,15 +325,34 @@ class _Register:
     register: Register
 
 
+@dataclass
+class ScoredStore:
+    """A schema holding the imported register, a year of trade and sample lines and the
+    risk scores of every importer: benchmark 9's store, handed to benchmarks 10-11."""
+
+    schema: str
+    app: ComplianceCases
+    ingestion: Ingestion
+    register: Register
+    trade: Trade
+    samples: Path
+    sample_lines: int
+    year: int
+    built_by: str
+
+
 class IngestBenchmarks:
     """Benchmarks 7-9, sharing generated files and (8 -> 9) the imported register. Use as a
     context manager: kept schemas and the temporary directory go on exit."""
 
-    def __init__(self, url: str, sizes: Sizes, ui: UI, *, keep_register: bool) -> None:
+    def __init__(self, url: str, sizes: Sizes, ui: UI, *, keep_register: bool,
+                 keep_scored: bool = False) -> None:
         self.url = url
         self.sizes = sizes
         self.ui = ui
         self.keep_register = keep_register
+        self.keep_scored = keep_scored
+        self._scored: ScoredStore | None = None
         self.year = date.today().year - 1
         self._stack = ExitStack()
         self._directory: Path | None = None
@@ -347,6 +368,7 @@ class IngestBenchmarks:
 
     def close(self) -> None:
         self._kept = None
+        self._scored = None
         self._stack.close()
         if self._directory is not None:
             shutil.rmtree(self._directory, ignore_errors=True)
@@ -543,6 +565,12 @@ class IngestBenchmarks:
                 raise AssertionError(f"first run changed {first.summary.changed}, second "
                                      f"{second.summary.changed}, {assessed} RiskAssessed "
                                      f"events; expected {count}, 0, {count}")
+            if self.keep_scored:
+                self._scored = ScoredStore(schema, app, ingestion, register, trade,
+                                           self.directory / "risk-samples-full.csv",
+                                           sizes.risk_samples, self.year,
+                                           "benchmark 9 (the same run)")
+                self._stack.push(stack.pop_all())
 
         small = sizes.risk_profile_accounts
         small_register = write_register(self.directory / "risk-profile.csv", small,
@@ -562,6 +590,35 @@ class IngestBenchmarks:
         result = _risk_result(first, second, reads, read_rows, trade, loaded, tiers, summary)
         result.facts.append(_load_fact(load))
         return [result]
+
+    def scored_store(self) -> ScoredStore:
+        """Benchmark 9's store when it ran earlier in this run with keep_scored; otherwise
+        one built the same way (not timed): the register imported, a year of trade and the
+        sample lines imported, one risk run. Dropped when the group closes."""
+        if self._scored is not None:
+            return self._scored
+        url, sizes, ui = self.url, self.sizes, self.ui
+        register = self._full_register()
+        with ExitStack() as stack:
+            schema = stack.enter_context(pg_schema(url, "targeting"))
+            app = stack.enter_context(application(pg_settings(url, schema)))
+            ingestion = build_ingestion(app)
+            with ui.phase(f"store: importing the register ({register.count:,} accounts, not "
+                          "timed)", 2 * register.count) as advance:
+                _import(ingestion, IngestKind.ACCOUNTS, register.path, advance)
+            trade, _loaded = self._risk_inputs(ingestion, register, sizes.risk_samples, "full")
+            with ui.phase(f"store: risk run over {register.count:,} importers (not timed)",
+                          6) as advance:
+                run = _assess(build_risk_run(app), self.year, advance)
+            if run.summary.changed != register.count:
+                raise AssertionError(f"risk run scored {run.summary.changed}, expected "
+                                     f"{register.count}")
+            self._scored = ScoredStore(schema, app, ingestion, register, trade,
+                                       self.directory / "risk-samples-full.csv",
+                                       sizes.risk_samples, self.year,
+                                       "this group (built as benchmark 9 builds it)")
+            self._stack.push(stack.pop_all())
+        return self._scored
 
     def _risk_inputs(self, ingestion: Ingestion, register: Register, sample_lines: int,
                      name: str) -> tuple[Trade, dict[str, float]]:

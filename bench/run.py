@@ -6,6 +6,8 @@
     .venv/bin/python -m bench.run --only rebuild,lag     # benchmark 6 (the views)
     .venv/bin/python -m bench.run --only ingest,accounts,risk --output /tmp/ingest.md
                                                     # benchmarks 7-9 (ingest, risk run)
+    .venv/bin/python -m bench.run --only risk,channel,select --output /tmp/targeting.md
+                                                    # benchmarks 10-11 (channel, selection)
 
 PostgreSQL comes from --database-url, else COMPLIANCE_BENCH_DATABASE_URL, else
 postgresql://postgres@127.0.0.1:5432/test. Each benchmark uses a fresh schema named
@@ -14,7 +16,9 @@ bench_<name>_<random>, dropped afterwards (also on Ctrl-C or SIGTERM).
 A quick run writes no report unless --output is given, so it never overwrites the full
 figures. The report holds only the benchmarks of its run: give --output with --only unless
 the run is meant to replace docs/benchmarks.md. When accounts and risk run together, risk
-uses the store accounts imported (443,000 accounts) instead of importing them again.
+uses the store accounts imported (443,000 accounts) instead of importing them again; when
+channel or select run after risk, they use the store risk scored instead of building one
+the same way (register, trade, samples, a risk run; about two minutes, not timed).
 
 Missed targets do not change the exit status: these are measurements, not
 assertions. The exit status is 1 only when a benchmark could not run.
@@ -50,6 +54,7 @@ from bench.benchmarks import FULL, QUICK, Sizes, bench_bulk, bench_commit
 from bench.common import DATABASE_URL_VARIABLE, DEFAULT_DATABASE_URL, Result, machine_facts
 from bench.ingest_benchmarks import IngestBenchmarks
 from bench.report import render, verdict
+from bench.targeting_benchmarks import TargetingBenchmarks
 from bench.verify_load_benchmarks import bench_load, bench_verify
 from bench.view_benchmarks import bench_lag, bench_rebuild
 from bench.workflow_benchmark import bench_workflow
@@ -57,7 +62,7 @@ from bench.workflow_benchmark import bench_workflow
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = ROOT / "docs" / "benchmarks.md"
 BENCHMARKS = ("commit", "bulk", "verify", "load", "workflow", "rebuild", "lag", "ingest",
-              "accounts", "risk")
+              "accounts", "risk", "channel", "select")
 
 
 class RichUI:
@@ -145,8 +150,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         console.print(f"[bold]{key}[/bold]: {value}")
     console.print(f"Sizes: {'quick' if args.quick else 'full'} {sizes}")
 
-    ingest = IngestBenchmarks(url, sizes, ui,
-                              keep_register={"accounts", "risk"} <= set(args.only))
+    chosen = set(args.only)
+    ingest = IngestBenchmarks(url, sizes, ui, keep_register={"accounts", "risk"} <= chosen,
+                              keep_scored="risk" in chosen and bool({"channel", "select"}
+                                                                    & chosen))
+    targeting = TargetingBenchmarks(url, sizes, ui, ingest)
     runners: dict[str, Callable[[], list[Result]]] = {
         "commit": lambda: [bench_commit(url, sizes, ui)],
         "bulk": lambda: [bench_bulk(url, sizes, ui)],
@@ -158,11 +166,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "ingest": ingest.samples,
         "accounts": ingest.accounts,
         "risk": ingest.risk,
+        "channel": targeting.channel,
+        "select": targeting.select,
     }
     results: list[Result] = []
     failed: list[str] = []
     started = time.perf_counter()
-    with ingest:  # drops the schema and files benchmarks 8 and 9 share
+    with ingest:  # drops the schemas and files benchmarks 8-11 share
         for name in args.only:
             console.rule(f"[bold]{name}")
             try:

@@ -187,6 +187,9 @@ class ImporterAccount(CaseAggregate):
             aggregate.compliance_class = None
             aggregate.tier = None
             aggregate.annual_value = None
+            aggregate.risk_score = None
+            aggregate.risk_category = None
+            aggregate.risk_method = None
 
     @classmethod
     def register(cls, registration: Registration, *, actor: str, reason: str,

@@ -31,6 +31,7 @@ from infrastructure.hash_chain import PREV_KEY
 _ENCODER = msgspec.json.Encoder(order="sorted", decimal_format="string")
 _IDENTITY_FIELDS = ("originator_id", "originator_version")
 _SNAPSHOT_BASE_STATE = {"_created_on": datetime, "_modified_on": datetime}
+_NO_DEFAULT = object()
 
 
 class MsgspecTranscoder(Transcoder):
@@ -76,7 +77,15 @@ def aggregate_state_type(aggregate_cls: type) -> type[msgspec.Struct]:
     """A struct for an aggregate's snapshot state, typed by the aggregate's annotations."""
     state = {**_SNAPSHOT_BASE_STATE, **_aggregate_annotations(aggregate_cls)}
     renames = {name.lstrip("_"): name for name in state}
-    fields = [(name.lstrip("_"), kind) for name, kind in state.items()]
+    fields: list[tuple[str, Any] | tuple[str, Any, Any]] = []
+    for name, kind in state.items():
+        # An attribute with a class-level default (added after snapshots were taken) may
+        # be absent from a snapshot's state: it decodes to that default.
+        default = inspect.getattr_static(aggregate_cls, name, _NO_DEFAULT)
+        if default is _NO_DEFAULT or callable(default) or hasattr(default, "__get__"):
+            fields.append((name.lstrip("_"), kind))
+        else:
+            fields.append((name.lstrip("_"), kind, default))
     return msgspec.defstruct(_struct_name(aggregate_cls) + "_State", fields, kw_only=True,
                              rename=renames)
 
