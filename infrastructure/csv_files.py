@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.lib
 
@@ -55,18 +56,33 @@ def read_csv_file(path: Path, expected: tuple[str, ...]) -> CsvFile:
         table = pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(column_names=list(expected), skip_rows=1),
-            parse_options=pacsv.ParseOptions(invalid_row_handler=skip_ragged),
+            # Blank lines are kept (as empty rows, dropped below) so that row numbers
+            # stay the file's.
+            parse_options=pacsv.ParseOptions(invalid_row_handler=skip_ragged,
+                                             ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(expected, pa.string()),
                 strings_can_be_null=False, quoted_strings_can_be_null=False))
     except (pyarrow.lib.ArrowInvalid, UnicodeDecodeError) as error:
         return _unreadable(path, sha256, expected, f"not a readable CSV file: {error}")
     problems: list[FileProblem] = []
+    blank = _blank_rows(table)
     if ragged:
         row_numbers, problems = _locate_rows(path, len(expected))
+        table = table.filter(pa.array(~blank))
     else:
-        row_numbers = np.arange(2, table.num_rows + 2, dtype=np.int64)
+        row_numbers = np.arange(2, table.num_rows + 2, dtype=np.int64)[~blank]
+        table = table.filter(pa.array(~blank))
     return CsvFile(path, sha256, table, row_numbers, table.num_rows + len(problems), problems)
+
+
+def _blank_rows(table: pa.Table) -> npt.NDArray[np.bool_]:
+    """Rows read from blank lines: every field empty."""
+    blank = np.ones(table.num_rows, dtype=bool)
+    for column in table.columns:
+        blank &= np.asarray(pc.equal(pc.utf8_length(column), 0).to_numpy(
+            zero_copy_only=False), dtype=bool)
+    return blank
 
 
 def _unreadable(path: Path, sha256: str, expected: tuple[str, ...], reason: str) -> CsvFile:

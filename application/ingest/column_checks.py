@@ -129,7 +129,10 @@ def iso_date(*, not_after: date | None = None) -> Check:
                              unit="s", error_is_null=True)
         checked = Checked(value)
         checked.fail(_empty(value), "is empty")
-        checked.fail(pc.or_(_not(shaped), pc.is_null(parsed)), "not an ISO date YYYY-MM-DD")
+        # The parser rolls an impossible day forward (2020-02-30 -> 03-01): a real date
+        # formats back to the text it came from.
+        real = pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), value)
+        checked.fail(pc.or_(_not(shaped), _not(real)), "not an ISO date YYYY-MM-DD")
         if not_after is not None:
             latest = pa.scalar(not_after.isoformat())
             checked.fail(pc.and_(pc.fill_null(shaped, False), pc.greater(value, latest)),

@@ -7,6 +7,7 @@ import csv
 import sqlite3
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +43,13 @@ def query(cli: Cli, statement: str) -> list[tuple[Any, ...]]:
     replaced by the table name (schema-qualified on PostgreSQL)."""
     path = cli.env.get("COMPLIANCE_SQLITE_PATH")
     if path is not None:
-        with sqlite3.connect(path) as conn:
+        with closing(sqlite3.connect(path)) as conn:
             return [tuple(row) for row in conn.execute(
                 statement.format_map(_Names(lambda name: name)))]
     schema = cli.env["COMPLIANCE_POSTGRES_SCHEMA"]
     with psycopg.connect(cli.env["COMPLIANCE_DATABASE_URL"]) as conn:
         names = _Names(lambda name: sql.Identifier(schema, name).as_string(conn))
-        return [tuple(row) for row in conn.execute(statement.format_map(names))]  # type: ignore[call-overload]
+        return [tuple(row) for row in conn.execute(statement.format_map(names))]
 
 
 def count(cli: Cli, table: str) -> int:

@@ -60,9 +60,10 @@ def _accounts() -> list[tuple[str, ...]]:
 
 
 def _trade() -> list[tuple[str, ...]]:
-    rows = [(BIGGEST, f"{YEAR}-01", "30", "90", "300000.00", "15000.00", "61", "CN"),
-            (BIGGEST, f"{YEAR}-06", "15", "40", "150000.00", "7500.00", "61", "VN"),
-            (NO_VALUE, "2025-12", "9", "9", "900000.00", "0", "30", "IN")]
+    rows: list[tuple[str, ...]] = [
+        (BIGGEST, f"{YEAR}-01", "30", "90", "300000.00", "15000.00", "61", "CN"),
+        (BIGGEST, f"{YEAR}-06", "15", "40", "150000.00", "7500.00", "61", "VN"),
+        (NO_VALUE, "2025-12", "9", "9", "900000.00", "0", "30", "IN")]
     rows += [(number, f"{YEAR}-03", "2", "4", f"{value}.00", f"{value // 20}.00",
               _industry(number), "DE")
              for number, value in VALUES.items() if number != BIGGEST and value]
@@ -70,7 +71,7 @@ def _trade() -> list[tuple[str, ...]]:
 
 
 def _samples() -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for i, number in enumerate(IMPORTERS, start=1):
         found = DISCREPANT.get(number, [])
         lines = 20 if number == BIGGEST else 10 if found else 2

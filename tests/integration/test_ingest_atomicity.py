@@ -19,6 +19,7 @@ from application.ingest.ingestion import ImportReport, Ingestion
 from application.ingest.schemas import SCHEMAS, IngestKind
 from domain.import_batch import import_batch_id
 from infrastructure.csv_files import read_csv_file
+from infrastructure.ingest_tables import IngestTables
 from infrastructure.sql_tables import SqlTables
 from interfaces.composition import build_ingestion
 from tests.e2e.ingest_files import ACCOUNTS_HEADER, SAMPLES_HEADER, TRADE_HEADER, write_csv
@@ -80,6 +81,7 @@ def test_a_write_failing_after_the_first_chunk_leaves_nothing_and_the_file_loads
     header = TRADE_HEADER if kind is IngestKind.TRADE else SAMPLES_HEADER
     path = write_csv(tmp_path / f"{kind.value}.csv", header, rows)
     monkeypatch.setattr(sql_tables, "COPY_CHUNK_ROWS", 7)
+    assert isinstance(ingestion.tables, IngestTables)
     tables = ingestion.tables.tables
     insert_in = tables.insert_in
     seen_in_transaction: list[int] = []
