@@ -83,7 +83,7 @@ class Sizes:
     risk_samples: int = 100_000
     risk_profile_accounts: int = 22_150
     channel_entries: int = 1_000_000
-    channel_rounds: int = 2
+    channel_rounds: int = 3
     select_capacity: int = 2_000
     select_rounds: int = 3
 

@@ -8,13 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
-from domain.base import CaseAggregate, natural_id, require_aware
+from domain.base import CaseAggregate, require_aware
 from domain.errors import InvalidValueError
 from domain.values import parse_actor, parse_reason
-
-
-def channel_run_id(key: str) -> UUID:
-    return natural_id("channel-run", key)
 
 
 class ChannelRun(CaseAggregate):
@@ -38,12 +34,12 @@ class ChannelRun(CaseAggregate):
             aggregate.counts = dict(self.counts)
 
     @classmethod
-    def record(cls, key: str, *, rule_versions: tuple[str, ...], random_share: float,
+    def record(cls, run_id: UUID, *, rule_versions: tuple[str, ...], random_share: float,
                seed: int, input_batches: tuple[UUID, ...], counts: dict[str, int],
                random_exams: int, actor: str, reason: str, at: datetime) -> ChannelRun:
         if not 0 <= random_share < 1:
             raise InvalidValueError("random_share", random_share, "expected a share in [0, 1)")
-        return cls._create(cls.EntriesChannelled, id=channel_run_id(key),
+        return cls._create(cls.EntriesChannelled, id=run_id,
                            timestamp=require_aware(at), actor=parse_actor(actor),
                            reason=parse_reason(reason), rule_versions=rule_versions,
                            random_share=random_share, seed=seed, input_batches=input_batches,

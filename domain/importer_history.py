@@ -14,5 +14,6 @@ class ImporterHistory:
     programmes: set[str] = field(default_factory=set)
     """Partnership programmes the importer is in now."""
     compliance_class: str | None = None
+    closed: bool = False
     last_assessed: date | None = None
     """When the latest assessment of the importer was opened."""

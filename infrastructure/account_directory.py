@@ -37,6 +37,7 @@ HISTORY_TOPICS = {
     "joined": get_topic(ImporterAccount.PartnershipJoined),
     "left": get_topic(ImporterAccount.PartnershipLeft),
     "class": get_topic(ImporterAccount.ComplianceClassSet),
+    "closed": get_topic(ImporterAccount.Closed),
 }
 
 
@@ -146,7 +147,9 @@ class AccountDirectory:
                     history(case_importer[aggregate_id]).findings += 1
             elif aggregate_id in numbers:
                 current = history(numbers[aggregate_id])
-                if kind == "class":
+                if kind == "closed":
+                    current.closed = True
+                elif kind == "class":
                     current.compliance_class = msgspec.json.decode(
                         payload, type=_Class).compliance_class
                 elif kind == "joined":

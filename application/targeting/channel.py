@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import numpy as np
 import numpy.typing as npt
@@ -84,10 +84,10 @@ class ChannelDecisions:
         step("read entries", count, count)
         published = [rule for rule in self.rules() if rule.in_force is not None]
         versions = [f"{rule.number}@v{rule.in_force_version}" for rule in published]
-        key = f"{now.isoformat()}:{seed}"
+        run_id = uuid4()  # a run has no natural key: two may share a clock instant
         counts = dict.fromkeys((c.value for c in CHANNELS), 0)
         if not count:
-            run = ChannelRun.record(key, rule_versions=tuple(versions), random_share=random_share,
+            run = ChannelRun.record(run_id, rule_versions=tuple(versions), random_share=random_share,
                                     seed=seed, input_batches=(), counts=counts, random_exams=0,
                                     actor=actor, reason="no declarations to channel", at=now)
             self.save(run, write_also=lambda _cursor: None)
@@ -121,7 +121,7 @@ class ChannelDecisions:
         for level, channel in enumerate(CHANNELS):
             counts[channel.value] = int((final == level).sum())
         batches = tuple(sorted({str(b) for b in entries["batch_id"].to_pylist()}))
-        run = ChannelRun.record(key, rule_versions=tuple(versions), random_share=random_share,
+        run = ChannelRun.record(run_id, rule_versions=tuple(versions), random_share=random_share,
                                 seed=seed, input_batches=tuple(UUID(b) for b in batches),
                                 counts=counts, random_exams=int(random_exam.sum()),
                                 actor=actor, reason=f"channel decisions for {count:,} "

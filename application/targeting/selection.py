@@ -10,6 +10,7 @@ not from the random draw, so partners' compliance is still measured.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -74,12 +75,16 @@ class SelectionPlanner:
                                     f"({now.date().isoformat()})")
         histories = self.accounts.histories()
         cutoff = period.start - timedelta(days=round(exclude_months * 30.44))
-        excluded = {"assessed_recently": 0, "partnership_exempt_from_risk": 0,
+        excluded = {"closed": 0, "assessed_recently": 0, "partnership_exempt_from_risk": 0,
                     "no_risk_found": 0}
         eligible: list[dict[str, Any]] = []
         risk_pool: list[dict[str, Any]] = []
         for row in self.scores.all_scores():
             history = histories.get(row["importer_number"])
+            if history is not None and history.closed:
+                # Closed since the last risk run, which would have dropped its score.
+                excluded["closed"] += 1
+                continue
             if history is not None and _recent(history.last_assessed, cutoff):
                 excluded["assessed_recently"] += 1
                 continue
@@ -90,7 +95,7 @@ class SelectionPlanner:
                 excluded["no_risk_found"] += 1
             else:
                 risk_pool.append(row)
-        random_count = round(capacity * random_share)
+        random_count = math.floor(capacity * random_share + 0.5)  # half rounds up
         risk_count = capacity - random_count
         picks = [SelectionPick(
             importer_number=row["importer_number"], basis="risk", rank=rank,
