@@ -75,7 +75,7 @@ from bench.workloads import ACTOR, registrations
 from domain.import_batch import import_batch_id
 from domain.importer_account import ImporterAccount
 from infrastructure.csv_files import file_sha256, read_csv_file
-from interfaces.composition import build_ingestion, build_risk_run, risk_tables
+from interfaces.analysis_composition import build_ingestion, build_risk_run, risk_tables
 
 RISK_ACTOR = "system:risk"
 MB = 1024 * 1024

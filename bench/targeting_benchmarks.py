@@ -62,7 +62,7 @@ from domain.targeting_rule import RuleDefinition
 from domain.values import Period
 from infrastructure.account_directory import AccountDirectory
 from infrastructure.sql_tables import SqlTables
-from interfaces.composition import build_channel, build_selection, risk_tables
+from interfaces.analysis_composition import build_channel, build_selection, risk_tables
 from interfaces.national_data import NationalFiles, write_entries
 
 RULES = (
@@ -540,22 +540,25 @@ def _channel_result(runs: list[_Decision], reads: list[float], copies: list[floa
 
 
 def _where(function: Callable[..., Any]) -> str:
-    """`path:line` of a production function's definition, as the profile names it."""
-    path = Path(inspect.getsourcefile(function) or "?").resolve()
+    """`path:line` of a production function's definition as this process loaded it (the
+    code object's, as the profile names it; the file may have changed since)."""
+    code = function.__code__
+    path = Path(code.co_filename).resolve()
     root = Path(__file__).resolve().parents[1]
     relative = path.relative_to(root) if path.is_relative_to(root) else path
-    return f"{relative}:{inspect.getsourcelines(function)[1]}"
-
-
-MATCHED = "[[] for _ in range(count)]"
+    return f"{relative}:{code.co_firstlineno}"
 
 
 def _line_of(function: Callable[..., Any], text: str) -> str:
     """`path:line` of the first line of `function` containing `text` (its definition when
-    no line does)."""
+    no line does). Read from the source file, so call it at import time, when the file is
+    the one just loaded."""
     lines, first = inspect.getsourcelines(function)
     offset = next((index for index, line in enumerate(lines) if text in line), 0)
     return f"{_where(function).rsplit(':', 1)[0]}:{first + offset}"
+
+
+MATCHED_LISTS_AT = _line_of(ChannelDecisions.decide, "[[] for _ in range(count)]")
 
 
 def _stage_s(summary: ProfileSummary, prefix: str) -> float:
@@ -591,7 +594,7 @@ def _channel_limits(result: Result, middle: _Decision, read_s: float, copy_s: fl
         f"({_stage_s(summary, REGISTERED):.1f} s in the profile), then decide's own "
         f"per-declaration Python ({_stage_s(summary, DECIDE_OWN):.1f} s; the largest part "
         "an empty list per declaration for its matched rules, "
-        f"`[[] for _ in range(count)]` at {_line_of(ChannelDecisions.decide, MATCHED)}: "
+        f"`[[] for _ in range(count)]` at {MATCHED_LISTS_AT}: "
         "a million list objects, whose allocation sets off the garbage collector's passes "
         "over every object still alive, the cached registered importers among them). "
         f"Storing is the COPY of the decisions (SqlTables.insert_in, "

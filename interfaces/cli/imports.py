@@ -13,9 +13,9 @@ import click
 from application.ingest.ingestion import ImportReport
 from application.ingest.schemas import SCHEMAS, IngestKind
 from infrastructure.csv_files import read_csv_file, write_rejects
+from interfaces.analysis_composition import build_ingestion
 from interfaces.cli.context import cli_context, emit_json, run_guarded
 from interfaces.cli.progress import progress_bar, stage_reporter
-from interfaces.composition import build_ingestion
 
 SHOWN_ERRORS = 20
 

@@ -20,17 +20,9 @@ from interfaces.cli.audit import (
 )
 from interfaces.cli.context import CliContext, cli_context, fail, load_context, run_guarded
 from interfaces.cli.enforcement import enforcement
-from interfaces.cli.imports import import_group
-from interfaces.cli.national_demo import load_national
+from interfaces.cli.lazy_group import LazyGroup
 from interfaces.cli.plans import plans
 from interfaces.cli.progress import progress_bar, stage_reporter
-from interfaces.cli.risk import rates_command, risk, tiers_command
-from interfaces.cli.targeting import (
-    channel_command,
-    effectiveness_command,
-    rules,
-    select_command,
-)
 from interfaces.cli.verifications import verifications
 from interfaces.cli.views import (
     audit_command,
@@ -43,11 +35,21 @@ from interfaces.cli.views import (
 )
 from interfaces.composition import utc_now
 from interfaces.demo_population import DemoClock, generate
-from interfaces.national_data import NATIONAL_IMPORTERS
 from projections.worker import Projections
 
+ANALYSIS_COMMANDS = {
+    "import": "interfaces.cli.imports:import_group",
+    "risk": "interfaces.cli.risk:risk",
+    "tiers": "interfaces.cli.risk:tiers_command",
+    "rates": "interfaces.cli.risk:rates_command",
+    "rules": "interfaces.cli.targeting:rules",
+    "channel": "interfaces.cli.targeting:channel_command",
+    "select": "interfaces.cli.targeting:select_command",
+    "effectiveness": "interfaces.cli.targeting:effectiveness_command",
+}
 
-@click.group()
+
+@click.group(cls=LazyGroup, lazy_subcommands=ANALYSIS_COMMANDS)
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """Compliance Ledger: event-sourced trade-compliance cases.
@@ -101,6 +103,8 @@ def demo(scale: str, count: int | None, samples: int, entries: int, seed: int,
                        f"({context.settings.describe})", err=True)
             sys.exit(3)
         if scale == "national":
+            from interfaces.cli.national_demo import load_national
+            from interfaces.national_data import NATIONAL_IMPORTERS
             load_national(context, importers=count or NATIONAL_IMPORTERS, samples=samples,
                           entries=entries,
                           seed=seed, today=end, directory=context.settings.sqlite_path.parent
@@ -149,12 +153,6 @@ def _seal_and_project(context: CliContext) -> SealRecord:
 
 
 cli.add_command(accounts)
-cli.add_command(import_group)
-cli.add_command(risk)
-cli.add_command(tiers_command)
-cli.add_command(rates_command)
-for _targeting in (rules, channel_command, select_command, effectiveness_command):
-    cli.add_command(_targeting)
 cli.add_command(plans)
 cli.add_command(enforcement)
 cli.add_command(verifications)

@@ -14,9 +14,7 @@ from application.ingest.ingestion import Ingestion
 from application.ingest.schemas import SCHEMAS, IngestKind
 from domain.targeting_rule import RuleDefinition
 from infrastructure.csv_files import read_csv_file
-from interfaces.cli.context import CliContext
-from interfaces.cli.progress import progress_bar, stage_reporter
-from interfaces.composition import (
+from interfaces.analysis_composition import (
     build_channel,
     build_effectiveness,
     build_ingestion,
@@ -24,7 +22,13 @@ from interfaces.composition import (
     risk_tables,
     targeting_tables,
 )
-from interfaces.national_data import write_entries, write_exam_results, write_national_files
+from interfaces.cli.context import CliContext
+from interfaces.cli.progress import progress_bar, stage_reporter
+from interfaces.national_data import (
+    write_entries,
+    write_exam_results,
+    write_national_files,
+)
 
 DEMO_RULES = (
     ("Steel from China (AD/CVD evasion)", {"hs_prefix": ["72"], "origin": ["CN"]}, "red", ()),

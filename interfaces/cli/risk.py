@@ -6,9 +6,9 @@ import click
 
 from application.errors import NotFoundError
 from domain.values import parse_district, parse_importer_number
+from interfaces.analysis_composition import build_risk_run, risk_tables
 from interfaces.cli.context import cli_context, emit_json, run_guarded
 from interfaces.cli.progress import progress_bar
-from interfaces.composition import build_risk_run, risk_tables
 
 
 @click.group()

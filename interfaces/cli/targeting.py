@@ -14,9 +14,9 @@ from application.targeting.effectiveness import Comparison, HitRate
 from domain.errors import InvalidValueError
 from domain.targeting_rule import RuleDefinition, TargetingRule
 from domain.values import Period, parse_date
+from interfaces.analysis_composition import build_channel, build_effectiveness, build_selection
 from interfaces.cli.context import cli_context, emit_json, run_guarded
 from interfaces.cli.progress import progress_bar
-from interfaces.composition import build_channel, build_effectiveness, build_selection
 
 
 @click.group()

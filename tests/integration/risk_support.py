@@ -15,7 +15,7 @@ from domain.case_numbers import case_id
 from domain.targeting_rule import RuleDefinition
 from domain.values import Period
 from infrastructure.csv_files import read_csv_file
-from interfaces.composition import (
+from interfaces.analysis_composition import (
     build_channel,
     build_ingestion,
     build_risk_run,

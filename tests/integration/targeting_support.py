@@ -15,7 +15,7 @@ from application.compliance_cases import ComplianceCases
 from application.ingest.schemas import SCHEMAS, IngestKind
 from domain.targeting_rule import RuleDefinition
 from infrastructure.csv_files import read_csv_file
-from interfaces.composition import build_ingestion, targeting_tables
+from interfaces.analysis_composition import build_ingestion, targeting_tables
 from tests.builders import FakeClock, registration
 
 ANALYST, SUPERVISOR = "user:analyst.one", "user:supervisor.one"

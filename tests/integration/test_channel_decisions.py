@@ -12,7 +12,7 @@ from typing import Any
 from application.compliance_cases import ComplianceCases
 from application.ingest.schemas import IngestKind
 from domain.targeting_rule import RuleDefinition
-from interfaces.composition import build_channel, build_risk_run, risk_tables
+from interfaces.analysis_composition import build_channel, build_risk_run, risk_tables
 from tests.builders import FakeClock
 from tests.integration.targeting_support import (
     ANALYST,

@@ -21,7 +21,7 @@ from domain.import_batch import import_batch_id
 from infrastructure.csv_files import read_csv_file
 from infrastructure.ingest_tables import IngestTables
 from infrastructure.sql_tables import SqlTables
-from interfaces.composition import build_ingestion
+from interfaces.analysis_composition import build_ingestion
 from tests.e2e.ingest_files import ACCOUNTS_HEADER, SAMPLES_HEADER, TRADE_HEADER, write_csv
 
 ACTOR = "system:import"

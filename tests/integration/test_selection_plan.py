@@ -18,7 +18,12 @@ from domain.errors import InvalidValueError
 from domain.selection_plan import SelectionPlan
 from domain.values import Period
 from infrastructure.csv_files import read_csv_file
-from interfaces.composition import build_ingestion, build_risk_run, build_selection, risk_tables
+from interfaces.analysis_composition import (
+    build_ingestion,
+    build_risk_run,
+    build_selection,
+    risk_tables,
+)
 from interfaces.national_data import NationalFiles, write_national_files
 from tests.builders import FakeClock
 from tests.integration.targeting_support import SUPERVISOR, columns, count_events

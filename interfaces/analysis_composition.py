@@ -1,0 +1,50 @@
+"""Composition of the analysis services: ingest, risk runs, channel decisions, selection
+plans and targeting effectiveness, over the application's own database."""
+
+from __future__ import annotations
+
+from application.compliance_cases import ComplianceCases
+from application.ingest.ingestion import Ingestion
+from application.risk.risk_run import RiskRun
+from application.targeting.channel import ChannelDecisions
+from application.targeting.effectiveness import TargetingEffectiveness
+from application.targeting.selection import SelectionPlanner
+from infrastructure.account_directory import AccountDirectory
+from infrastructure.ingest_tables import IngestTables
+from infrastructure.risk_tables import RiskTables
+from infrastructure.sql_tables import SqlTables
+from infrastructure.targeting_tables import TargetingTables
+
+
+def build_ingestion(app: ComplianceCases) -> Ingestion:
+    return Ingestion(IngestTables(SqlTables(app.recorder)), AccountDirectory(app.recorder),
+                     app.save, app.clock)
+
+
+def build_risk_run(app: ComplianceCases) -> RiskRun:
+    return RiskRun(risk_tables(app), AccountDirectory(app.recorder), app.save, app.clock)
+
+
+def risk_tables(app: ComplianceCases) -> RiskTables:
+    """The risk tables, and the ingestion tables a run reads (created if missing)."""
+    IngestTables(SqlTables(app.recorder))
+    return RiskTables(SqlTables(app.recorder))
+
+
+def build_channel(app: ComplianceCases) -> ChannelDecisions:
+    return ChannelDecisions(targeting_tables(app), AccountDirectory(app.recorder), app.rules,
+                            app.save, app.clock)
+
+
+def targeting_tables(app: ComplianceCases) -> TargetingTables:
+    risk_tables(app)  # the decisions join the risk scores and the ingested entries
+    return TargetingTables(SqlTables(app.recorder))
+
+
+def build_selection(app: ComplianceCases) -> SelectionPlanner:
+    return SelectionPlanner(risk_tables(app), AccountDirectory(app.recorder), app.save,
+                            app.open_assessment, app.clock)
+
+
+def build_effectiveness(app: ComplianceCases) -> TargetingEffectiveness:
+    return TargetingEffectiveness(targeting_tables(app), AccountDirectory(app.recorder))
