@@ -19,6 +19,7 @@ import pytest
 from psycopg import sql
 
 from interfaces.cli.national_demo import DEMO_RULES
+from interfaces.national_data import PLANTED_AREAS, write_national_files
 from tests.e2e.cli import Cli
 from tests.e2e.ingest_files import run_together, write_csv
 
@@ -249,3 +250,49 @@ def test_a_rule_is_drafted_approved_published_amended_and_retired(cli: Cli) -> N
                      "pattern gone", "--json").json()
     assert (retired["state"], retired["version"], retired["in_force"]) == ("retired", 2,
                                                                           None)
+
+
+# -- the national demo's risk figures (same demo) ---------------------------------------------
+
+DEMO_IMPORTERS, DEMO_SAMPLES = 3000, 9000
+
+
+def test_the_tiers_reproduce_the_seed_value_curve(demo: Demo) -> None:
+    tiers = demo.cli.ok("tiers", "--json").json()
+    assert [row["tier"] for row in tiers] == [1, 2, 3, 4]
+    assert sum(row["importers"] for row in tiers) == DEMO_IMPORTERS
+    shares = [row["value_share"] for row in tiers]
+    assert shares == pytest.approx([0.50, 0.10, 0.22, 0.18], abs=0.03)
+    assert tiers[0]["importers"] < DEMO_IMPORTERS * 0.005
+
+
+def test_the_ranking_finds_the_planted_importers_far_above_chance(demo: Demo,
+                                                                  tmp_path: Path) -> None:
+    truth = write_national_files(tmp_path / "truth", year=2026, today=date(2026, 11, 23),
+                                 importers=DEMO_IMPORTERS, samples=DEMO_SAMPLES)
+    picked = demo.cli.ok("risk", "top", "--by", "likelihood", "--limit", "100",
+                         "--json").json()
+    hits = sum(1 for row in picked if row["importer_number"] in truth.risky_importers)
+    chance = 100 * len(truth.risky_importers) / DEMO_IMPORTERS
+    assert hits >= 5 * chance, (hits, chance)
+    for row in picked:
+        assert "estimated non-compliance" in [f["factor"] for f in row["explanation"]]
+
+
+def test_the_planted_industries_have_the_lowest_compliance_rates(demo: Demo) -> None:
+    rates = demo.cli.ok("rates", "--by", "industry", "--json").json()
+    lowest = {row["key"] for row in rates[:4]}
+    strongest = {code for code, (_, extra) in PLANTED_AREAS.items() if extra >= 0.08}
+    assert strongest <= lowest
+    for row in rates:
+        assert row["compliance_low"] <= row["compliance_rate"] <= row["compliance_high"]
+
+
+def test_every_score_is_an_event_the_log_verifies_and_a_rerun_changes_nothing(
+        demo: Demo) -> None:
+    before = demo.events()
+    assert before >= 2 * DEMO_IMPORTERS
+    assert "intact" in demo.cli.ok("verify").out
+    again = demo.cli.ok("risk", "assess", "--year", "2026", "--json").json()
+    assert (again["changed"], again["importers"]) == (0, DEMO_IMPORTERS)
+    assert demo.events() == before
