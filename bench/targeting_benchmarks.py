@@ -14,8 +14,8 @@ The store is benchmark 9's when it ran earlier in the same run (`--only risk,cha
 and otherwise one built the same way (register, a year of trade and sample lines, one risk
 run); building it, generating the declarations (interfaces.national_data.write_entries),
 importing them (`compliance import entries`) and publishing the rules are never timed. Ours
-is built as production composes it (interfaces.composition.build_channel / build_selection),
-afresh for each run, as each CLI invocation would.
+is built as production composes it (interfaces.analysis_composition.build_channel /
+build_selection), afresh for each run, as each CLI invocation would.
 """
 
 from __future__ import annotations

@@ -87,9 +87,10 @@ class ChannelDecisions:
         run_id = uuid4()  # a run has no natural key: two may share a clock instant
         counts = dict.fromkeys((c.value for c in CHANNELS), 0)
         if not count:
-            run = ChannelRun.record(run_id, rule_versions=tuple(versions), random_share=random_share,
-                                    seed=seed, input_batches=(), counts=counts, random_exams=0,
-                                    actor=actor, reason="no declarations to channel", at=now)
+            run = ChannelRun.record(run_id, rule_versions=tuple(versions),
+                                    random_share=random_share, seed=seed, input_batches=(),
+                                    counts=counts, random_exams=0, actor=actor,
+                                    reason="no declarations to channel", at=now)
             self.save(run, write_also=lambda _cursor: None)
             return ChannelSummary(str(run.id), 0, counts, 0, {}, versions)
         rows = self._with_class(entries)
