@@ -119,8 +119,9 @@ class AccountDirectory:
     def histories(self) -> dict[str, ImporterHistory]:
         """Per importer number: assessments with adverse findings, enforcement actions,
         current partnership programmes and compliance class, last assessment opened."""
-        numbers = {found.account_id: number for number, found in self.registered().items()}
         topics = {topic: kind for kind, topic in HISTORY_TOPICS.items()}
+        numbers = self._numbers_of_accounts_with(
+            [HISTORY_TOPICS[kind] for kind in ("class", "joined", "left", "closed")])
         found = self._query(
             "SELECT originator_id, originator_version, topic, state FROM {events} "
             f"WHERE topic IN ({', '.join('?' for _ in topics)})", tuple(topics))
@@ -159,6 +160,19 @@ class AccountDirectory:
                     current.programmes.discard(msgspec.json.decode(payload,
                                                                    type=_Programme).programme)
         return histories
+
+    def _numbers_of_accounts_with(self, topics: list[str]) -> dict[UUID, str]:
+        """Importer numbers of just the accounts that have events of these topics (far
+        fewer than all accounts: reading every registration would dominate a run)."""
+        if self._registered is not None:
+            return {found.account_id: number for number, found in self._registered.items()}
+        marks = ", ".join("?" for _ in topics)
+        found = self._query(
+            "SELECT originator_id, state FROM {events} WHERE topic = ? AND originator_id IN "
+            f"(SELECT originator_id FROM {{events}} WHERE topic IN ({marks}))",
+            (REGISTERED, *topics))
+        return {self._id(raw_id): _decode_facts(bytes(state)).importer_number
+                for raw_id, state in found}
 
     def closed(self) -> set[UUID]:
         found = self._query("SELECT originator_id FROM {events} WHERE topic = ?", (CLOSED,))

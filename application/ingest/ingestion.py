@@ -11,6 +11,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from application.bulk_work import collector_paused
 from application.ingest.ports import (
     AccountDirectoryPort,
     BatchRecord,
@@ -60,6 +61,7 @@ class Ingestion:
         self.save = save
         self.clock = clock
 
+    @collector_paused
     def import_file(self, kind: IngestKind, csv_file: CsvFile, *, actor: str,
                     skip_invalid: bool = False, dry_run: bool = False,
                     progress: Progress | None = None) -> ImportReport:

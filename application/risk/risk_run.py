@@ -22,6 +22,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from application.bulk_work import collector_paused
 from application.ports import Clock
 from application.risk.ports import AccountsPort, RiskRunRecord, RiskTablesPort
 from domain.base import natural_id
@@ -79,6 +80,7 @@ class RiskRun:
         self.clock = clock
         self.policy = policy or RiskPolicy()
 
+    @collector_paused
     def assess(self, year: int, *, actor: str,
                progress: Progress | None = None) -> RiskRunSummary:
         actor = parse_actor(actor)

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
+from application.bulk_work import collector_paused
 from application.ports import Clock
 from application.targeting.matching import rule_mask
 from domain.channel_run import ChannelRun
@@ -73,6 +74,7 @@ class ChannelDecisions:
         self.save = save
         self.clock = clock
 
+    @collector_paused
     def decide(self, *, actor: str, random_share: float = ChannelPolicy.random_share,
                seed: int = 0, progress: Progress | None = None) -> ChannelSummary:
         actor = parse_actor(actor)
@@ -96,7 +98,7 @@ class ChannelDecisions:
         rows = self._with_class(entries)
         severity = np.zeros(count, dtype=np.int8)
         winner = np.full(count, -1, dtype=np.int64)
-        matched: list[list[str]] = [[] for _ in range(count)]
+        matched = np.full(count, "", dtype=object)
         for index, rule in enumerate(published):
             assert rule.in_force is not None
             mask = rule_mask(rows, rule.in_force)
@@ -104,8 +106,9 @@ class ChannelDecisions:
             stronger = mask & (level > severity)
             winner[stronger] = index
             severity[stronger] = level
-            for position in np.flatnonzero(mask):
-                matched[position].append(versions[index])
+            already = mask & (matched != "")
+            matched[already] = matched[already] + ","
+            matched[mask] = matched[mask] + versions[index]
         by_rule = winner >= 0
         category = rows["category"].to_pylist()
         risky = np.array([c in policy.risk_amber for c in category]) & ~by_rule
@@ -136,7 +139,7 @@ class ChannelDecisions:
             "channel": pa.array(names[final]),
             "targeted_channel": pa.array(names[targeted]),
             "basis": pa.array(basis),
-            "rules": pa.array([",".join(m) for m in matched], pa.string()),
+            "rules": pa.array(matched, pa.string()),
             "reason": pa.array(reasons, pa.string()),
         })
         self.save(run, write_also=self.tables.decisions_writer(
@@ -154,25 +157,23 @@ class ChannelDecisions:
 
 def _reasons(rules: list[TargetingRule], winner: npt.NDArray[np.int64],
              risky: npt.NDArray[np.bool_], random_exam: npt.NDArray[np.bool_],
-             targeted: npt.NDArray[np.int8], share: float) -> list[str]:
-    rule_text = []
+             targeted: npt.NDArray[np.int8], share: float) -> npt.NDArray[np.object_]:
+    """The reason of every decision, built per rule and per basis rather than per entry."""
+    texts = []
     for rule in rules:
         assert rule.in_force is not None
-        rule_text.append(f"rule {rule.number} v{rule.in_force_version} "
-                         f"({rule.in_force.name}: {rule.in_force.conditions.describe()}) "
-                         f"-> {rule.in_force.channel.value}")
+        texts.append(f"rule {rule.number} v{rule.in_force_version} "
+                     f"({rule.in_force.name}: {rule.in_force.conditions.describe()}) "
+                     f"-> {rule.in_force.channel.value}")
+    reasons = np.full(len(winner), "no published rule or risk criterion matched -> green "
+                      "(release)", dtype=object)
+    reasons[risky] = "importer's risk category is high -> amber (document check)"
+    by_rule = winner >= 0
+    if texts:
+        reasons[by_rule] = np.array(texts, dtype=object)[winner[by_rule]]
     names = [c.value for c in CHANNELS]
-    result = []
-    for index in range(len(winner)):
-        if winner[index] >= 0:
-            text = rule_text[winner[index]]
-        elif risky[index]:
-            text = "importer's risk category is high -> amber (document check)"
-        else:
-            text = "no published rule or risk criterion matched -> green (release)"
-        if random_exam[index]:
-            text = (f"chosen at random for exam ({share:.1%} of every channel, to measure "
-                    f"compliance); targeted channel {names[targeted[index]]}: {text}")
-        result.append(text)
-    return result
-
+    for index in np.flatnonzero(random_exam).tolist():
+        reasons[index] = (f"chosen at random for exam ({share:.1%} of every channel, to "
+                          f"measure compliance); targeted channel {names[targeted[index]]}: "
+                          f"{reasons[index]}")
+    return reasons

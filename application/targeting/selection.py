@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from application.bulk_work import collector_paused
 from application.ports import Clock
 from domain.assessment import AssessmentOrigin
 from domain.errors import DomainError, InvalidValueError
@@ -61,6 +62,7 @@ class SelectionPlanner:
         self.open_assessment = open_assessment
         self.clock = clock
 
+    @collector_paused
     def plan(self, period: Period, capacity: int, random_share: float, *, actor: str,
              exclude_months: int = 24, seed: int = 0, open_cases: bool = False) -> PlanResult:
         actor = parse_actor(actor)
