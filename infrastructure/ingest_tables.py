@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+import numpy as np
 import pyarrow as pa
 
 from application.ingest.ports import BatchRecord
@@ -85,8 +86,9 @@ class IngestTables:
             if kind is not None:
                 stored = rows.rename_columns([STORED_NAMES.get(name, name)
                                               for name in rows.column_names])
+                same = pa.array(np.zeros(stored.num_rows, dtype=np.int32))
                 stored = stored.add_column(0, "batch_id", pa.array(
-                    [str(batch.batch_id)] * stored.num_rows, pa.string()))
+                    [str(batch.batch_id)], pa.string()).take(same))
                 self.tables.insert_in(cursor, TABLE_OF_KIND[kind], stored, on_rows)
             self.tables.execute_in(
                 cursor, f"INSERT INTO {self.tables.name(BATCHES)} VALUES (?,?,?,?,?,?,?,?,?)",

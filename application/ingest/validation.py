@@ -117,6 +117,8 @@ def _duplicates(keys: pa.Array | pa.ChunkedArray, bad: npt.NDArray[np.bool_],
                 errors: list[RowError]) -> npt.NDArray[np.bool_]:
     """Every row repeating the key of an earlier good row of the file."""
     repeated = np.zeros(len(bad), dtype=bool)
+    if len(pc.unique(keys)) == len(keys):
+        return repeated  # the usual case, found by one hash pass in C++
     first_seen: dict[str, int] = {}
     for index, key in enumerate(keys.to_pylist()):
         if bad[index]:
