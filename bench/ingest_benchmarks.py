@@ -799,7 +799,7 @@ def _risk_result(first: _Assessment, second: _Assessment, reads: list[float], re
                    f"{top:,}: {share:.1%}" for top, share in trade.top_shares.items())},
         diagnostics=[
             Measure("diagnostic: RiskRun.assess(year), second run (nothing changed: no "
-                    "events; the scores table is rewritten)", second.seconds, count,
+                    "events, no score rows written)", second.seconds, count,
                     "importers", median_ms=second.seconds * 1000, note="one run"),
             *_stage_measures(first.stages, count, "importers", first.seconds)],
         profile=summary)
