@@ -63,17 +63,11 @@ from domain.values import Period
 from infrastructure.account_directory import AccountDirectory
 from infrastructure.sql_tables import SqlTables
 from interfaces.analysis_composition import build_channel, build_selection, risk_tables
+from interfaces.cli.national_demo import DEMO_RULES
 from interfaces.national_data import NationalFiles, write_entries
 
-RULES = (
-    ("Steel from China (AD/CVD evasion)", {"hs_prefix": ["72"], "origin": ["CN"]}, "red", ()),
-    ("Footwear from Viet Nam (origin claims)", {"hs_prefix": ["64"], "origin": ["VN"]}, "red",
-     ()),
-    ("Telecom equipment from Taiwan (IPR), southern ports",
-     {"hs_prefix": ["85"], "origin": ["TW"]}, "red", ("24", "26")),
-    ("Apparel, tier 4 importers (classification)", {"hs_prefix": ["61", "62"], "tier": [4]},
-     "amber", ()),
-)
+RULES = DEMO_RULES
+"""The national demo's four published rules."""
 ANALYST, SUPERVISOR = "user:analyst.bench", "user:supervisor.bench"
 CHANNEL_ACTOR = "system:channel"
 SELECT_ACTOR = "system:selection"

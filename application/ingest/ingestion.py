@@ -17,9 +17,10 @@ from application.ingest.ports import (
     BatchRecord,
     CsvFile,
     IngestTablesPort,
+    RowError,
 )
 from application.ingest.schemas import SCHEMAS, IngestKind
-from application.ingest.validation import RowError, ValidatedFile, validate
+from application.ingest.validation import ValidatedFile, validate
 from application.ports import Clock
 from domain.import_batch import ImportBatch, import_batch_id
 from domain.importer_account import ImporterAccount, Registration

@@ -16,10 +16,16 @@ import pyarrow as pa
 
 
 @dataclass(frozen=True)
-class FileProblem:
+class RowError:
+    """What is wrong with one row (the header is row 1) and in which column."""
+
     row: int
     column: str
     reason: str
+
+
+FileProblem = RowError
+"""A problem found while reading the file (wrong header, wrong number of fields)."""
 
 
 @dataclass(frozen=True)

@@ -11,17 +11,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from application.ingest.column_checks import Checked
-from application.ingest.ports import CsvFile
+from application.ingest.ports import CsvFile, RowError
 from application.ingest.schemas import FileSchema
 
 KEY_SEPARATOR = "\x1f"
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    column: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -51,7 +44,7 @@ def validate(csv_file: CsvFile, schema: FileSchema, *,
              loaded_keys: pa.Array | None = None) -> ValidatedFile:
     """`known_importers`: the registered importer numbers (rows naming others are refused);
     `loaded_keys`: keys already loaded by earlier batches (rows repeating them are refused)."""
-    errors = [RowError(p.row, p.column, p.reason) for p in csv_file.problems]
+    errors = list(csv_file.problems)
     if csv_file.header_is_wrong:
         return ValidatedFile(csv_file.columns, csv_file.row_numbers, 0, errors)
     raw = csv_file.columns
