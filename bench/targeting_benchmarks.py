@@ -58,17 +58,13 @@ from bench.ingest_benchmarks import (
     _share,
     _stage_measures,
 )
-from domain.targeting_rule import RuleDefinition
 from domain.values import Period
 from infrastructure.account_directory import AccountDirectory
 from infrastructure.sql_tables import SqlTables
 from interfaces.analysis_composition import build_channel, build_selection, risk_tables
-from interfaces.cli.national_demo import DEMO_RULES
+from interfaces.cli.national_demo import publish_demo_rules
 from interfaces.national_data import NationalFiles, write_entries
 
-RULES = DEMO_RULES
-"""The national demo's four published rules."""
-ANALYST, SUPERVISOR = "user:analyst.bench", "user:supervisor.bench"
 CHANNEL_ACTOR = "system:channel"
 SELECT_ACTOR = "system:selection"
 RANDOM_SHARE = 0.02
@@ -305,16 +301,7 @@ class TargetingBenchmarks:
         with ui.phase(f"channel: importing {count:,} declarations (not timed)",
                       2 * count) as advance:
             loaded = _import(store.ingestion, IngestKind.ENTRIES, path, advance)
-        numbers = []
-        for name, conditions, channel, districts in RULES:
-            definition = RuleDefinition.parse(name=name, conditions=conditions, channel=channel,
-                                              districts=list(districts),
-                                              effective_from=f"{store.year}-01-01")
-            number = app.draft_rule(definition, actor=ANALYST,
-                                    reason="pattern found by the national risk centre")
-            app.approve_rule(number, actor=SUPERVISOR, reason="criterion reviewed")
-            app.publish_rule(number, actor=SUPERVISOR, reason="in force nationally")
-            numbers.append(number)
+        numbers = publish_demo_rules(app, store.year)
         # A settled table, as a day's declarations would be by the time they are channelled
         # (otherwise autovacuum analyses the fresh million rows during the first run).
         _execute(url, sql.SQL("VACUUM ANALYZE {}").format(self._table(store, "entries")))
