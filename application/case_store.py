@@ -7,7 +7,7 @@ load -> decide -> save; a stale expected version is a conflict and writes nothin
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, TypeVar
@@ -15,17 +15,27 @@ from uuid import UUID
 
 import msgspec
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, CanMutateAggregate
 from eventsourcing.persistence import (
     EventStore,
     IntegrityError,
     Mapper,
+    PersistenceError,
     RecordConflictError,
     Recording,
+    StoredEvent,
 )
 from eventsourcing.utils import EnvType
 
-from application.errors import ConcurrencyConflictError, NotFoundError
+from application.damage import (
+    ReplayError,
+    damaged_history,
+    decode_stored,
+    diagnose,
+    originator_uuid,
+    replay_step,
+)
+from application.errors import ConcurrencyConflictError, DamagedHistoryError, NotFoundError
 from application.ports import Clock, EventStorage
 from application.receipts import CommandReceipt, parse_idempotency_key, receipt_id
 from domain.case_file import CaseRef, ImporterCaseFile, case_file_id
@@ -81,9 +91,52 @@ class CaseStore(Application[UUID]):
 
     # -- loading -----------------------------------------------------------------------
 
+    def load_aggregate(self, aggregate_id: UUID, *, version: int | None = None,
+                       label: str | None = None) -> Aggregate:
+        """The one way an aggregate is loaded (its latest snapshot, then the events after
+        it). AggregateNotFoundError when it has no events; DamagedHistoryError, named by
+        `label` (else the number its first event records) and the first bad version,
+        when its stored history cannot be replayed."""
+        try:
+            found: Aggregate = self.repository.get(aggregate_id, version=version)
+        except (AggregateNotFoundError, PersistenceError):
+            raise
+        except Exception as error:
+            snapshots = self.snapshots.recorder if self.snapshots is not None else None
+            damage = diagnose(self.events.recorder, snapshots, self.mapper, aggregate_id,
+                              version)
+            if damage is None:
+                raise  # the stored history replays: not damage, a fault of its own
+            raise self._damaged(aggregate_id, damage, label) from error
+        return found
+
+    def replay_history(self, aggregate_id: UUID, *, label: str | None = None,
+                       ) -> Iterator[tuple[CanMutateAggregate[UUID], Aggregate]]:
+        """Every stored event of an aggregate, from its first, with the aggregate as it
+        stands after it; DamagedHistoryError at the first event that cannot be replayed."""
+        aggregate: Any = None
+        for stored in self.events.recorder.select_events(aggregate_id):
+            try:
+                event, aggregate = replay_step(self.mapper, stored, aggregate)
+            except ReplayError as damage:
+                raise self._damaged(aggregate_id, damage, label) from damage.__cause__
+            yield event, aggregate
+
+    def decode_stored_event(self, stored: StoredEvent) -> Any:
+        """One stored event (or notification) as its domain event; DamagedHistoryError
+        naming its aggregate when it cannot be decoded."""
+        try:
+            return decode_stored(self.mapper, stored, "event")
+        except ReplayError as damage:
+            raise self._damaged(originator_uuid(stored), damage) from damage.__cause__
+
+    def _damaged(self, aggregate_id: UUID, damage: ReplayError,
+                 label: str | None = None) -> DamagedHistoryError:
+        return damaged_history(self.events.recorder, self.mapper, aggregate_id, damage, label)
+
     def _load(self, aggregate_id: UUID, kind: type[A], what: str, key: object) -> A:
         try:
-            aggregate: Aggregate = self.repository.get(aggregate_id)
+            aggregate = self.load_aggregate(aggregate_id, label=str(key))
         except AggregateNotFoundError:
             raise NotFoundError(what, key) from None
         if not isinstance(aggregate, kind):
@@ -92,10 +145,9 @@ class CaseStore(Application[UUID]):
 
     def _find(self, aggregate_id: UUID) -> Aggregate | None:
         try:
-            found: Aggregate = self.repository.get(aggregate_id)
+            return self.load_aggregate(aggregate_id)
         except AggregateNotFoundError:
             return None
-        return found
 
     def find_aggregate(self, aggregate_id: UUID) -> Any:
         return self._find(aggregate_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class NotFoundError(LookupError):
     def __init__(self, what: str, key: object) -> None:
@@ -21,3 +23,26 @@ class ConcurrencyConflictError(Exception):
                        f"nothing was written. Reload and retry")
         super().__init__(message)
         self.case, self.expected, self.current = case, expected, current
+
+
+class DamagedHistoryError(Exception):
+    """A case's stored events are missing, out of order or cannot be decoded or replayed,
+    so the case cannot be shown or changed; nothing was written. `compliance verify` says
+    what else was altered."""
+
+    def __init__(self, label: str, version: int | None, detail: str) -> None:
+        where = label if version is None else f"{label} version {version}"
+        super().__init__(f"{where}: {detail} — run compliance verify")
+        self.label, self.version, self.detail = label, version, detail
+
+
+class DamagedInputError(Exception):
+    """Stored ingest rows no longer match the digests their import batches recorded, so a
+    run refuses to compute from them; names the batch and the row."""
+
+    def __init__(self, findings: list[Any]) -> None:
+        first = "; ".join(str(f) for f in findings[:3])
+        more = f" (and {len(findings) - 3} more)" if len(findings) > 3 else ""
+        super().__init__(f"refusing to read altered import data: {first}{more}; run "
+                         "compliance verify")
+        self.findings = findings

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate, CanMutateAggregate
+from eventsourcing.application import AggregateNotFoundError
+from eventsourcing.domain import Aggregate
 
 from application.compliance_cases import ComplianceCases
 from application.errors import NotFoundError
@@ -61,13 +62,23 @@ def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> dict[str, t
     return {k: (before.get(k), after.get(k)) for k in keys if before.get(k) != after.get(k)}
 
 
-def history(app: ComplianceCases, aggregate_id: UUID) -> list[HistoryEntry]:
+def case_label(key: str) -> str | None:
+    """The number a case was asked for by, as it is written (CA-2026-00001, 12-3456789AB),
+    or None for a raw id."""
+    text = key.strip()
+    if is_case_number(text):
+        return text.upper()
+    try:
+        return parse_importer_number(text)
+    except InvalidValueError:
+        return None
+
+
+def history(app: ComplianceCases, aggregate_id: UUID,
+            label: str | None = None) -> list[HistoryEntry]:
     entries: list[HistoryEntry] = []
-    aggregate: Aggregate | None = None
     before: dict[str, Any] = {}
-    for raw in app.events.get(aggregate_id):
-        event = cast(CanMutateAggregate[UUID], raw)
-        aggregate = cast(Aggregate, event.mutate(aggregate))
+    for event, aggregate in app.replay_history(aggregate_id, label=label):
         after = state_of(aggregate)
         fields = vars(event)
         entries.append(HistoryEntry(
@@ -82,26 +93,30 @@ def history(app: ComplianceCases, aggregate_id: UUID) -> list[HistoryEntry]:
     return entries
 
 
-def state_as_of(app: ComplianceCases, aggregate_id: UUID,
-                version: int | None = None, moment: datetime | None = None) -> dict[str, Any]:
+def state_as_of(app: ComplianceCases, aggregate_id: UUID, version: int | None = None,
+                moment: datetime | None = None, label: str | None = None) -> dict[str, Any]:
     """State after `version`, or after the last event recorded at or before `moment`."""
     if moment is not None:
         if moment.tzinfo is None:
             raise InvalidValueError("as_of", moment.isoformat(), "give a timezone, e.g. +00:00")
-        eligible = [e.version for e in history(app, aggregate_id) if e.recorded_at <= moment]
+        eligible = [e.version for e in history(app, aggregate_id, label)
+                    if e.recorded_at <= moment]
         if not eligible:
             raise NotFoundError("state before", moment.isoformat())
         version = eligible[-1]
     if version is not None and version < 1:
         raise InvalidValueError("version", version, "versions start at 1")
-    found: Aggregate = app.repository.get(aggregate_id, version=version)
+    try:
+        found = app.load_aggregate(aggregate_id, version=version, label=label)
+    except AggregateNotFoundError:
+        raise NotFoundError("case", label or aggregate_id) from None
     if version is not None and found.version != version:
         raise NotFoundError(f"version {version} of case",
-                            f"{aggregate_id} (its latest is version {found.version})")
+                            f"{label or aggregate_id} (its latest is version {found.version})")
     return state_of(found)
 
 
-def diff(app: ComplianceCases, aggregate_id: UUID, first: int,
-         second: int) -> dict[str, tuple[Any, Any]]:
-    return changed_fields(state_as_of(app, aggregate_id, first),
-                          state_as_of(app, aggregate_id, second))
+def diff(app: ComplianceCases, aggregate_id: UUID, first: int, second: int,
+         label: str | None = None) -> dict[str, tuple[Any, Any]]:
+    return changed_fields(state_as_of(app, aggregate_id, first, label=label),
+                          state_as_of(app, aggregate_id, second, label=label))

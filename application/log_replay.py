@@ -4,12 +4,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, CanMutateAggregate
 from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 from eventsourcing.utils import get_topic
+
+from application.damage import (
+    ReplayError,
+    damaged_history,
+    diagnose,
+    originator_uuid,
+    replay_step,
+)
 
 PAGE = 5000
 
@@ -37,8 +45,18 @@ def notifications(recorder: ApplicationRecorder,
 
 def replay(recorder: ApplicationRecorder, mapper: Mapper[UUID],
            kinds: Iterable[type[Aggregate]]) -> dict[UUID, Any]:
+    """Every aggregate of these kinds as it stands now; DamagedHistoryError naming the
+    first one whose events are missing, out of order or cannot be decoded."""
     aggregates: dict[UUID, Any] = {}
     for notification in notifications(recorder, event_topics(kinds)):
-        event = cast(CanMutateAggregate[UUID], mapper.to_domain_event(notification))
-        aggregates[event.originator_id] = event.mutate(aggregates.get(event.originator_id))
+        originator_id = originator_uuid(notification)
+        try:
+            _, aggregates[originator_id] = replay_step(mapper, notification,
+                                                       aggregates.get(originator_id))
+        except ReplayError as damage:
+            # This pass sees only these kinds' event types, so a gap may be an event whose
+            # type was changed: the aggregate's own events say exactly what is wrong.
+            found = diagnose(recorder, None, mapper, originator_id) or damage
+            raise damaged_history(recorder, mapper, originator_id, found) \
+                from damage.__cause__
     return aggregates

@@ -24,7 +24,7 @@ class TargetingCommands(CaseStore):
         topic = get_topic(TargetingRule.Drafted)
         while True:
             page = self.recorder.select_notifications(start=start, limit=1000, topics=[topic])
-            numbers.extend(self.mapper.to_domain_event(n).number for n in page)  # type: ignore[attr-defined]
+            numbers.extend(self.decode_stored_event(n).number for n in page)
             if len(page) < 1000:
                 return numbers
             start = page[-1].id + 1

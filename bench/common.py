@@ -27,7 +27,7 @@ from psycopg import sql
 from application.compliance_cases import ComplianceCases
 from application.ports import Clock
 from infrastructure.settings import Settings
-from interfaces.composition import build_application, utc_now
+from interfaces.composition import build_application, initialise_store, utc_now
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 DATABASE_URL_VARIABLE = "COMPLIANCE_BENCH_DATABASE_URL"
@@ -172,7 +172,9 @@ def sqlite_settings(path: Path) -> Settings:
 
 @contextmanager
 def application(settings: Settings, clock: Clock = utc_now) -> Iterator[ComplianceCases]:
-    """The application exactly as production composes it, closed afterwards."""
+    """The application exactly as production composes it (on a store initialised as
+    `compliance init` initialises it), closed afterwards."""
+    initialise_store(settings)
     app = build_application(settings, clock)
     try:
         yield app

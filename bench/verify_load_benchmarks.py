@@ -9,8 +9,11 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.application import project_aggregate
 from eventsourcing.persistence import StoredEvent
 from psycopg import sql
@@ -44,12 +47,43 @@ from bench.workloads import (
     walk_assessments,
 )
 from domain.importer_account import ComplianceClass, Registration
-from infrastructure.verify import verify_chains
+from infrastructure.event_store import ChainedEventStore
+from infrastructure.verify import LedgerReport, verify_ledger
 from interfaces.demo_population import DemoClock
 
+_NO_WITNESS = Path("/nonexistent/seal-witness.jsonl")
 
-def _raw_pg_hash(conn: Any, schema: str, table: str) -> int:
-    """Raw baseline: one SELECT of the same rows in log order + SHA-256 of each row."""
+
+def verify_chains(app: ComplianceCases) -> LedgerReport:
+    """verify's pass over the log: links, content hashes and every commit signature."""
+    events = app.events
+    assert isinstance(events, ChainedEventStore)
+    return verify_ledger(app.recorder, events.signer.key.public_key(), _NO_WITNESS)
+
+
+def _public_key(app: ComplianceCases) -> Ed25519PublicKey:
+    events = app.events
+    assert isinstance(events, ChainedEventStore)
+    return events.signer.key.public_key()
+
+
+_SIG_MARK = b',"~sig":"'
+
+
+def _bare_signature_check(public_key: Ed25519PublicKey, state: bytes) -> None:
+    """The same Ed25519 work verify does per commit, done bare: one verify over a
+    32-byte digest for every event that closes a commit."""
+    if state[-139:-130] == _SIG_MARK:
+        try:
+            public_key.verify(bytes.fromhex(state[-130:-2].decode()), hashlib.sha256(
+                state).digest())
+        except InvalidSignature:
+            pass
+
+
+def _raw_pg_hash(conn: Any, schema: str, table: str, public_key: Ed25519PublicKey) -> int:
+    """Raw baseline: one SELECT of the same rows in log order + SHA-256 of each row + one
+    Ed25519 verify per signed commit."""
     count = 0
     with conn.cursor() as cursor:
         cursor.execute(sql.SQL("SELECT originator_id, originator_version, topic, state FROM {} "
@@ -60,11 +94,13 @@ def _raw_pg_hash(conn: Any, schema: str, table: str) -> int:
             digest.update(version.to_bytes(8, "big"))
             digest.update(state)
             digest.hexdigest()
+            _bare_signature_check(public_key, state)
             count += 1
     return count
 
 
-def _raw_sqlite_hash(conn: sqlite3.Connection, table: str) -> int:
+def _raw_sqlite_hash(conn: sqlite3.Connection, table: str,
+                     public_key: Ed25519PublicKey) -> int:
     count = 0
     query = f"SELECT originator_id, originator_version, topic, state FROM {table} ORDER BY rowid"
     for originator_id, version, topic, state in conn.execute(query):
@@ -73,6 +109,7 @@ def _raw_sqlite_hash(conn: sqlite3.Connection, table: str) -> int:
         digest.update(version.to_bytes(8, "big"))
         digest.update(state)
         digest.hexdigest()
+        _bare_signature_check(public_key, state)
         count += 1
     return count
 
@@ -80,9 +117,9 @@ def _raw_sqlite_hash(conn: sqlite3.Connection, table: str) -> int:
 def _verify_rounds(app: ComplianceCases, raw: Callable[[], int], runs: int, ui: UI,
                    label: str) -> tuple[list[float], list[float], list[float], int]:
     """Interleaved runs of ours, the raw baseline and ours with the cyclic GC paused."""
-    report = verify_chains(app.recorder)  # warm-up, and the correctness check
+    report = verify_chains(app)  # warm-up, and the correctness check
     if not report.ok:
-        raise AssertionError(f"verify found problems in a clean store: {report.problems[:3]}")
+        raise AssertionError(f"verify found problems in a clean store: {report.findings[:3]}")
     events = report.events
     assert raw() == events
     ours: list[float] = []
@@ -91,7 +128,7 @@ def _verify_rounds(app: ComplianceCases, raw: Callable[[], int], runs: int, ui: 
     with ui.phase(f"verify ({label}): {runs} interleaved rounds", 3 * runs) as advance:
         for _ in range(runs):
             start = time.perf_counter()
-            verify_chains(app.recorder)
+            verify_chains(app)
             ours.append(time.perf_counter() - start)
             advance(1)
             start = time.perf_counter()
@@ -102,7 +139,7 @@ def _verify_rounds(app: ComplianceCases, raw: Callable[[], int], runs: int, ui: 
             gc.disable()
             try:
                 start = time.perf_counter()
-                verify_chains(app.recorder)
+                verify_chains(app)
                 no_gc.append(time.perf_counter() - start)
             finally:
                 gc.enable()
@@ -119,7 +156,7 @@ def _gc_measure(samples: list[float], events: int) -> Measure:
 def _verify_result(backend: str, ours: list[float], base: list[float], events: int,
                    aggregates: int, sizes: dict[str, Any], raw_label: str) -> Result:
     ours_s, base_s = sorted(ours)[len(ours) // 2], sorted(base)[len(base) // 2]
-    ours_m = Measure("verify_chains(app.recorder)", ours_s, events, "events",
+    ours_m = Measure("verify_chains(app)", ours_s, events, "events",
                      note="median of " + ", ".join(f"{t:.2f}s" for t in ours))
     base_m = Measure(raw_label, base_s, events, "rows",
                      note="median of " + ", ".join(f"{t:.2f}s" for t in base))
@@ -172,9 +209,9 @@ def bench_verify(url: str, sizes: Sizes, ui: UI, *, sqlite: bool = True) -> list
         table = events_table(app)
         with pg_connect(url) as raw:
             ours, base, paused, events = _verify_rounds(
-                app, lambda: _raw_pg_hash(raw, schema, table), sizes.verify_runs, ui,
-                "PostgreSQL")
-        aggregates = verify_chains(app.recorder).aggregates
+                app, lambda: _raw_pg_hash(raw, schema, table, _public_key(app)),
+                sizes.verify_runs, ui, "PostgreSQL")
+        aggregates = verify_chains(app).aggregates
         no_gc = _gc_measure(paused, events)
         result = _verify_result("PostgreSQL", ours, base, events, aggregates,
                                 {"accounts": sizes.verify_accounts,
@@ -183,7 +220,7 @@ def bench_verify(url: str, sizes: Sizes, ui: UI, *, sqlite: bool = True) -> list
                                 "per row")
         result.diagnostics.append(no_gc)
         ui.log("verify: profiling one verify (PostgreSQL)")
-        result.profile = profile(lambda: verify_chains(app.recorder),
+        result.profile = profile(lambda: verify_chains(app),
                                  f"one verify_chains over {events:,} events", VERIFY_STAGES_PG)
         result.limits = _verify_limits(result)
         results.append(result)
@@ -197,7 +234,8 @@ def bench_verify(url: str, sizes: Sizes, ui: UI, *, sqlite: bool = True) -> list
                 raw_lite = sqlite3.connect(path)
                 try:
                     ours, base, paused, lite_events = _verify_rounds(
-                        lite, lambda: _raw_sqlite_hash(raw_lite, lite_table),
+                        lite, lambda: _raw_sqlite_hash(
+                            raw_lite, lite_table, _public_key(lite)),
                         sizes.verify_runs, ui, "SQLite")
                 finally:
                     raw_lite.close()
@@ -211,7 +249,7 @@ def bench_verify(url: str, sizes: Sizes, ui: UI, *, sqlite: bool = True) -> list
                     "raw sqlite3: SELECT .. ORDER BY rowid + SHA-256 per row")
                 lite_result.diagnostics.append(lite_no_gc)
                 ui.log("verify: profiling one verify (SQLite)")
-                lite_result.profile = profile(lambda: verify_chains(lite.recorder),
+                lite_result.profile = profile(lambda: verify_chains(lite),
                                               f"one verify_chains over {events:,} events",
                                               VERIFY_STAGES_SQLITE)
                 lite_result.limits = _verify_limits(lite_result)

@@ -49,7 +49,7 @@ from bench.common import (
     sqlite_file,
     sqlite_settings,
 )
-from bench.verify_load_benchmarks import DECODE
+from bench.verify_load_benchmarks import DECODE, verify_chains
 from bench.workflow_benchmark import FINDINGS_REASON
 from bench.workloads import (
     ACTOR,
@@ -66,7 +66,6 @@ from bench.workloads import (
 from domain.importer_account import ImporterAccount
 from domain.values import parse_period
 from infrastructure.sqlite_recorder import POLL_INTERVAL_S
-from infrastructure.verify import verify_chains
 from interfaces.demo_population import DemoClock, generate
 from projections.catalogue import VIEWS
 from projections.runner import CATCH_UP_PAGE, ViewRunner
@@ -220,10 +219,10 @@ def bench_rebuild(url: str, sizes: Sizes, ui: UI) -> Result:
                                  f"{replication.total_events}")
         ui.log(f"rebuild: verify_chains over {total:,} events (the replicas' hash chains)")
         verify_s = time.perf_counter()
-        report = verify_chains(app.recorder)
+        report = verify_chains(app)
         verify_s = time.perf_counter() - verify_s
         if not report.ok or report.events != total:
-            raise AssertionError(f"replicated store fails verify: {report.problems[:3]}")
+            raise AssertionError(f"replicated store fails verify: {report.findings[:3]}")
         importer = _one_lookup(url, schema, table, "ImporterAccount.Registered",
                                "importer_number")
         assessment = _one_lookup(url, schema, table, "Assessment.Opened", "number")

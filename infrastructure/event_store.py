@@ -1,4 +1,5 @@
-"""An event store that links each aggregate's events into a hash chain on write.
+"""An event store that links each aggregate's events into a hash chain and signs every
+commit on write (see infrastructure.hash_chain).
 
 The predecessor's hash normally comes from a small in-process cache filled when an
 aggregate is loaded or saved (a command always loads before it saves); on a miss it is
@@ -24,8 +25,15 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 
-from infrastructure.hash_chain import GENESIS, event_hash
+from infrastructure.hash_chain import (
+    GENESIS,
+    commit_digest,
+    content_hash,
+    event_hash,
+    with_signature,
+)
 from infrastructure.mapper import MsgspecMapper
+from infrastructure.signing_keys import LazySigner
 
 
 class ChainHeadCache:
@@ -61,9 +69,10 @@ class ChainBrokenError(PersistenceError):
 
 class ChainedEventStore(EventStore[UUID]):
     def __init__(self, mapper: MsgspecMapper, recorder: AggregateRecorder,
-                 heads: ChainHeadCache | None = None) -> None:
+                 signer: LazySigner, heads: ChainHeadCache | None = None) -> None:
         super().__init__(mapper=mapper, recorder=recorder)
         self.chained_mapper = mapper
+        self.signer = signer
         self.heads = heads or ChainHeadCache()
 
     def put(self, domain_events: Sequence[DomainEventProtocol[UUID]],
@@ -72,14 +81,22 @@ class ChainedEventStore(EventStore[UUID]):
         a bulk append to many aggregates link its events without reading each head."""
         batch_heads: dict[UUID | str, tuple[int, str]] = dict(kwargs.pop("known_heads", {}))
         stored_events: list[StoredEvent] = []
+        hashes: list[str] = []
         for domain_event in domain_events:
             originator_id: UUID | str = domain_event.originator_id
             version = domain_event.originator_version
             prev = self._predecessor_hash(originator_id, version, batch_heads)
             stored = self.chained_mapper.to_stored_event(domain_event, prev_hash=prev)
             stored_events.append(stored)
-            batch_heads[originator_id] = (
-                version, event_hash(stored.topic, originator_id, version, stored.state))
+            digest = content_hash(stored.topic, originator_id, version, stored.state)
+            hashes.append(digest)
+            batch_heads[originator_id] = (version, digest)
+        if stored_events:
+            last = stored_events[-1]
+            signature = self.signer.sign(commit_digest(hashes))
+            stored_events[-1] = StoredEvent(
+                originator_id=last.originator_id, originator_version=last.originator_version,
+                topic=last.topic, state=with_signature(last.state, len(hashes), signature))
         notification_ids = self.recorder.insert_events(stored_events, **kwargs)
         for originator_id, (version, digest) in batch_heads.items():
             self.heads.put(originator_id, version, digest)

@@ -40,6 +40,7 @@ def _ddl(postgres: bool) -> list[str]:
         "entries BIGINT NOT NULL, lines BIGINT NOT NULL, "
         "entered_value_cents BIGINT NOT NULL, duty_paid_cents BIGINT NOT NULL, "
         "hs_chapter TEXT NOT NULL, origin_country TEXT NOT NULL, "
+        "row_digest TEXT NOT NULL, "
         "PRIMARY KEY (importer_number, period, hs_chapter, origin_country))",
         "CREATE TABLE IF NOT EXISTS {schema}compliance_samples ("
         "batch_id TEXT NOT NULL, entry_number TEXT NOT NULL, line BIGINT NOT NULL, "
@@ -47,11 +48,13 @@ def _ddl(postgres: bool) -> list[str]:
         "hs_code TEXT NOT NULL, origin_country TEXT NOT NULL, "
         f"entered_value_cents BIGINT NOT NULL, selection TEXT NOT NULL, "
         f"discrepancy {boolean} NOT NULL, discrepancy_type TEXT, "
+        "row_digest TEXT NOT NULL, "
         "revenue_loss_cents BIGINT NOT NULL, PRIMARY KEY (entry_number, line))",
         "CREATE TABLE IF NOT EXISTS {schema}entries ("
         "batch_id TEXT NOT NULL, entry_number TEXT PRIMARY KEY, "
         f"importer_number TEXT NOT NULL, entry_date {date_type} NOT NULL, "
         "district TEXT NOT NULL, hs_code TEXT NOT NULL, origin_country TEXT NOT NULL, "
+        "row_digest TEXT NOT NULL, "
         "entered_value_cents BIGINT NOT NULL, duty_cents BIGINT NOT NULL)",
     ]
 
@@ -59,6 +62,10 @@ def _ddl(postgres: bool) -> list[str]:
 class IngestTables:
     def __init__(self, tables: SqlTables) -> None:
         self.tables = tables
+
+    @staticmethod
+    def create(tables: SqlTables) -> None:
+        """Only initialise_store (compliance init/migrate/demo) creates tables."""
         tables.create(_ddl(tables.postgres))
 
     def batch(self, batch_id: UUID) -> BatchRecord | None:

@@ -26,12 +26,13 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic, resolve_topic
 
-from infrastructure.hash_chain import PREV_KEY
+from infrastructure.hash_chain import CHAIN_SCHEME, PREV_KEY, SCHEME_KEY
 
 _ENCODER = msgspec.json.Encoder(order="sorted", decimal_format="string")
 _IDENTITY_FIELDS = ("originator_id", "originator_version")
 _SNAPSHOT_BASE_STATE = {"_created_on": datetime, "_modified_on": datetime}
 _NO_DEFAULT = object()
+_CHAIN_FIELDS = (PREV_KEY, SCHEME_KEY, "~n", "~sig")
 
 
 class MsgspecTranscoder(Transcoder):
@@ -110,6 +111,7 @@ class MsgspecMapper(Mapper[UUID]):
             event_state["class_version"] = class_version
         if prev_hash is not None:
             event_state[PREV_KEY] = prev_hash
+            event_state[SCHEME_KEY] = CHAIN_SCHEME
         state = _ENCODER.encode(event_state)
         if self.compressor:
             state = self.compressor.compress(state)
@@ -148,7 +150,8 @@ class MsgspecMapper(Mapper[UUID]):
         current = getattr(cls, "class_version", 1)
         if current > 1:
             raw = msgspec.json.decode(data)
-            raw.pop(PREV_KEY, None)
+            for chain_field in _CHAIN_FIELDS:
+                raw.pop(chain_field, None)
             version = raw.pop("class_version", 1)
             while version < current:
                 getattr(cls, f"upcast_v{version}_v{version + 1}")(raw)

@@ -48,6 +48,10 @@ def _ddl() -> list[str]:
 class RiskTables:
     def __init__(self, tables: SqlTables) -> None:
         self.tables = tables
+
+    @staticmethod
+    def create(tables: SqlTables) -> None:
+        """Only initialise_store (compliance init/migrate/demo) creates tables."""
         tables.create(_ddl())
 
     def _in_year(self, year: int) -> tuple[str, str]:

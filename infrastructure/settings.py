@@ -34,8 +34,10 @@ class Settings:
     postgres_lock_timeout_s: int = 5
     postgres_pool_size: int = 5
     snapshot_interval: int = 50
-    seal_key_path: Path = Path("var/seal.key")
-    seal_public_key_path: Path = Path("var/seal.key.pub")
+    seal_key_path: Path = Path("var/keys/seal.key")
+    seal_public_key_path: Path = Path("var/keys/seal.key.pub")
+    seal_witness_path: Path = Path("var/keys/seal-witness.jsonl")
+    """Every seal is also appended here, outside the database (see infrastructure.seal)."""
     workflow: WorkflowPolicy = field(default_factory=WorkflowPolicy)
     selection_exclude_months: int = 24
     """Accounts assessed within this many months are not selected again."""
@@ -126,10 +128,12 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if not schema.replace("_", "").isalnum():
         raise SettingsError(f"COMPLIANCE_POSTGRES_SCHEMA={schema!r}: letters, digits and _ only")
     defaults = FindingsPolicy()
-    key_home = sqlite_path.parent if url is None else Path("var")
+    key_home = sqlite_path.parent / "keys" if url is None else Path("var/keys") / schema
     seal_key = Path(environ.get("COMPLIANCE_SEAL_KEY", "").strip() or key_home / "seal.key")
     seal_public = Path(environ.get("COMPLIANCE_SEAL_PUBLIC_KEY", "").strip()
                        or f"{seal_key}.pub")
+    seal_witness = Path(environ.get("COMPLIANCE_SEAL_WITNESS", "").strip()
+                        or seal_key.parent / "seal-witness.jsonl")
     return Settings(
         database_url=url,
         sqlite_path=sqlite_path,
@@ -139,6 +143,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         snapshot_interval=_int(environ, "COMPLIANCE_SNAPSHOT_INTERVAL", 50, 2),
         seal_key_path=seal_key,
         seal_public_key_path=seal_public,
+        seal_witness_path=seal_witness,
         selection_exclude_months=_int(environ, "COMPLIANCE_SELECTION_EXCLUDE_MONTHS", 24, 0),
         channel_random_share=_share(environ, "COMPLIANCE_CHANNEL_RANDOM_SHARE",
                                     Decimal("0.02")),

@@ -14,6 +14,7 @@ from psycopg import sql
 from infrastructure.event_store import ChainedEventStore, ChainHeadCache
 from infrastructure.mapper import MsgspecMapper, MsgspecTranscoder
 from infrastructure.settings import Settings
+from infrastructure.signing_keys import LazySigner
 
 
 class DatabaseUnavailableError(RuntimeError):
@@ -23,21 +24,25 @@ class DatabaseUnavailableError(RuntimeError):
 class ChainedStorage:
     """Fills the application's EventStorage port: msgspec encoding plus the hash chain."""
 
-    def __init__(self) -> None:
+    def __init__(self, signer: LazySigner) -> None:
         self.heads = ChainHeadCache()
+        self.signer = signer
 
     def mapper(self) -> Mapper[UUID]:
         return MsgspecMapper(transcoder=MsgspecTranscoder())
 
     def event_store(self, mapper: Mapper[UUID], recorder: AggregateRecorder) -> EventStore[UUID]:
         assert isinstance(mapper, MsgspecMapper)
-        return ChainedEventStore(mapper, recorder, self.heads)
+        return ChainedEventStore(mapper, recorder, self.signer, self.heads)
 
 
 def store_environment(settings: Settings) -> dict[str, str]:
-    """The eventsourcing library's environment for the chosen store."""
+    """The eventsourcing library's environment for the chosen store. The library never
+    creates tables: only initialise_store does (interfaces.composition), so commands run no
+    DDL and a role that can only SELECT can read."""
     if settings.database_url is None:
         return {
+            "CREATE_TABLE": "n",
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(settings.sqlite_path),
             "SQLITE_LOCK_TIMEOUT": "30",
@@ -46,6 +51,7 @@ def store_environment(settings: Settings) -> dict[str, str]:
         }
     params = settings.postgres
     return {
+        "CREATE_TABLE": "n",
         "PERSISTENCE_MODULE": "eventsourcing.postgres",
         "POSTGRES_DBNAME": params.dbname,
         "POSTGRES_HOST": params.host,
@@ -73,7 +79,7 @@ def postgres_conninfo(settings: Settings) -> str:
 
 
 def prepare_database(settings: Settings) -> None:
-    """Create what must exist before the library creates its tables."""
+    """Create what must exist before initialise_store creates the tables."""
     if settings.database_url is None:
         try:
             settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
@@ -92,9 +98,10 @@ def prepare_database(settings: Settings) -> None:
 
 @contextmanager
 def table_creation_lock(settings: Settings) -> Iterator[None]:
-    """Processes starting together (a worker, the demo, a command) each create the
-    library's tables and functions; PostgreSQL refuses concurrent CREATE OR REPLACE
-    ("tuple concurrently updated"), so they take turns under an advisory lock."""
+    """Held by initialise_store only (compliance init, migrate, demo): two of them
+    starting together each create the library's tables and functions, and PostgreSQL
+    refuses concurrent CREATE OR REPLACE ("tuple concurrently updated"), so they take
+    turns under an advisory lock. Other commands run no DDL and never wait here."""
     if settings.database_url is None:
         yield
         return

@@ -38,8 +38,12 @@ def _ddl(postgres: bool) -> list[str]:
 class TargetingTables:
     def __init__(self, tables: SqlTables) -> None:
         self.tables = tables
-        tables.create(_ddl(tables.postgres))
         self._risk = tables.name("risk_scores")
+
+    @staticmethod
+    def create(tables: SqlTables) -> None:
+        """Only initialise_store (compliance init/migrate/demo) creates tables."""
+        tables.create(_ddl(tables.postgres))
 
     def undecided_entries(self) -> pa.Table:
         """Declarations without a channel decision, with the importer's latest risk."""

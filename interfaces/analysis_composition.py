@@ -10,6 +10,7 @@ from application.targeting.channel import ChannelDecisions
 from application.targeting.effectiveness import TargetingEffectiveness
 from application.targeting.selection import SelectionPlanner
 from infrastructure.account_directory import AccountDirectory
+from infrastructure.ingest_integrity import IngestIntegrity
 from infrastructure.ingest_tables import IngestTables
 from infrastructure.risk_tables import RiskTables
 from infrastructure.sql_tables import SqlTables
@@ -22,22 +23,22 @@ def build_ingestion(app: ComplianceCases) -> Ingestion:
 
 
 def build_risk_run(app: ComplianceCases) -> RiskRun:
-    return RiskRun(risk_tables(app), AccountDirectory(app.recorder), app.save, app.clock)
+    return RiskRun(risk_tables(app), AccountDirectory(app.recorder), app.save, app.clock,
+                   check_inputs=IngestIntegrity(app.recorder).require_intact)
 
 
 def risk_tables(app: ComplianceCases) -> RiskTables:
-    """The risk tables, and the ingestion tables a run reads (created if missing)."""
-    IngestTables(SqlTables(app.recorder))
+    """The risk tables (created by initialise_store, like every table)."""
     return RiskTables(SqlTables(app.recorder))
 
 
 def build_channel(app: ComplianceCases) -> ChannelDecisions:
     return ChannelDecisions(targeting_tables(app), AccountDirectory(app.recorder), app.rules,
-                            app.save, app.clock)
+                            app.save, app.clock,
+                            check_inputs=IngestIntegrity(app.recorder).require_intact)
 
 
 def targeting_tables(app: ComplianceCases) -> TargetingTables:
-    risk_tables(app)  # the decisions join the risk scores and the ingested entries
     return TargetingTables(SqlTables(app.recorder))
 
 

@@ -4,11 +4,29 @@ numpy, scipy and pyarrow: commands that do not need them start faster."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from application.compliance_cases import ComplianceCases
 from application.ports import Clock
+from infrastructure.schema import (
+    CHAIN_SCHEME,
+    CHAIN_SCHEME_KEY,
+    META_TABLE,
+    SCHEMA_VERSION,
+    SCHEMA_VERSION_KEY,
+    UPSERT_META,
+    LedgerUnavailableError,
+    StoreState,
+    check_ledger,
+    check_schema_version,
+    inspect_store,
+    meta_ddl,
+    older_scheme,
+    version_of,
+)
 from infrastructure.settings import Settings
+from infrastructure.signing_keys import LazySigner, ensure_key
 from infrastructure.stores import (
     ChainedStorage,
     DatabaseUnavailableError,
@@ -23,14 +41,123 @@ def utc_now() -> datetime:
 
 
 def build_application(settings: Settings, clock: Clock = utc_now) -> ComplianceCases:
-    prepare_database(settings)
+    """The application on an initialised ledger. No DDL and no lock: a role that can only
+    SELECT can read, and commands never queue behind one another at start-up. Without a
+    ledger this version can open: LedgerUnavailableError (exit 6) saying what to run."""
+    check_ledger(settings)
+    return _open_application(settings, clock)
+
+
+def _open_application(settings: Settings, clock: Clock) -> ComplianceCases:
     try:
-        with table_creation_lock(settings):
-            return ComplianceCases(store_environment(settings), storage=ChainedStorage(),
-                                   clock=clock, workflow=settings.workflow,
-                                   snapshot_interval=settings.snapshot_interval)
+        return ComplianceCases(store_environment(settings),
+                               storage=ChainedStorage(LazySigner(settings.seal_key_path)),
+                               clock=clock, workflow=settings.workflow,
+                               snapshot_interval=settings.snapshot_interval)
     except Exception as error:
-        if type(error).__module__.startswith(("psycopg", "eventsourcing", "sqlite3")):
+        if _is_database_error(error):
             raise DatabaseUnavailableError(
                 f"cannot open the event store ({settings.describe}): {error}") from error
         raise
+
+
+def _is_database_error(error: BaseException) -> bool:
+    return type(error).__module__.startswith(("psycopg", "eventsourcing", "sqlite3"))
+
+
+@dataclass(frozen=True)
+class StoreInitialised:
+    """What initialise_store found and did."""
+
+    where: str
+    created: list[str]
+    """Tables that did not exist before."""
+    previous_version: int | None
+    """The schema version recorded before (None: the store had no ledger)."""
+
+    def lines(self) -> list[str]:
+        if self.previous_version is None:
+            head = f"ledger created at {self.where}"
+        elif self.previous_version < SCHEMA_VERSION:
+            head = (f"ledger at {self.where} migrated from schema version "
+                    f"{self.previous_version}")
+        elif self.created:
+            head = f"ledger at {self.where} repaired"
+        else:
+            head = f"ledger at {self.where} already current: nothing to do"
+        lines = [f"{head} (schema version {SCHEMA_VERSION}, chain scheme {CHAIN_SCHEME})"]
+        if self.created:
+            lines.append(f"created {len(self.created)} table(s): {', '.join(self.created)}")
+        return lines
+
+
+def initialise_store(settings: Settings) -> StoreInitialised:
+    """Create everything a ledger needs, or bring an existing one up to the current schema
+    (idempotent): the library's event and snapshot tables, types and functions, the
+    ingestion, risk and targeting tables, every view's tables and the views' tracking
+    table, and the compliance_meta rows (schema version, chain scheme).
+
+    The only place that runs DDL and the only place that takes the start-up advisory lock:
+    `compliance init`, `compliance migrate`, `compliance demo` and the test fixtures all
+    call it. A ledger whose events were written under an older hash-chain scheme is
+    refused, untouched."""
+    try:
+        prepare_database(settings)
+        ensure_key(settings.seal_key_path, settings.seal_public_key_path)
+        with table_creation_lock(settings):
+            before = inspect_store(settings)
+            check_schema_version(before)
+            if before.has_events and (before.meta or {}).get(CHAIN_SCHEME_KEY) != str(
+                    CHAIN_SCHEME):
+                raise LedgerUnavailableError(older_scheme(before))
+            app = _open_application(settings, utc_now)
+            try:
+                _create_everything(app)
+            finally:
+                app.close()
+            after = inspect_store(settings)
+    except Exception as error:
+        if _is_database_error(error):  # e.g. a role that may not create: exit 6, said why
+            raise DatabaseUnavailableError(
+                f"cannot initialise the ledger ({settings.describe}): "
+                f"{str(error).strip()}") from error
+        raise
+    return StoreInitialised(after.where, sorted(after.tables - before.tables),
+                            _previous_version(before))
+
+
+def _previous_version(before: StoreState) -> int | None:
+    return None if before.meta is None else version_of(before)
+
+
+def _create_everything(app: ComplianceCases) -> None:
+    # Imported here: they load pyarrow and numpy, which other commands do without.
+    from eventsourcing.postgres import PostgresRecorder
+    from eventsourcing.sqlite import SQLiteRecorder
+
+    from infrastructure.ingest_tables import IngestTables
+    from infrastructure.risk_tables import RiskTables
+    from infrastructure.seal import seal_ddl
+    from infrastructure.sql_tables import SqlTables
+    from infrastructure.targeting_tables import TargetingTables
+    from projections.catalogue import VIEWS
+    from projections.stores import view_store
+
+    recorders = [app.recorder, *([app.snapshots.recorder] if app.snapshots else [])]
+    for recorder in recorders:
+        assert isinstance(recorder, SQLiteRecorder | PostgresRecorder), recorder
+        recorder.create_table()
+    tables = SqlTables(app.recorder)
+    for kind in (IngestTables, RiskTables, TargetingTables):
+        kind.create(tables)
+    tables.create(seal_ddl())
+    views = view_store(app.recorder, app.name)
+    views.create_tracking()
+    for view in VIEWS.values():
+        views.create(view)
+    tables.create(meta_ddl())
+    with tables.transaction() as cursor:
+        for key, value in ((SCHEMA_VERSION_KEY, SCHEMA_VERSION),
+                           (CHAIN_SCHEME_KEY, CHAIN_SCHEME)):
+            tables.execute_in(cursor, UPSERT_META.format(table=tables.name(META_TABLE)),
+                              (key, str(value)))

@@ -41,7 +41,6 @@ class ViewRunner:
         self.store, self.recorder, self.mapper = store, recorder, mapper
         self.view, self.suffix = view, suffix
         self.name = type(view).name
-        store.create(type(view), suffix)
 
     def position(self) -> int:
         return self.store.position(type(self.view), self.suffix) or 0

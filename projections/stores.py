@@ -84,6 +84,11 @@ class ViewStore:
         return None if not found or found[0][0] is None else int(found[0][0])
 
     # -- schema ------------------------------------------------------------------------
+    # Only initialise_store (compliance init/migrate/demo) creates the tracking table and
+    # the views' tables; a rebuild creates, drops and renames its own shadow tables.
+
+    def create_tracking(self) -> None:
+        raise NotImplementedError
 
     def create(self, view: type[View], suffix: str = "") -> None:
         with self.transaction() as cursor:
@@ -195,9 +200,12 @@ class ViewStore:
 class SQLiteViewStore(ViewStore):
     def __init__(self, recorder: SQLiteApplicationRecorder, app_name: str) -> None:
         self.datastore = recorder.datastore
-        self.tracking = tracker = SQLiteTrackingRecorder(self.datastore)
-        tracker.create_table()
+        self.tracking = SQLiteTrackingRecorder(self.datastore)
         self.app_name = app_name
+
+    def create_tracking(self) -> None:
+        assert isinstance(self.tracking, SQLiteTrackingRecorder)
+        self.tracking.create_table()
 
     def tracking_table(self) -> str:
         return "tracking"
@@ -223,10 +231,13 @@ class PostgresViewStore(ViewStore):
     def __init__(self, recorder: PostgresApplicationRecorder, app_name: str) -> None:
         self.datastore = recorder.datastore
         self.schema = self.datastore.schema
-        self.tracking = tracker = PostgresTrackingRecorder(
+        self.tracking = PostgresTrackingRecorder(
             self.datastore, tracking_table_name="view_tracking")
-        tracker.create_table()
         self.app_name = app_name
+
+    def create_tracking(self) -> None:
+        assert isinstance(self.tracking, PostgresTrackingRecorder)
+        self.tracking.create_table()
 
     def qualified(self, table: str) -> str:
         return f'"{self.schema}"."{table}"'

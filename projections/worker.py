@@ -64,6 +64,7 @@ class Projections:
         """Build the view afresh into shadow tables from the whole log, then let it take
         over in one transaction; commands and the live view carry on meanwhile."""
         self.store.drop(view, REBUILD)
+        self.store.create(view, REBUILD)
         runner = self.runner(view, REBUILD)
         applied = runner.catch_up(progress)
         applied += runner.catch_up(progress)  # what arrived during the first pass

@@ -32,7 +32,7 @@ from psycopg import sql
 from application.compliance_cases import ComplianceCases
 from application.ports import Clock
 from infrastructure.settings import Settings, load_settings
-from interfaces.composition import build_application
+from interfaces.composition import build_application, initialise_store
 from tests.builders import FakeClock
 
 DEFAULT_TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -208,14 +208,21 @@ def postgres_url() -> Iterator[str]:
 def store_environ(request: pytest.FixtureRequest,
                   tmp_path: Path) -> Iterator[dict[str, str]]:
     """The COMPLIANCE_* variables of an isolated store: a SQLite file of its own, or a
-    PostgreSQL schema of its own (dropped afterwards)."""
+    PostgreSQL schema of its own (dropped afterwards), initialised as `compliance init`
+    initialises one (interfaces.composition.initialise_store)."""
+    keys = {"COMPLIANCE_SEAL_KEY": str(tmp_path / "keys" / "seal.key")}
     if request.param == "sqlite":
-        yield {"COMPLIANCE_SQLITE_PATH": str(tmp_path / "ledger.db")}
+        environ = {"COMPLIANCE_SQLITE_PATH": str(tmp_path / "ledger.db"), **keys}
+        initialise_store(load_settings(environ))
+        yield environ
         return
     url = request.getfixturevalue("postgres_url")
     schema = unique_schema()
     try:
-        yield {"COMPLIANCE_DATABASE_URL": url, "COMPLIANCE_POSTGRES_SCHEMA": schema}
+        environ = {"COMPLIANCE_DATABASE_URL": url, "COMPLIANCE_POSTGRES_SCHEMA": schema,
+                   **keys}
+        initialise_store(load_settings(environ))
+        yield environ
     finally:
         drop_schema(url, schema)
 

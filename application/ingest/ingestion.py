@@ -19,6 +19,7 @@ from application.ingest.ports import (
     IngestTablesPort,
     RowError,
 )
+from application.ingest.row_digest import batch_digest, row_digests
 from application.ingest.schemas import SCHEMAS, IngestKind
 from application.ingest.validation import ValidatedFile, validate
 from application.ports import Clock
@@ -97,12 +98,17 @@ class Ingestion:
             return report
         record = BatchRecord(batch_id, kind.value, csv_file.path.name, csv_file.sha256,
                              checked.rows_read, to_load, report.rows_rejected, actor, now)
+        rows = checked.rows if kind is not IngestKind.ACCOUNTS else pa.table({})
+        digest = ""
+        if kind is not IngestKind.ACCOUNTS:
+            digests = row_digests(rows, schema.columns)
+            digest = batch_digest(digests)
+            rows = rows.append_column("row_digest", pa.array(digests, pa.string()))
         batch = ImportBatch.record(kind.value, record.file_name, record.sha256,
                                    rows_read=record.rows_read, rows_loaded=to_load,
                                    rows_rejected=record.rows_rejected, actor=actor,
                                    reason=f"{kind.value} file {record.file_name} imported",
-                                   at=now)
-        rows = checked.rows if kind is not IngestKind.ACCOUNTS else pa.table({})
+                                   at=now, rows_digest=digest)
         written = 0
 
         def on_rows(count: int) -> None:

@@ -9,7 +9,7 @@ can be reproduced from the same batches.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -73,7 +73,12 @@ class _Samples:
 class RiskRun:
     def __init__(self, tables: RiskTablesPort, accounts: AccountsPort,
                  save: Callable[..., object], clock: Clock,
-                 policy: RiskPolicy | None = None) -> None:
+                 policy: RiskPolicy | None = None,
+                 check_inputs: Callable[[Sequence[str]], None] | None = None) -> None:
+        """`check_inputs(kinds)` raises when stored ingest rows of those kinds no longer
+        match the digests recorded at import: scores must not be computed from altered
+        data and then recorded as genuine."""
+        self.check_inputs = check_inputs
         self.tables = tables
         self.accounts = accounts
         self.save = save
@@ -86,6 +91,8 @@ class RiskRun:
         actor = parse_actor(actor)
         now = self.clock()
         step = progress or (lambda _stage, _done, _total: None)
+        if self.check_inputs is not None:
+            self.check_inputs(("trade", "samples"))
         registered = self.accounts.registered()
         numbers = sorted(registered)
         position = {number: i for i, number in enumerate(numbers)}

@@ -11,7 +11,7 @@ same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID, uuid4
@@ -67,7 +67,11 @@ class HistoriesPort(Protocol):
 class ChannelDecisions:
     def __init__(self, tables: ChannelTablesPort, accounts: HistoriesPort,
                  rules: Callable[[], list[TargetingRule]], save: Callable[..., object],
-                 clock: Clock) -> None:
+                 clock: Clock, check_inputs: Callable[[Sequence[str]], None] | None = None,
+                 ) -> None:
+        """`check_inputs(kinds)` raises when stored ingest rows of those kinds no longer
+        match the digests recorded at import: a run must not decide on altered data."""
+        self.check_inputs = check_inputs
         self.tables = tables
         self.accounts = accounts
         self.rules = rules
@@ -81,6 +85,8 @@ class ChannelDecisions:
         policy = ChannelPolicy(random_share=random_share)
         now = self.clock()
         step = progress or (lambda _stage, _done, _total: None)
+        if self.check_inputs is not None:
+            self.check_inputs(("entries",))
         entries = self.tables.undecided_entries()
         count = entries.num_rows
         step("read entries", count, count)

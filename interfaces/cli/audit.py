@@ -9,19 +9,20 @@ from typing import Any
 import click
 from rich.progress import Progress
 
-from application.history import diff, history, resolve_case, state_as_of
+from application.history import case_label, diff, history, resolve_case, state_as_of
 from application.queries import status_counts
 from domain.errors import InvalidValueError
 from infrastructure.seal import (
     SealKeyError,
     SealRefusedError,
-    create_key,
+    full_verify,
     load_private_key,
     load_public_key,
     seal_ledger,
-    verify_with_seal,
 )
-from infrastructure.verify import verify_snapshots
+from infrastructure.seal_records import WitnessError
+from infrastructure.settings import Settings
+from infrastructure.verify import name_subjects, verify_snapshots
 from interfaces.cli.context import cli_context, emit_json, json_option, run_guarded, to_plain
 
 
@@ -52,9 +53,11 @@ def history_command(case: str, as_of: str | None, versions: tuple[int, int] | No
     def action() -> None:
         app = cli_context().app
         aggregate_id = resolve_case(case)
+        label = case_label(case)
         if as_of is not None:
             version, moment = _parse_as_of(as_of)
-            state = state_as_of(app, aggregate_id, version=version, moment=moment)
+            state = state_as_of(app, aggregate_id, version=version, moment=moment,
+                                label=label)
             if as_json:
                 emit_json(state)
             else:
@@ -62,7 +65,7 @@ def history_command(case: str, as_of: str | None, versions: tuple[int, int] | No
                     click.echo(f"{key:>18}: {_short(value)}")
             return
         if versions is not None:
-            changes = diff(app, aggregate_id, versions[0], versions[1])
+            changes = diff(app, aggregate_id, versions[0], versions[1], label)
             if as_json:
                 emit_json({k: {"from": v[0], "to": v[1]} for k, v in changes.items()})
             else:
@@ -71,7 +74,7 @@ def history_command(case: str, as_of: str | None, versions: tuple[int, int] | No
                 if not changes:
                     click.echo("no differences")
             return
-        entries = history(app, aggregate_id)
+        entries = history(app, aggregate_id, label)
         cases = _importer_cases(case)
         if as_json:
             emit_json({"id": str(aggregate_id), "events": [
@@ -104,73 +107,107 @@ def _importer_cases(case: str) -> list[dict[str, str]]:
 @click.command("verify")
 @json_option
 def verify_command(as_json: bool) -> None:
-    """Recompute every aggregate's hash chain; exit 1 naming what was altered."""
+    """Prove nothing was altered: chains, commit signatures, seals against the witness,
+    sealed heads, snapshots and ingest digests; exit 1 naming each case and version."""
     def action() -> None:
         context = cli_context()
+        settings = context.settings
+        try:
+            public_key = load_public_key(settings.seal_public_key_path)
+        except SealKeyError as error:
+            click.echo(f"TAMPERED: cannot verify: {error}", err=True)
+            sys.exit(1)
         app = context.app
         total = app.recorder.max_notification_id() or 0
         with Progress(transient=True, disable=as_json or not sys.stderr.isatty()) as bar:
-            task = bar.add_task("verifying chains", total=total)
-            public_key = load_public_key(context.settings.seal_public_key_path)
-            report, seal = verify_with_seal(app.recorder, app.events, public_key,
-                                            lambda n: bar.advance(task, n))
+            task = bar.add_task("verifying chains and signatures", total=total)
+            report = full_verify(app.recorder, public_key, settings.seal_witness_path,
+                                 lambda n: bar.advance(task, n))
             if app.snapshots is not None:
-                interval = context.settings.snapshot_interval
-                long_ones = sum(1 for v in report.heads.values() if v >= interval)
+                interval = settings.snapshot_interval
+                long_ones = sum(1 for v, _ in report.heads.values() if v >= interval)
                 snap_task = bar.add_task("verifying snapshots", total=long_ones)
                 report.snapshots, problems = verify_snapshots(
                     app.events, app.snapshots, report.heads, interval,
                     lambda n: bar.advance(snap_task, n))
-                report.problems.extend(problems)
-        seal_ok = not seal.problems
+                name_subjects(app.recorder, problems)
+                report.findings.extend(problems)
+        report.notes.extend(_key_placement_notes(settings))
+        if not report.seals:
+            report.notes.append("no seal yet: the newest events are protected by their "
+                                "commit signatures only (compliance seal)")
+        latest = report.latest_seal
         if as_json:
             emit_json({"ok": report.ok, "events": report.events,
-                       "aggregates": report.aggregates, "snapshots": report.snapshots,
-                       "seal": None if seal.seal is None else {
-                           "sealed_at": seal.sealed_at, "checkpoint": seal.seal.checkpoint,
-                           "events": seal.seal.events, "aggregates": seal.seal.aggregates,
-                           "key_id": seal.seal.key_id, "ok": seal_ok,
-                           "problems": seal.problems},
-                       "seal_note": seal.note,
-                       "problems": [{"aggregate_id": p.aggregate_id, "version": p.version,
-                                     "problem": p.problem} for p in report.problems]})
+                       "aggregates": report.aggregates, "commits": report.commits,
+                       "snapshots": report.snapshots, "import_batches": report.batches,
+                       "key_id": report.key_id,
+                       "seals": len(report.seals), "witness_seals": report.witness_seals,
+                       "latest_seal": None if latest is None else {
+                           "number": latest.number, "sealed_at": latest.sealed_at,
+                           "checkpoint": latest.checkpoint, "events": latest.events,
+                           "aggregates": latest.aggregates, "key_id": latest.key_id},
+                       "notes": report.notes,
+                       "problems": [{"subject": f.subject, "version": f.version,
+                                     "problem": f.problem} for f in report.findings]})
         else:
-            for problem in report.problems:
-                click.echo(f"TAMPERED: {problem}", err=True)
-            for seal_problem in seal.problems:
-                click.echo(f"TAMPERED: {seal_problem}", err=True)
-            verdict = "intact" if report.ok else f"{len(report.problems)} problem(s)"
+            for finding in report.findings:
+                click.echo(f"TAMPERED: {one_line(str(finding))}", err=True)
+            verdict = "intact" if report.ok else f"{len(report.findings)} problem(s)"
             click.echo(f"verified {report.events} events in {report.aggregates} aggregates "
-                       f"and {report.snapshots} snapshots: {verdict}")
-            if seal.seal is not None and seal.sealed_at is not None:
-                click.echo(f"latest seal {seal.sealed_at.isoformat()} ({seal.seal.events} "
-                           f"events, key {seal.seal.key_id}): "
-                           f"{'holds' if seal_ok else 'BROKEN'}")
-            if seal.note:
-                click.echo(f"note: {seal.note}")
-        if not report.ok or not seal_ok:
+                       f"({report.commits} signed commits, key {report.key_id}), "
+                       f"{report.snapshots} snapshots and {report.batches} import batches: "
+                       f"{verdict}")
+            if latest is not None:
+                click.echo(f"latest seal: {latest.describe()} ({latest.events} events); "
+                           f"witness holds {report.witness_seals or 0} seal(s)")
+            for note in report.notes:
+                click.echo(f"note: {note}")
+        if not report.ok:
             sys.exit(1)
     run_guarded(action)
+
+
+def _key_placement_notes(settings: Settings) -> list[str]:
+    """The signing key beside the database defeats its purpose in production."""
+    if settings.database_url is not None:
+        return []
+    key_dir = settings.seal_key_path.resolve().parent
+    db_dir = settings.sqlite_path.resolve().parent
+    if key_dir == db_dir or db_dir in key_dir.parents:
+        return [f"warning: the signing key {settings.seal_key_path} sits under the "
+                f"database's folder {settings.sqlite_path.parent}: whoever can copy that "
+                "folder can also forge; keep COMPLIANCE_SEAL_KEY elsewhere in production"]
+    return []
+
+
+def one_line(text: str) -> str:
+    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 @click.command("seal")
 @click.option("--actor", default="system:sealer", show_default=True,
               help="Who seals: user:<id> or system:<job>.")
-@click.option("--new-key", is_flag=True, help="Create the Ed25519 key pair first.")
-def seal_command(actor: str, new_key: bool) -> None:
-    """Sign a checkpoint of every aggregate's chain head (key kept outside the database)."""
+def seal_command(actor: str) -> None:
+    """Verify everything, then sign a checkpoint of every chain head linked to the previous
+    seal, and append it to the witness file outside the database."""
     def action() -> None:
         context = cli_context()
-        path = context.settings.seal_key_path
+        settings = context.settings
         try:
-            key = create_key(path) if new_key else load_private_key(path)
-            record = seal_ledger(context.app, key, actor)
-        except (SealKeyError, SealRefusedError) as error:
-            click.echo(f"error: {error}", err=True)
-            sys.exit(3)
-        click.echo(f"sealed {record.events} events in {record.aggregates} aggregates up to "
-                   f"notification {record.checkpoint}: root {record.merkle_root[:16]}..., key "
-                   f"{record.key_id} (public key {context.settings.seal_public_key_path})")
+            key = load_private_key(settings.seal_key_path)
+            total = context.app.recorder.max_notification_id() or 0
+            with Progress(transient=True, disable=not sys.stderr.isatty()) as bar:
+                task = bar.add_task("verifying before sealing", total=total)
+                record = seal_ledger(context.app, key, settings.seal_witness_path, actor,
+                                     lambda n: bar.advance(task, n))
+        except (SealKeyError, SealRefusedError, WitnessError) as error:
+            click.echo(f"error: {one_line(str(error))}", err=True)
+            sys.exit(1)
+        click.echo(f"seal {record.number}: {record.events} events in {record.aggregates} "
+                   f"aggregates up to notification {record.checkpoint}, root "
+                   f"{record.merkle_root[:16]}..., key {record.key_id}; witness "
+                   f"{settings.seal_witness_path}")
     run_guarded(action)
 
 

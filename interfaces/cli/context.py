@@ -13,9 +13,15 @@ import click
 import msgspec
 
 from application.compliance_cases import ComplianceCases
-from application.errors import ConcurrencyConflictError, NotFoundError
+from application.errors import (
+    ConcurrencyConflictError,
+    DamagedHistoryError,
+    DamagedInputError,
+    NotFoundError,
+)
 from domain.errors import DomainError, InvalidTransitionError, InvalidValueError, RuleViolationError
 from infrastructure.settings import Settings, SettingsError, load_settings
+from infrastructure.signing_keys import SealKeyError
 from infrastructure.stores import DatabaseUnavailableError
 from interfaces.composition import build_application
 
@@ -28,7 +34,15 @@ EXIT_CODES: list[tuple[type[BaseException], int, str]] = [
     (NotFoundError, 4, "not found"),
     (ConcurrencyConflictError, 5, "conflict"),
     (DatabaseUnavailableError, 6, "database unavailable"),
+    (DamagedHistoryError, 8, "damaged history"),
+    (DamagedInputError, 8, "damaged import data"),
+    (SealKeyError, 6, "signing key unavailable"),
 ]
+"""Exit code 1 is `verify` finding tampering, 7 a view stopped at an event it cannot apply
+(interfaces.cli.views), 70 an unexpected internal error (see `guard_unexpected`)."""
+
+INTERNAL_ERROR = 70
+DEBUG_VARIABLE = "COMPLIANCE_DEBUG"
 
 
 def fail(error: BaseException) -> NoReturn:
@@ -78,8 +92,25 @@ def run_guarded(action: Callable[[], None]) -> None:
     try:
         action()
     except (DomainError, NotFoundError, ConcurrencyConflictError, SettingsError,
-            DatabaseUnavailableError) as error:
+            DatabaseUnavailableError, DamagedHistoryError, DamagedInputError,
+            SealKeyError) as error:
         fail(error)
+
+
+def guard_unexpected(run: Callable[[], None]) -> None:
+    """The last line of defence around the whole command line: an error nothing else
+    expected is reported in one line, without a traceback, with exit code 70, unless
+    COMPLIANCE_DEBUG=1 asks for the traceback. A command commits its effects in one
+    transaction as its last step, so one that failed before then wrote nothing (the
+    message cannot know about an error raised after the commit, while printing)."""
+    try:
+        run()
+    except Exception as error:
+        if os.environ.get(DEBUG_VARIABLE, "").strip() == "1":
+            raise
+        click.echo(f"error: internal error ({type(error).__name__}); nothing was changed by "
+                   "the failed command", err=True)
+        sys.exit(INTERNAL_ERROR)
 
 
 actor_option = click.option("--actor", required=True,

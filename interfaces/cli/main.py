@@ -8,7 +8,8 @@ from datetime import date
 import click
 
 from domain.errors import InvalidValueError
-from infrastructure.seal import SealRecord, create_key, load_private_key, seal_ledger
+from infrastructure.seal import load_private_key, seal_ledger
+from infrastructure.seal_records import SealRecord
 from infrastructure.settings import SettingsError
 from interfaces.cli.accounts import accounts
 from interfaces.cli.assessments import assessments
@@ -18,7 +19,14 @@ from interfaces.cli.audit import (
     status_command,
     verify_command,
 )
-from interfaces.cli.context import CliContext, cli_context, fail, load_context, run_guarded
+from interfaces.cli.context import (
+    CliContext,
+    cli_context,
+    fail,
+    guard_unexpected,
+    load_context,
+    run_guarded,
+)
 from interfaces.cli.enforcement import enforcement
 from interfaces.cli.lazy_group import LazyGroup
 from interfaces.cli.plans import plans
@@ -33,7 +41,7 @@ from interfaces.cli.views import (
     views_group,
     worklist_command,
 )
-from interfaces.composition import utc_now
+from interfaces.composition import initialise_store, utc_now
 from interfaces.demo_population import DemoClock, generate
 from projections.worker import Projections
 
@@ -67,11 +75,23 @@ def cli(ctx: click.Context) -> None:
 
 @cli.command()
 def init() -> None:
-    """Create the event store (tables) if it does not exist."""
+    """Create the ledger: every table, function and view (brings an existing one up to
+    date, like migrate). The only commands that change the schema are init, migrate and
+    demo; every other command only opens what init created."""
     def action() -> None:
         context = cli_context()
-        _ = context.app
+        for line in initialise_store(context.settings).lines():
+            click.echo(line)
         click.echo(f"event store ready: {context.settings.describe}")
+    run_guarded(action)
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring an existing ledger up to the current schema (idempotent); prints what it did."""
+    def action() -> None:
+        for line in initialise_store(cli_context().settings).lines():
+            click.echo(line)
     run_guarded(action)
 
 
@@ -98,6 +118,7 @@ def demo(scale: str, count: int | None, samples: int, entries: int, seed: int,
             end = date.fromisoformat(today) if today else date.today()
         except ValueError:
             raise InvalidValueError("today", today, "not an ISO date") from None
+        initialise_store(context.settings)
         if context.app.recorder.max_notification_id():
             click.echo("error: the store already holds events; the demo needs an empty store "
                        f"({context.settings.describe})", err=True)
@@ -142,11 +163,12 @@ def demo(scale: str, count: int | None, samples: int, entries: int, seed: int,
 
 def _seal_and_project(context: CliContext) -> SealRecord:
     """Seal what the demo recorded and bring the views up to date."""
-    key_path = context.settings.seal_key_path
-    key = load_private_key(key_path) if key_path.exists() else create_key(key_path)
-    seal = seal_ledger(context.app, key, "system:demo")
-    click.echo(f"  sealed {seal.events:,} events with key {seal.key_id} ({key_path}; keep "
-               "the private key away from the database)")
+    settings = context.settings
+    key = load_private_key(settings.seal_key_path)
+    seal = seal_ledger(context.app, key, settings.seal_witness_path, "system:demo")
+    click.echo(f"  sealed {seal.events:,} events (seal {seal.number}) with key {seal.key_id} "
+               f"({settings.seal_key_path}; keep the private key away from the database; "
+               f"witness {settings.seal_witness_path})")
     with progress_bar(transient=True) as bar:
         Projections(context.app).catch_up(progress=stage_reporter(bar, "view "))
     return seal
@@ -167,4 +189,4 @@ for _command in (project_command, rebuild_command, views_group, worklist_command
 
 
 def main() -> None:
-    cli(prog_name="compliance")
+    guard_unexpected(lambda: cli(prog_name="compliance"))

@@ -28,7 +28,8 @@ class Cli:
         self.env = {**os.environ, **env}
         for key in ("COMPLIANCE_DATABASE_URL", "COMPLIANCE_SQLITE_PATH",
                     "COMPLIANCE_POSTGRES_SCHEMA", "COMPLIANCE_SEAL_KEY",
-                    "COMPLIANCE_SEAL_PUBLIC_KEY", "COMPLIANCE_SNAPSHOT_INTERVAL"):
+                    "COMPLIANCE_SEAL_PUBLIC_KEY", "COMPLIANCE_SNAPSHOT_INTERVAL",
+                    "COMPLIANCE_SEAL_WITNESS"):
             if key not in env:
                 self.env.pop(key, None)
 

@@ -89,6 +89,12 @@ class RawEvents:
                 (topic, state, self._key(originator_id), version))
             assert cursor.rowcount == 1
 
+    def insert(self, originator_id: UUID, version: int, topic: str, state: bytes) -> None:
+        with self._cursor() as cursor:
+            cursor.execute(self._sql(
+                "INSERT INTO {table} (originator_id, originator_version, topic, state) "
+                "VALUES (%s, %s, %s, %s)"), (self._key(originator_id), version, topic, state))
+
     def delete(self, originator_id: UUID, version: int) -> None:
         with self._cursor() as cursor:
             cursor.execute(self._sql(

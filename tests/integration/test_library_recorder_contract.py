@@ -55,6 +55,7 @@ class TestSQLiteApplicationRecorderHonoursTheLibraryContract(
         factory = SQLiteFactory(environment)
         self.factories.append(factory)
         recorder = factory.application_recorder()
+        recorder.create_table()  # as initialise_store does: the environment creates none
         assert isinstance(recorder, SQLiteApplicationRecorder)
         return recorder
 
@@ -88,6 +89,7 @@ class TestPostgresApplicationRecorderHonoursTheLibraryContract(
         factory = PostgresFactory(environment)
         self.factories.append(factory)
         recorder = factory.application_recorder()
+        recorder.create_table()  # as initialise_store does: the environment creates none
         assert isinstance(recorder, PostgresApplicationRecorder)
         assert recorder.datastore.schema == self.settings.postgres_schema
         assert recorder.datastore.lock_timeout == self.settings.postgres_lock_timeout_s

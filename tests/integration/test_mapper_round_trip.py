@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from eventsourcing.domain import Aggregate, CanMutateAggregate, DomainEventProtocol
 from eventsourcing.utils import get_topic
 
@@ -143,7 +142,8 @@ def exercise_every_event_type(app: ComplianceCases, clock: FakeClock) -> dict[st
     workflow = exercise_the_workflow(app, clock)
     targeting = exercise_risk_and_targeting(app, clock)
     clock.advance()
-    seal_ledger(app, Ed25519PrivateKey.generate(), "system:sealer")
+    signer = app.events.signer  # type: ignore[attr-defined]
+    seal_ledger(app, signer.key, signer.path.parent / "seal-witness.jsonl", "system:sealer")
     return {
         "managed importer": importer_account_id(managed),
         "audited importer": importer_account_id(audited),

@@ -34,7 +34,7 @@ from domain.improvement_plan import PLAN_FINAL_STATES, ImprovementPlan
 from domain.reference import DISTRICTS
 from infrastructure.settings import Settings, load_settings
 from infrastructure.stores import postgres_conninfo
-from interfaces.composition import build_application
+from interfaces.composition import build_application, initialise_store
 from interfaces.demo_population import DemoClock, DemoSummary, generate
 from projections import queries
 from projections.catalogue import VIEWS
@@ -694,8 +694,10 @@ def test_a_runner_following_live_picks_up_commands_made_after_it_started(
 def postgres_store(postgres_url: str) -> Iterator[Settings]:
     schema = unique_schema()
     try:
-        yield load_settings({"COMPLIANCE_DATABASE_URL": postgres_url,
-                             "COMPLIANCE_POSTGRES_SCHEMA": schema})
+        settings = load_settings({"COMPLIANCE_DATABASE_URL": postgres_url,
+                                  "COMPLIANCE_POSTGRES_SCHEMA": schema})
+        initialise_store(settings)
+        yield settings
     finally:
         drop_schema(postgres_url, schema)
 
@@ -872,6 +874,7 @@ def test_a_polling_subscription_delivers_an_event_committed_while_it_starts(
         tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """SQLite only: the polling subscription is SQLite's (PostgreSQL has LISTEN/NOTIFY)."""
     settings = load_settings({"COMPLIANCE_SQLITE_PATH": str(tmp_path / "ledger.db")})
+    initialise_store(settings)
     reader, writer = build_application(settings), build_application(settings)
     try:
         register_importer(writer)

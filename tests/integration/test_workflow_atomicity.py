@@ -26,7 +26,6 @@ from domain.importer_account import importer_account_id
 from domain.improvement_plan import PlanState
 from infrastructure.settings import Settings
 from infrastructure.stores import postgres_conninfo
-from infrastructure.verify import verify_chains
 from tests.builders import (
     ACTOR,
     DUTY_PAID,
@@ -41,6 +40,7 @@ from tests.builders import (
 )
 from tests.integration.raw_store import RawEvents
 from tests.integration.workflow_support import SaveSpy, event_name, last_serial
+from tests.ledger_check import verify_app
 
 
 @dataclass(frozen=True)
@@ -158,7 +158,7 @@ def test_a_step_failing_part_way_stores_none_of_it_and_then_succeeds_gap_free(
     monkeypatch.undo()
     assert step.send(app, subject) == f"{step.prefix}-2026-00001"
     assert step.subject(app, subject).version > before.subject_version
-    assert verify_chains(app.recorder).ok
+    assert verify_app(app).ok
 
 
 @pytest.mark.parametrize("step", [
@@ -308,9 +308,9 @@ def test_a_deferred_constraint_failing_at_commit_stores_nothing_of_the_findings_
     assert result.plan_number == "IP-2026-00001"
     assert issue() == result
     assert app.get_plan("IP-2026-00001").assessment_number == number
-    assert verify_chains(app.recorder).ok
+    assert verify_app(app).ok
     app.set_compliance_class(importer, "c", actor=ACTOR, reason="findings issued")
-    assert verify_chains(app.recorder).ok
+    assert verify_app(app).ok
 
 
 @postgres_only
@@ -331,5 +331,5 @@ def test_a_deferred_constraint_failing_at_commit_of_a_bulk_copy_stores_none_of_t
     outcome = app.register_importers(registrations, actor=ACTOR, reason="bulk load")
     assert (outcome.registered, outcome.already_registered) == (300, 0)
     assert raw.count() == rows + 300
-    assert verify_chains(app.recorder).ok
+    assert verify_app(app).ok
 

@@ -18,7 +18,6 @@ from application.errors import ConcurrencyConflictError
 from domain.enforcement_action import EnforcementState
 from domain.improvement_plan import PlanState
 from infrastructure.settings import Settings
-from infrastructure.verify import verify_chains
 from tests.builders import (
     ACTOR,
     ENFORCER,
@@ -35,6 +34,7 @@ from tests.builders import (
 from tests.integration.raw_store import RawEvents
 from tests.integration.test_concurrency import RendezvousClock, race
 from tests.integration.workflow_support import last_serial
+from tests.ledger_check import verify_app
 
 
 def _drafted_plan(app: ComplianceCases, clock: FakeClock) -> str:
@@ -157,7 +157,7 @@ def test_two_writers_reporting_one_plan_at_once_schedule_one_verification(
     assert last_serial(app, "FV") == 1
     assert app.get_plan(plan).state is PlanState.VERIFICATION_SCHEDULED
     assert raw.count() == rows + 6  # one step's worth (see test_workflow)
-    assert verify_chains(app.recorder).ok
+    assert verify_app(app).ok
 
 
 def test_two_proposals_for_different_importers_racing_for_one_number_do_not_share_it(
@@ -191,7 +191,7 @@ def test_two_proposals_for_different_importers_racing_for_one_number_do_not_shar
     assert {app.get_enforcement(n).importer_number
             for n in ("EA-2026-00001", "EA-2026-00002")} == set(importers)
     assert app.get_enforcement("EA-2026-00002").state is EnforcementState.PROPOSED
-    assert verify_chains(app.recorder).ok
+    assert verify_app(app).ok
 
 
 def test_two_writers_escalating_one_plan_at_once_propose_one_action_and_report_the_plan(
