@@ -30,11 +30,13 @@ class FindingsResult:
 class AssessmentCommands(WorkflowSteps):
     def open_assessment(self, importer_number: str, *, origin: AssessmentOrigin | str,
                         period: Period, scope: Iterable[ComplianceArea | str], actor: str,
-                        reason: str, idempotency_key: str | None = None) -> str:
+                        reason: str, expected_version: int | None = None,
+                        idempotency_key: str | None = None) -> str:
         """Open an assessment, take its number and file it on the importer's case file,
-        all in one transaction."""
+        all in one transaction. `expected_version` is the importer account's."""
         def run() -> str:
             account = self.get_importer(importer_number)
+            self._expect_version(account, expected_version)
             account.ensure_open_for_cases()
             parse_actor(actor)
             parse_reason(reason)

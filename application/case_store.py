@@ -7,6 +7,8 @@ load -> decide -> save; a stale expected version is a conflict and writes nothin
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from datetime import datetime
@@ -37,7 +39,12 @@ from application.damage import (
 )
 from application.errors import ConcurrencyConflictError, DamagedHistoryError, NotFoundError
 from application.ports import Clock, EventStorage
-from application.receipts import CommandReceipt, parse_idempotency_key, receipt_id
+from application.receipts import (
+    CommandReceipt,
+    command_fingerprint,
+    parse_idempotency_key,
+    receipt_id,
+)
 from domain.case_file import CaseRef, ImporterCaseFile, case_file_id
 from domain.case_numbers import CaseNumberSequence, sequence_id
 from domain.errors import DomainError, RuleViolationError
@@ -47,12 +54,55 @@ from domain.workflow_policy import WorkflowPolicy
 A = TypeVar("A", bound=Aggregate)
 R = TypeVar("R")
 
-_RECEIPT: ContextVar[tuple[str, str, str] | None] = ContextVar("command_receipt", default=None)
+_RECEIPT: ContextVar[tuple[str, str, str, str] | None] = ContextVar("command_receipt",
+                                                                    default=None)
+_ARGUMENTS: ContextVar[dict[str, Any] | None] = ContextVar("command_arguments", default=None)
+_NOT_FINGERPRINTED = frozenset({"self", "idempotency_key", "expected_version"})
+_BINDS_ARGUMENTS = "__binds_command_arguments__"
+
+
+def _binding_arguments(method: Callable[..., R]) -> Callable[..., R]:
+    """A command method taking an idempotency key, which, when called with one, first binds
+    its arguments to their names (defaults applied, iterators read into tuples so the
+    command still sees every item) for `_once` to fingerprint."""
+    signature = inspect.signature(method)
+    keyword_only = (signature.parameters["idempotency_key"].kind
+                    is inspect.Parameter.KEYWORD_ONLY)
+
+    @functools.wraps(method)
+    def command(*args: Any, **kwargs: Any) -> R:
+        if keyword_only and kwargs.get("idempotency_key") is None:
+            return method(*args, **kwargs)
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        for name, value in bound.arguments.items():
+            if isinstance(value, Iterator):
+                bound.arguments[name] = tuple(value)
+        token = _ARGUMENTS.set({name: value for name, value in bound.arguments.items()
+                                if name not in _NOT_FINGERPRINTED})
+        try:
+            return method(*bound.args, **bound.kwargs)
+        finally:
+            _ARGUMENTS.reset(token)
+
+    setattr(command, _BINDS_ARGUMENTS, True)
+    return command
 
 
 class CaseStore(Application[UUID]):
     name = "ComplianceCases"
     snapshot_types: tuple[type[Aggregate], ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Every public command method that takes an idempotency key binds its arguments
+        for `_once` (see `_binding_arguments`): a key is checked against the whole
+        request in one place, and a new command cannot forget to."""
+        super().__init_subclass__(**kwargs)
+        for name, member in list(vars(cls).items()):
+            if (not name.startswith("_") and inspect.isfunction(member)
+                    and "idempotency_key" in inspect.signature(member).parameters
+                    and not getattr(member, _BINDS_ARGUMENTS, False)):
+                setattr(cls, name, _binding_arguments(member))
 
     def __init__(self, env: EnvType, *, storage: EventStorage, clock: Clock,
                  workflow: WorkflowPolicy | None = None, snapshot_interval: int = 50) -> None:
@@ -160,30 +210,66 @@ class CaseStore(Application[UUID]):
 
     def _save(self, label: str, *aggregates: Aggregate | None, result: Any = None) -> None:
         """Commit atomically (with the command's receipt, if it carries an idempotency
-        key); a version clash becomes a conflict naming the case."""
+        key); a version clash becomes a conflict naming what clashed (see `_conflict`)."""
         receipt = _RECEIPT.get()
-        extra: list[Aggregate] = []
+        saved = [a for a in aggregates if a is not None]
         if receipt is not None:
-            key, command, actor = receipt
-            extra.append(CommandReceipt.record(
+            key, command, actor, fingerprint = receipt
+            saved.append(CommandReceipt.record(
                 key, command, msgspec.json.encode(msgspec.to_builtins(result)).decode(),
-                actor=actor, at=self.clock()))
+                fingerprint=fingerprint, actor=actor, at=self.clock()))
             _RECEIPT.set(None)
+        read_at = [(a, a.version - len(a.pending_events)) for a in saved]
         try:
-            self.save(*aggregates, *extra)
+            self.save(*saved)
         except (RecordConflictError, IntegrityError):
-            # The version reported is that of the case the label names (a workflow step
-            # saves it alongside number sequences and case files), else the first's.
-            saved = [a for a in aggregates if a is not None]
-            named = [a for a in saved if getattr(a, "label", None) == label] or saved[:1]
-            found = self._find(named[0].id) if named else None
-            current = found.version if found else None
-            raise ConcurrencyConflictError(label, None, current) from None
+            raise self._conflict(label, read_at) from None
+
+    def _conflict(self, label: str,
+                  read_at: list[tuple[Aggregate, int]]) -> ConcurrencyConflictError:
+        """After a save failed on a version clash (the library does not say on which
+        aggregate): each aggregate's stored head against the version this command read
+        (0 for a new one), and the conflict said for the one that moved, in this order:
+        the case `label` names, another case it read, the importer's case file, the number
+        sequence, a case someone else created, the receipt."""
+        moved: list[tuple[int, Aggregate, int, int]] = []
+        for aggregate, read in read_at:
+            stored = self.events.recorder.select_events(aggregate.id, desc=True, limit=1)
+            head = stored[0].originator_version if stored else None
+            if head is None or head <= read:
+                continue
+            case = getattr(aggregate, "label", None)
+            rank = (0 if case == label and read else 1 if case is not None and read
+                    else 2 if isinstance(aggregate, ImporterCaseFile)
+                    else 3 if isinstance(aggregate, CaseNumberSequence)
+                    else 4 if case is not None else 5)
+            moved.append((rank, aggregate, read, head))
+        if not moved:
+            return ConcurrencyConflictError.unexplained(label)
+        _, aggregate, read, head = min(moved, key=lambda entry: entry[0])
+        if isinstance(aggregate, ImporterCaseFile):
+            return ConcurrencyConflictError.case_filed(aggregate.importer_number, read, head)
+        if isinstance(aggregate, CaseNumberSequence):
+            return ConcurrencyConflictError.number_taken(aggregate.prefix, read, head)
+        if isinstance(aggregate, CommandReceipt):
+            return ConcurrencyConflictError.key_taken(aggregate.key, head)
+        case = str(getattr(aggregate, "label", label))
+        if read == 0:
+            return ConcurrencyConflictError.created_meanwhile(case, head)
+        return ConcurrencyConflictError(case, read, head)
+
+    @staticmethod
+    def _expect_version(aggregate: Aggregate, expected_version: int | None,
+                        label: str | None = None) -> None:
+        """Refuse (a conflict, nothing written) unless the aggregate is at the version the
+        caller read, when the caller says which that was."""
+        if expected_version is not None and aggregate.version != expected_version:
+            case = label or str(getattr(aggregate, "label", aggregate.id))
+            raise ConcurrencyConflictError(case, expected_version, aggregate.version)
 
     def _command(self, aggregate: A, label: str, expected_version: int | None,
                  decide: Callable[[A], R]) -> R:
-        if expected_version is not None and aggregate.version != expected_version:
-            raise ConcurrencyConflictError(label, expected_version, aggregate.version)
+        self._expect_version(aggregate, expected_version, label)
         result = decide(aggregate)
         self._save(label, aggregate, result=result)
         return result
@@ -205,9 +291,7 @@ class CaseStore(Application[UUID]):
     def _decide_and_save_inside(self, aggregate: A, expected_version: int | None,
                                 decide: Callable[[A], R]) -> R:
         """For workflow steps whose decision saves several aggregates itself."""
-        if expected_version is not None and aggregate.version != expected_version:
-            label = str(getattr(aggregate, "label", aggregate.id))
-            raise ConcurrencyConflictError(label, expected_version, aggregate.version)
+        self._expect_version(aggregate, expected_version)
         return decide(aggregate)
 
     def _once(self, command: str, key: str | None, actor: str, result_type: type[R],
@@ -222,28 +306,39 @@ class CaseStore(Application[UUID]):
         if key is None:
             return run()
         canonical = parse_idempotency_key(key)
+        arguments = _ARGUMENTS.get()
+        if arguments is None:
+            raise TypeError(f"{command} takes an idempotency key but its arguments were not "
+                            "bound: it must be a public method of a CaseStore subclass")
+        fingerprint = command_fingerprint(command, arguments, actor)
         existing = self._find(receipt_id(canonical))
         if existing is not None:
-            return self._replay(existing, command, result_type)
-        token = _RECEIPT.set((canonical, command, actor))
+            return self._replay(existing, command, fingerprint, result_type)
+        token = _RECEIPT.set((canonical, command, actor, fingerprint))
+        consumed = _ARGUMENTS.set(None)  # a nested command binds its own
         try:
             return run()
         except (ConcurrencyConflictError, DomainError):
             existing = self._find(receipt_id(canonical))
             if existing is not None:
-                return self._replay(existing, command, result_type)
+                return self._replay(existing, command, fingerprint, result_type)
             raise
         finally:
+            _ARGUMENTS.reset(consumed)
             _RECEIPT.reset(token)
 
     @staticmethod
-    def _replay(receipt: Aggregate, command: str, result_type: type[R]) -> R:
+    def _replay(receipt: Aggregate, command: str, fingerprint: str, result_type: type[R]) -> R:
+        """The first result, if this is the request the key was first sent with (the same
+        command, arguments and actor); else the key is refused, naming it."""
         assert isinstance(receipt, CommandReceipt)
-        if receipt.command != command:
+        if not receipt.was_sent_as(command, fingerprint):
+            used_for = (f"{receipt.command}, not {command}" if receipt.command != command
+                        else f"{command} with other arguments or by another actor")
             raise RuleViolationError(
-                "IdempotencyKeyBelongsToOneCommand",
-                f"idempotency key {receipt.key!r} was already used for {receipt.command}, "
-                f"not {command}")
+                "IdempotencyKeyReused",
+                f"idempotency key {receipt.key!r} was already used for {used_for}; use a "
+                "new key")
         return msgspec.json.decode(receipt.result, type=result_type)
 
     # -- numbering and case files ------------------------------------------------------

@@ -42,9 +42,12 @@ class EnforcementCommands(WorkflowSteps):
                             amount: Decimal | str | None = None,
                             examinations_until: date | str | None = None,
                             source_case: str | None = None, actor: str, reason: str,
+                            expected_version: int | None = None,
                             idempotency_key: str | None = None) -> str:
+        """Propose an action on an importer; `expected_version` is the importer account's."""
         def run() -> str:
             account = self.get_importer(importer_number)
+            self._expect_version(account, expected_version)
             source = parse_case_number(source_case, "source_case") if source_case else None
             changed, action = self._propose_enforcement(
                 account, kind=kind, legal_basis=legal_basis, facts=facts, source_case=source,

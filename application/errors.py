@@ -12,17 +12,61 @@ class NotFoundError(LookupError):
 
 
 class ConcurrencyConflictError(Exception):
-    """The case changed since the caller read it; nothing was written."""
+    """Something the command read changed before it could save; nothing was recorded.
 
-    def __init__(self, case: str, expected: int | None, current: int | None) -> None:
-        if expected is None:
-            message = (f"{case} was changed by someone else while this command ran "
-                       f"(now at version {current}); nothing was written, retry")
-        else:
-            message = (f"{case} is at version {current}, not the expected version {expected}; "
-                       f"nothing was written. Reload and retry")
+    `case` names what conflicted (the case, or the number sequence or case file saved with
+    it), `expected` the version the command read or was told to expect, `current` the
+    version now stored (None when unknown)."""
+
+    def __init__(self, case: str, expected: int | None, current: int | None, *,
+                 message: str | None = None) -> None:
+        if message is None:
+            message = self._stale(case, expected, current)
         super().__init__(message)
         self.case, self.expected, self.current = case, expected, current
+
+    @staticmethod
+    def _stale(case: str, expected: int | None, current: int | None) -> str:
+        again = "nothing was recorded — re-read it and try again"
+        if expected is None or current is None:
+            return f"{case} was changed by someone else while this command ran; {again}"
+        if current < expected:
+            return (f"{case} is at version {current}, not version {expected} as you "
+                    f"expected; {again}")
+        return (f"{case} was changed by someone else since you read it (you expected "
+                f"version {expected}, it is now at {current}); {again}")
+
+    @classmethod
+    def number_taken(cls, prefix: str, expected: int, current: int | None,
+                     ) -> ConcurrencyConflictError:
+        return cls(f"{prefix} case numbers", expected, current, message=(
+            f"another {prefix} case was opened at the same moment and took the next number; "
+            "nothing was recorded — run the command again"))
+
+    @classmethod
+    def case_filed(cls, importer_number: str, expected: int, current: int | None,
+                   ) -> ConcurrencyConflictError:
+        return cls(f"case file of importer {importer_number}", expected, current, message=(
+            f"another case was opened on importer {importer_number} at the same moment; "
+            "nothing was recorded — run the command again"))
+
+    @classmethod
+    def created_meanwhile(cls, case: str, current: int | None) -> ConcurrencyConflictError:
+        return cls(case, 0, current, message=(
+            f"{case} was created by someone else at the same moment; nothing was recorded "
+            "— re-read it before running the command again"))
+
+    @classmethod
+    def key_taken(cls, key: str, current: int | None) -> ConcurrencyConflictError:
+        return cls(f"idempotency key {key!r}", 0, current, message=(
+            f"idempotency key {key!r} was used by another command at the same moment; "
+            "nothing was recorded"))
+
+    @classmethod
+    def unexplained(cls, case: str) -> ConcurrencyConflictError:
+        return cls(case, None, None, message=(
+            f"{case}: a record this command depends on was changed at the same moment; "
+            "nothing was recorded — run the command again"))
 
 
 class DamagedHistoryError(Exception):

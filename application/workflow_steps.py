@@ -83,7 +83,8 @@ class WorkflowSteps(CaseStore):
         verification = FollowUpVerification.schedule(
             number=number, importer_id=plan.importer_id, importer_number=plan.importer_number,
             district=plan.district, plan_number=plan.number, areas=plan.deficient_areas,
-            target_rate=plan.target_rate, due_on=due, actor=actor,
+            target_rate=plan.target_rate, due_on=due,
+            implementation_reported_by=plan.implementation_reported_by or actor, actor=actor,
             reason=f"implementation of {plan.number} reported", at=at)
         plan.schedule_verification(number, due, actor=actor, at=at)
         case_file = self._case_file(plan.importer_number, actor, at)

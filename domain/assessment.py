@@ -27,6 +27,7 @@ from domain.assessment_rules import (
 )
 from domain.base import CaseAggregate, require_aware
 from domain.case_numbers import case_id, parse_case_number
+from domain.date_rules import business_date_rules
 from domain.reference import ComplianceArea, ControlRating
 from domain.rules import check
 from domain.statistics import wilson_interval
@@ -277,7 +278,9 @@ class Assessment(CaseAggregate):
             for area, rating in ratings.items()
         }
         day = parse_date(surveyed_on, "surveyed_on")
-        check(SurveyRatesEveryScopedArea(self.scope, parsed))
+        check(SurveyRatesEveryScopedArea(self.scope, parsed),
+              *business_date_rules("surveyed_on", day, today=require_aware(at).date(),
+                                   created_on=self.created_on.date(), case="assessment"))
         self._record(self.SurveyRecorded, at, actor=parse_actor(actor),
                      reason=parse_reason(reason), ratings=parsed, surveyed_on=day)
 

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from domain.base import CaseAggregate, natural_id, require_aware
 from domain.errors import InvalidValueError
+from domain.values import refuse_control_characters
 
 _CASE_NUMBER = re.compile(r"^(?P<prefix>[A-Z]{2})-(?P<year>\d{4})-(?P<serial>\d{5})$")
 NUMBERING_ACTOR = "system:numbering"
@@ -28,14 +29,16 @@ def case_id(number: str) -> UUID:
 
 
 def parse_case_number(value: str, field: str = "case_number") -> str:
+    if isinstance(value, str):
+        refuse_control_characters(field, value)
     normalised = value.strip().upper() if isinstance(value, str) else value
-    if not isinstance(normalised, str) or not _CASE_NUMBER.match(normalised):
+    if not isinstance(normalised, str) or not _CASE_NUMBER.fullmatch(normalised):
         raise InvalidValueError(field, value, "expected a case number like CA-2026-00042")
     return normalised
 
 
 def is_case_number(value: str) -> bool:
-    return bool(_CASE_NUMBER.match(value.strip().upper()))
+    return bool(_CASE_NUMBER.fullmatch(value.strip().upper()))
 
 
 class CaseNumberSequence(CaseAggregate):

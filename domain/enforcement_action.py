@@ -17,13 +17,16 @@ from uuid import UUID
 
 from domain.base import CaseAggregate, require_aware
 from domain.case_numbers import case_id, parse_case_number
+from domain.date_rules import business_date_rules
 from domain.enforcement_rules import (
     AmountIsWithinTheCulpabilityCap,
     DecisionFollowsAPenaltyNotice,
     EachReviewerVotesOnce,
     MitigatedAmountDoesNotExceedProposed,
     PaymentIsTheDecidedAmount,
+    PenaltyDeciderIsNotTheProposer,
     PenaltyNoticeIsIssuedOnce,
+    ReviewConcluderIsNotTheProposer,
     ReviewerIsNotTheProposer,
     ReviewNeedsTwoReviewers,
 )
@@ -243,10 +246,12 @@ class EnforcementAction(CaseAggregate):
     def conclude_review(self, *, actor: str, reason: str, at: datetime) -> bool:
         """Approved by a majority of the team; a tie is not an approval."""
         self._refuse_unless_in("conclude the review", EnforcementState.PROPOSED)
-        check(ReviewNeedsTwoReviewers(self.votes))
+        concluder = parse_actor(actor)
+        check(ReviewConcluderIsNotTheProposer(concluder, self.proposer, "conclude its review"),
+              ReviewNeedsTwoReviewers(self.votes))
         approvals = sum(1 for v in self.votes if v.vote is Vote.APPROVE)
         approved = approvals * 2 > len(self.votes)
-        self._record(self.ReviewConcluded, at, actor=parse_actor(actor),
+        self._record(self.ReviewConcluded, at, actor=concluder,
                      reason=parse_reason(reason), approved=approved)
         return approved
 
@@ -331,14 +336,16 @@ class EnforcementAction(CaseAggregate):
             # A non-monetary action reaches response_received too; refuse it as a domain
             # error instead of failing the asserts below.
             raise InvalidValueError("kind", self.kind.value, "only penalties are decided")
-        check(DecisionFollowsAPenaltyNotice(self.penalty_notice_on))
+        decider = parse_actor(actor)
+        check(PenaltyDeciderIsNotTheProposer(decider, self.proposer, "decide it"),
+              DecisionFollowsAPenaltyNotice(self.penalty_notice_on))
         amount = parse_money(decided_amount, "decided_amount")
         assert self.basis is not None
         assert self.proposed_amount is not None
         check(MitigatedAmountDoesNotExceedProposed(amount, self.proposed_amount),
               AmountIsWithinTheCulpabilityCap("decided_amount", amount,
                                               penalty_cap(self.basis, cap_policy), self.basis))
-        self._record(self.Decided, at, actor=parse_actor(actor), reason=parse_reason(reason),
+        self._record(self.Decided, at, actor=decider, reason=parse_reason(reason),
                      decided_amount=amount)
 
     class PaymentRecorded(CaseAggregate.Event):
@@ -355,9 +362,12 @@ class EnforcementAction(CaseAggregate):
         paid = parse_money(amount, "amount")
         assert self.decided_amount is not None
         check(PaymentIsTheDecidedAmount(paid, self.decided_amount))
+        day = parse_date(paid_on, "paid_on")
+        check(*business_date_rules("paid_on", day, today=require_aware(at).date(),
+                                   created_on=self.created_on.date(),
+                                   case="enforcement action"))
         self._record(self.PaymentRecorded, at, actor=parse_actor(actor),
-                     reason=parse_reason(reason), amount=paid,
-                     paid_on=parse_date(paid_on, "paid_on"))
+                     reason=parse_reason(reason), amount=paid, paid_on=day)
 
     class ReferredForCollection(CaseAggregate.Event):
         def apply(self, aggregate: EnforcementAction) -> None:

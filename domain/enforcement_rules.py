@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from domain.penalties import PenaltyBasis
-from domain.rules import BusinessRule
+from domain.rules import BusinessRule, FourEyesRule
 
 if TYPE_CHECKING:
     from domain.enforcement_action import ReviewVote
@@ -105,3 +105,15 @@ class PaymentIsTheDecidedAmount(BusinessRule):
 
     def message(self) -> str:
         return f"payment {self.paid} differs from the decided amount {self.decided}"
+
+
+class ReviewConcluderIsNotTheProposer(FourEyesRule):
+    """Whoever proposed the action does not conclude the evaluation team's review of it."""
+
+    first_act = "proposed this action"
+
+
+class PenaltyDeciderIsNotTheProposer(FourEyesRule):
+    """Whoever proposed the penalty does not decide it."""
+
+    first_act = "proposed this penalty"

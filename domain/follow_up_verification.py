@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from domain.assessment import AreaFinding, FindingsPolicy, SampleTest, evaluate_area
@@ -15,7 +16,7 @@ from domain.assessment_rules import FindingsNeedATestInEveryScopedArea, TestedAr
 from domain.base import CaseAggregate, require_aware
 from domain.case_numbers import case_id, parse_case_number
 from domain.reference import ComplianceArea
-from domain.rules import check
+from domain.rules import FourEyesRule, check
 from domain.values import parse_actor, parse_reason
 
 
@@ -32,6 +33,12 @@ VERIFICATION_FINAL_STATES = (VerificationState.CONCLUDED_EFFECTIVE,
                              VerificationState.CANCELLED)
 
 
+class VerifierIsNotTheImplementationReporter(FourEyesRule):
+    """Whoever reported the plan implemented does not conclude whether it worked."""
+
+    first_act = "reported the plan's implementation"
+
+
 class FollowUpVerification(CaseAggregate):
     number: str
     importer_id: UUID
@@ -45,6 +52,9 @@ class FollowUpVerification(CaseAggregate):
     tests: tuple[SampleTest, ...]
     findings: tuple[AreaFinding, ...]
     verified_rate: Decimal | None
+    # Default at class level: snapshots taken before it was remembered lack it.
+    implementation_reported_by: str | None = None
+    """Who reported the plan implemented: not the one to conclude (four eyes)."""
 
     def __init__(self) -> None:
         """State is set by the Scheduled event's apply."""
@@ -65,6 +75,15 @@ class FollowUpVerification(CaseAggregate):
         areas: tuple[ComplianceArea, ...]
         target_rate: Decimal
         due_on: date
+        implementation_reported_by: str
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 had no reporter: the workflow scheduled the verification with the
+            actor who reported the implementation, in the same transaction."""
+            state["implementation_reported_by"] = state["actor"]
 
         def apply(self, aggregate: FollowUpVerification) -> None:
             aggregate.number = self.number
@@ -79,17 +98,21 @@ class FollowUpVerification(CaseAggregate):
             aggregate.tests = ()
             aggregate.findings = ()
             aggregate.verified_rate = None
+            aggregate.implementation_reported_by = self.implementation_reported_by
 
     @classmethod
     def schedule(cls, *, number: str, importer_id: UUID, importer_number: str, district: str,
                  plan_number: str, areas: Iterable[ComplianceArea], target_rate: Decimal,
-                 due_on: date, actor: str, reason: str, at: datetime) -> FollowUpVerification:
+                 due_on: date, implementation_reported_by: str, actor: str, reason: str,
+                 at: datetime) -> FollowUpVerification:
         return cls._create(
             cls.Scheduled, id=case_id(number), timestamp=require_aware(at),
             actor=parse_actor(actor), reason=parse_reason(reason),
             number=parse_case_number(number), importer_id=importer_id,
             importer_number=importer_number, district=district, plan_number=plan_number,
-            areas=tuple(areas), target_rate=target_rate, due_on=due_on)
+            areas=tuple(areas), target_rate=target_rate, due_on=due_on,
+            implementation_reported_by=parse_actor(implementation_reported_by,
+                                                   "implementation_reported_by"))
 
     def _refuse_unless_in(self, step: str, *states: VerificationState) -> None:
         self._refuse_unless(self.state.value, tuple(s.value for s in states), self.label, step)
@@ -126,7 +149,10 @@ class FollowUpVerification(CaseAggregate):
         """Effective when every re-tested area meets the plan's target rate (its 95% lower
         bound) without a material loss."""
         self._refuse_unless_in("conclude", VerificationState.TESTING)
-        check(FindingsNeedATestInEveryScopedArea(self.areas, {t.area for t in self.tests}))
+        verifier = parse_actor(actor)
+        check(VerifierIsNotTheImplementationReporter(verifier, self.implementation_reported_by,
+                                                     "conclude its verification"),
+              FindingsNeedATestInEveryScopedArea(self.areas, {t.area for t in self.tests}))
         target = replace(policy, minimum_lower_bound=self.target_rate)
         findings = tuple(evaluate_area(area, [t for t in self.tests if t.area is area], None,
                                        target, None) for area in self.areas)
@@ -134,7 +160,7 @@ class FollowUpVerification(CaseAggregate):
         compliant = lines - sum(f.discrepancies for f in findings)
         rate = (Decimal(compliant) / Decimal(lines)).quantize(Decimal("0.0001"))
         effective = all(f.acceptable for f in findings)
-        self._record(self.Concluded, at, actor=parse_actor(actor), reason=parse_reason(reason),
+        self._record(self.Concluded, at, actor=verifier, reason=parse_reason(reason),
                      effective=effective, findings=findings, verified_rate=rate)
         return effective
 

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from domain.base import CaseAggregate, natural_id
 from domain.errors import InvalidValueError
-from domain.values import parse_actor, parse_reason
+from domain.values import parse_actor, parse_reason, refuse_control_characters
 
 INGEST_KINDS = ("accounts", "trade", "samples", "entries")
 
@@ -53,6 +53,7 @@ class ImportBatch(CaseAggregate):
     def record(cls, kind: str, file_name: str, sha256: str, *, rows_read: int,
                rows_loaded: int, rows_rejected: int, actor: str, reason: str,
                at: datetime, rows_digest: str = "") -> ImportBatch:
+        refuse_control_characters("file_name", file_name)
         if kind not in INGEST_KINDS:
             raise InvalidValueError("kind", kind, f"expected one of: {', '.join(INGEST_KINDS)}")
         if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):

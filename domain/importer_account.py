@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.base import CaseAggregate, natural_id, require_aware
+from domain.date_rules import DateIsNotInTheFuture
 from domain.errors import InvalidValueError
 from domain.rules import BusinessRule, check
 from domain.values import (
@@ -248,6 +249,7 @@ class ImporterAccount(CaseAggregate):
         chosen = parse_enum(PartnershipProgramme, programme, "programme")
         day = parse_date(joined_on, "joined_on")
         check(ProgrammeIsJoinedOnlyOnce(chosen, self.partnerships),
+              DateIsNotInTheFuture("joined_on", day, require_aware(at).date()),
               DateIsNotBefore("joined_on", day, self.registered_on, "registration date"))
         self._record(self.PartnershipJoined, at, actor=parse_actor(actor),
                      reason=parse_reason(reason), programme=chosen, joined_on=day)
@@ -267,7 +269,8 @@ class ImporterAccount(CaseAggregate):
         chosen = parse_enum(PartnershipProgramme, programme, "programme")
         day = parse_date(left_on, "left_on")
         check(OnlyAMemberCanLeaveAProgramme(chosen, self.partnerships))
-        check(DateIsNotBefore("left_on", day, self.partnerships[chosen.value], "joining date"))
+        check(DateIsNotInTheFuture("left_on", day, require_aware(at).date()),
+              DateIsNotBefore("left_on", day, self.partnerships[chosen.value], "joining date"))
         self._record(self.PartnershipLeft, at, actor=parse_actor(actor),
                      reason=parse_reason(reason), programme=chosen, left_on=day)
 

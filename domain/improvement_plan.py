@@ -18,6 +18,7 @@ from uuid import UUID
 
 from domain.base import CaseAggregate, require_aware
 from domain.case_numbers import case_id, parse_case_number
+from domain.date_rules import business_date_rules
 from domain.errors import InvalidValueError
 from domain.plan_rules import (
     ActionAddressesADeficientArea,
@@ -28,10 +29,19 @@ from domain.plan_rules import (
     ImplementationNeedsEveryActionCompleted,
     PlanCannotCloseBeforeVerification,
     PlanNeedsAtLeastOneAction,
+    PlanReviewerIsNotTheDrafter,
+    PlanReviewerIsNotTheSubmitter,
 )
 from domain.reference import ComplianceArea
-from domain.rules import check
-from domain.values import parse_actor, parse_date, parse_enum, parse_name, parse_reason
+from domain.rules import BusinessRule, check
+from domain.values import (
+    parse_actor,
+    parse_date,
+    parse_enum,
+    parse_name,
+    parse_reason,
+    parse_text,
+)
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -63,7 +73,7 @@ class Evidence:
         digest = sha256.strip().lower() if isinstance(sha256, str) else sha256
         if not isinstance(digest, str) or not _SHA256.match(digest):
             raise InvalidValueError("evidence_sha256", sha256, "expected 64 hex digits (SHA-256)")
-        return cls(parse_name(description, "evidence_description"),
+        return cls(parse_text("evidence_description", description, 200, multiline=True),
                    parse_name(document_ref, "evidence_document_ref"), digest)
 
 
@@ -97,6 +107,11 @@ class ImprovementPlan(CaseAggregate):
     verification_number: str | None
     verification_due_on: date | None
     enforcement_number: str | None
+    # Who did the acts a second person must check (four eyes), from the events' actors.
+    # Defaults at class level: snapshots taken before they were remembered lack them.
+    drafted_by: str | None = None
+    submitted_by: str | None = None
+    implementation_reported_by: str | None = None
 
     def __init__(self) -> None:
         """State is set by the Drafted event's apply."""
@@ -130,6 +145,9 @@ class ImprovementPlan(CaseAggregate):
             aggregate.verification_number = None
             aggregate.verification_due_on = None
             aggregate.enforcement_number = None
+            aggregate.drafted_by = self.actor
+            aggregate.submitted_by = None
+            aggregate.implementation_reported_by = None
 
     @classmethod
     def draft(cls, *, number: str, importer_id: UUID, importer_number: str, district: str,
@@ -160,7 +178,8 @@ class ImprovementPlan(CaseAggregate):
         due = parse_date(due_on, "due_on")
         check(ActionAddressesADeficientArea(chosen, self.deficient_areas),
               DueDateIsNotInThePast(due, today))
-        return CorrectiveAction(action_id, chosen, parse_name(description, "description"),
+        return CorrectiveAction(action_id, chosen,
+                                parse_text("description", description, 200, multiline=True),
                                 parse_actor(owner, "owner"), due)
 
     class ActionAdded(CaseAggregate.Event):
@@ -213,6 +232,7 @@ class ImprovementPlan(CaseAggregate):
     class Submitted(CaseAggregate.Event):
         def apply(self, aggregate: ImprovementPlan) -> None:
             aggregate.state = PlanState.SUBMITTED
+            aggregate.submitted_by = self.actor
 
     def submit(self, *, actor: str, reason: str, at: datetime) -> None:
         self._refuse_unless_in("submit", PlanState.DRAFT)
@@ -226,8 +246,16 @@ class ImprovementPlan(CaseAggregate):
 
     def approve(self, *, actor: str, reason: str, at: datetime) -> None:
         self._refuse_unless_in("approve", PlanState.SUBMITTED)
-        check(PlanNeedsAtLeastOneAction(self.actions))
-        self._record(self.Approved, at, actor=parse_actor(actor), reason=parse_reason(reason))
+        approver = parse_actor(actor)
+        check(*self._second_person(approver, "approve it"),
+              PlanNeedsAtLeastOneAction(self.actions))
+        self._record(self.Approved, at, actor=approver, reason=parse_reason(reason))
+
+    def _second_person(self, actor: str, step: str) -> tuple[BusinessRule, ...]:
+        """Four eyes: the plan is approved or sent back by neither the person who submitted
+        it nor the one who drafted it."""
+        return (PlanReviewerIsNotTheSubmitter(actor, self.submitted_by, step),
+                PlanReviewerIsNotTheDrafter(actor, self.drafted_by, step))
 
     class SentBack(CaseAggregate.Event):
         def apply(self, aggregate: ImprovementPlan) -> None:
@@ -235,7 +263,9 @@ class ImprovementPlan(CaseAggregate):
 
     def send_back(self, *, actor: str, reason: str, at: datetime) -> None:
         self._refuse_unless_in("send back", PlanState.SUBMITTED)
-        self._record(self.SentBack, at, actor=parse_actor(actor), reason=parse_reason(reason))
+        reviewer = parse_actor(actor)
+        check(*self._second_person(reviewer, "send it back"))
+        self._record(self.SentBack, at, actor=reviewer, reason=parse_reason(reason))
 
     class ActionAmended(CaseAggregate.Event):
         action: CorrectiveAction
@@ -271,8 +301,8 @@ class ImprovementPlan(CaseAggregate):
         self._refuse_unless_in("complete an action", PlanState.APPROVED)
         check(ActionIsNotCompletedTwice(self._action(action_id)))
         day = parse_date(completed_on, "completed_on")
-        if day > today:
-            raise InvalidValueError("completed_on", day.isoformat(), "is in the future")
+        check(*business_date_rules("completed_on", day, today=today,
+                                   created_on=self.created_on.date(), case="plan"))
         self._record(self.ActionCompleted, at, actor=parse_actor(actor),
                      reason=parse_reason(reason), action_id=action_id, completed_on=day,
                      evidence=evidence)
@@ -280,6 +310,7 @@ class ImprovementPlan(CaseAggregate):
     class ImplementationReported(CaseAggregate.Event):
         def apply(self, aggregate: ImprovementPlan) -> None:
             aggregate.state = PlanState.IMPLEMENTATION_REPORTED
+            aggregate.implementation_reported_by = self.actor
 
     def report_implementation(self, *, actor: str, reason: str, at: datetime) -> None:
         self._refuse_unless_in("report implementation", PlanState.APPROVED)

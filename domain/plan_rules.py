@@ -7,7 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from domain.reference import ComplianceArea
-from domain.rules import BusinessRule
+from domain.rules import BusinessRule, FourEyesRule
 
 if TYPE_CHECKING:
     from domain.improvement_plan import CorrectiveAction
@@ -109,3 +109,21 @@ class PlanCannotCloseBeforeVerification(BusinessRule):
             return "the plan cannot close before a follow-up verification is scheduled"
         return (f"the plan cannot close before follow-up verification "
                 f"{self.verification_number} has concluded effective")
+
+
+class PlanReviewerIsNotTheSubmitter(FourEyesRule):
+    """Whoever submitted the plan (the importer's representative) neither approves it nor
+    sends it back."""
+
+    first_act = "submitted this plan"
+
+
+class PlanReviewerIsNotTheDrafter(FourEyesRule):
+    """Whoever drafted the plan neither approves it nor sends it back; a `system:` job that
+    drafted it automatically (from findings) is not a person and does not count."""
+
+    first_act = "drafted this plan"
+
+    def is_broken(self) -> bool:
+        return (self.first_actor is not None and not self.first_actor.startswith("system:")
+                and super().is_broken())

@@ -123,8 +123,9 @@ class ChainedEventStore(EventStore[UUID]):
         previous = self.recorder.select_events(originator_id, lte=version - 1, desc=True,
                                                limit=1)
         if not previous or previous[0].originator_version != version - 1:
-            msg = (f"aggregate {originator_id}: cannot chain version {version}, "
-                   f"version {version - 1} is not in the store")
+            msg = (f"aggregate {originator_id}: cannot record version {version}: version "
+                   f"{version - 1} is missing from the store; nothing was written — run "
+                   "compliance verify")
             raise ChainBrokenError(msg)
         head = previous[0]
         return event_hash(head.topic, originator_id, head.originator_version, head.state)

@@ -16,6 +16,7 @@ from urllib.parse import quote
 import psycopg
 from psycopg import sql
 
+from infrastructure.hash_chain import CHAIN_SCHEME
 from infrastructure.settings import Settings
 from infrastructure.stores import DatabaseUnavailableError, postgres_conninfo
 
@@ -23,9 +24,6 @@ META_TABLE = "compliance_meta"
 SCHEMA_VERSION = 1
 """Raised whenever `initialise_store` creates or changes something existing stores lack
 (tables, columns, indexes); `compliance migrate` brings a store up to it."""
-CHAIN_SCHEME = 2
-"""The hash-chain scheme events are written with (infrastructure.hash_chain): a ledger
-recorded under another scheme cannot be verified by this version."""
 SCHEMA_VERSION_KEY = "schema_version"
 CHAIN_SCHEME_KEY = "chain_scheme"
 

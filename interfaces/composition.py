@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 
 from application.compliance_cases import ComplianceCases
 from application.ports import Clock
+from infrastructure.hash_chain import CHAIN_SCHEME
 from infrastructure.schema import (
-    CHAIN_SCHEME,
     CHAIN_SCHEME_KEY,
     META_TABLE,
     SCHEMA_VERSION,
@@ -103,13 +103,16 @@ def initialise_store(settings: Settings) -> StoreInitialised:
     refused, untouched."""
     try:
         prepare_database(settings)
-        ensure_key(settings.seal_key_path, settings.seal_public_key_path)
         with table_creation_lock(settings):
             before = inspect_store(settings)
             check_schema_version(before)
             if before.has_events and (before.meta or {}).get(CHAIN_SCHEME_KEY) != str(
                     CHAIN_SCHEME):
                 raise LedgerUnavailableError(older_scheme(before))
+            if not before.has_events:
+                # Only a new ledger gets a new key: a ledger with history whose key is
+                # missing must not silently start signing with another one.
+                ensure_key(settings.seal_key_path, settings.seal_public_key_path)
             app = _open_application(settings, utc_now)
             try:
                 _create_everything(app)

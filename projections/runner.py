@@ -79,12 +79,15 @@ class ViewRunner:
             raise ProjectionFailedError(self.name, failing, error) from error
 
     def _first_failing(self, items: Sequence[Item], last: int) -> int:
-        for event, notification_id in items:
-            try:
-                self.view.statements(event, notification_id)
-            except Exception:
-                return notification_id
-        return last
+        """The event of a failed batch to name: the first one the view or the database
+        refuses (e.g. PostgreSQL refusing a NUL in text), found by replaying the batch
+        event by event in a transaction rolled back; the batch's last event only when
+        every event goes through on its own (the batch failed for another reason)."""
+        try:
+            failing = self.store.first_failing(self.view, items, self.suffix)
+        except Exception:  # the database went away meanwhile: name the batch's end
+            return last
+        return last if failing is None else failing
 
     def catch_up(self, progress: Callable[[int], None] | None = None,
                  until: int | None = None) -> int:

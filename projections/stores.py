@@ -9,6 +9,7 @@ with nothing new rolls back.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
@@ -29,6 +30,10 @@ from projections.view import Statement, View
 REBUILD = "__rebuild"
 
 Item = tuple[DomainEventProtocol[Any], int]
+
+
+class _ProbeDoneError(Exception):
+    """Rolls back a transaction that only looked for the failing event of a batch."""
 
 
 class Cursor(Protocol):
@@ -163,6 +168,24 @@ class ViewStore:
             self._execute_grouped(cursor, type(view), pending, suffix)
             self.insert_tracking_in(cursor, Tracking(name, tracking.notification_id))
         return len(fresh)
+
+    def first_failing(self, view: View, items: Sequence[Item], suffix: str = "") -> int | None:
+        """The notification id of the first event of a failed batch that the database (or
+        the view) refuses, or None if every event goes through (the batch failed for
+        another reason). Replays the batch's statements event by event, in order, in one
+        transaction that is always rolled back: a batch goes to the database as one
+        pipeline, so its error does not say which event caused it."""
+        failing: list[int] = []
+        with contextlib.suppress(_ProbeDoneError), self.transaction() as cursor:
+            for event, notification_id in items:
+                try:
+                    self._execute_grouped(cursor, type(view),
+                                          view.statements(event, notification_id), suffix)
+                except Exception:
+                    failing.append(notification_id)
+                    break
+            raise _ProbeDoneError
+        return failing[0] if failing else None
 
     def _execute_grouped(self, cursor: Cursor, view: type[View],
                          statements: Sequence[Statement], suffix: str) -> None:

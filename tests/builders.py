@@ -104,7 +104,7 @@ def walk_assessment(app: ComplianceCases, importer_number: str, to: str = "opene
         app.assign_officer(number, OFFICER, actor=ACTOR, reason="next officer on the rota")
     if target >= _WALK.index("surveyed"):
         tick()
-        app.record_survey(number, dict.fromkeys(areas, "adequate"), "2026-01-20",
+        app.record_survey(number, dict.fromkeys(areas, "adequate"), app.clock().date(),
                           actor=OFFICER, reason="survey interviews held")
     if target >= _WALK.index("testing"):
         for area in areas:

@@ -13,11 +13,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from domain.countries import ISO_3166_ALPHA2
 from domain.reference import DISTRICTS, INDUSTRIES, ComplianceArea
+from domain.values import refused_character
 
 MAX_MONEY_DIGITS = 13
 """Whole units up to 10^13 (more than the national annual import value) stay exact as
@@ -77,10 +79,37 @@ def _code_check(codes: pa.Array, reason: str, pad: bool = False,
     return check
 
 
+_REFUSED_CHARACTERS = (r"[\x{00}-\x{1f}\x{7f}-\x{9f}\x{2028}\x{2029}\x{202a}-\x{202e}"
+                       r"\x{2066}-\x{2069}]")
+"""What domain.values refuses in single-line free text, in RE2 syntax."""
+
+
+def _refuse_control_characters(column: pa.ChunkedArray, checked: Checked) -> None:
+    """Rows holding a control or direction character (as the domain's free text refuses
+    them), each with the first such character and its position. One vectorised pass; only
+    the rows it finds are looked at one by one."""
+    hits = pc.fill_null(pc.match_substring_regex(column, _REFUSED_CHARACTERS), False)
+    if not pc.any(hits).as_py():
+        return
+    flags = hits.combine_chunks() if isinstance(hits, pa.ChunkedArray) else hits
+    rows = np.flatnonzero(flags.to_numpy(zero_copy_only=False))
+    by_reason: dict[str, list[int]] = {}
+    for row, value in zip(rows, column.take(pa.array(rows)).to_pylist(), strict=True):
+        by_reason.setdefault(refused_character(value) or "contains a control character",
+                             []).append(int(row))
+    for reason, found in by_reason.items():
+        mask = np.zeros(len(column), dtype=bool)
+        mask[found] = True
+        checked.fail(pa.chunked_array([pa.array(mask)]), reason)
+
+
 def text(max_length: int = 200) -> Check:
+    """Single-line free text, as domain.values.parse_name takes it: no control or
+    direction characters (checked before trimming), not empty, at most `max_length`."""
     def check(column: pa.ChunkedArray) -> Checked:
         value = _trimmed(column)
         checked = Checked(value)
+        _refuse_control_characters(column, checked)
         checked.fail(_empty(value), "is empty")
         checked.fail(pc.greater(pc.utf8_length(value), max_length),
                      f"is longer than {max_length} characters")
@@ -106,7 +135,21 @@ DISTRICT = _code_check(_one_of(DISTRICTS), "not one of the 42 district codes 01-
 HS_CHAPTER = _code_check(_one_of(INDUSTRIES), "not an HS chapter 01-97", pad=True)
 COUNTRY = _code_check(_one_of(ISO_3166_ALPHA2), "not an ISO 3166 alpha-2 country code",
                       upper=True)
-PERIOD = pattern(r"^\d{4}-(0[1-9]|1[0-2])$", "not a period YYYY-MM")
+_PERIOD_SHAPE = r"^\d{4}-(0[1-9]|1[0-2])$"
+PERIOD = pattern(_PERIOD_SHAPE, "not a period YYYY-MM")
+
+
+def period(*, not_after: date) -> Check:
+    """A month YYYY-MM of trade that has begun: not after the month of `not_after`."""
+    def check(column: pa.ChunkedArray) -> Checked:
+        checked = PERIOD(column)
+        latest = f"{not_after.year:04d}-{not_after.month:02d}"
+        shaped = pc.match_substring_regex(checked.values, _PERIOD_SHAPE)
+        checked.fail(pc.and_(pc.fill_null(shaped, False),
+                             pc.greater(checked.values, pa.scalar(latest))),
+                     f"is after the current month ({latest})")
+        return checked
+    return check
 
 
 def hs_code(column: pa.ChunkedArray) -> Checked:

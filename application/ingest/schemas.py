@@ -60,10 +60,10 @@ def accounts_schema(today: date) -> FileSchema:
     }, key=("importer_number",))
 
 
-def trade_schema(_today: date) -> FileSchema:
+def trade_schema(today: date) -> FileSchema:
     return FileSchema(IngestKind.TRADE, {
         "importer_number": checks.IMPORTER_NUMBER,
-        "period": checks.PERIOD,
+        "period": checks.period(not_after=today),
         "entries": checks.count,
         "lines": checks.count,
         "entered_value": checks.money,

@@ -28,7 +28,9 @@ class ValidatedFile:
 
     @property
     def rejected_rows(self) -> list[int]:
-        return sorted({error.row for error in self.errors})
+        """The data rows refused (a problem of the header or the whole file, row 1, is
+        not a rejected row)."""
+        return sorted({error.row for error in self.errors if error.row > 1})
 
 
 def row_keys(table: pa.Table, key: tuple[str, ...]) -> pa.Array | pa.ChunkedArray:
@@ -47,6 +49,10 @@ def validate(csv_file: CsvFile, schema: FileSchema, *,
     errors = list(csv_file.problems)
     if csv_file.header_is_wrong:
         return ValidatedFile(csv_file.columns, csv_file.row_numbers, 0, errors)
+    if csv_file.rows_read == 0:
+        # A header alone (or blank lines) is no batch: refused, so nothing is recorded.
+        return ValidatedFile(csv_file.columns, csv_file.row_numbers, 0, [RowError(
+            1, "file", "no data rows: the file has only its header")])
     raw = csv_file.columns
     numbers = csv_file.row_numbers
     bad = np.zeros(raw.num_rows, dtype=bool)

@@ -22,6 +22,7 @@ from interfaces.cli.context import (
     reason_option,
     run_guarded,
 )
+from interfaces.cli.text import one_line
 
 _PROGRAMMES = click.Choice([p.value for p in PartnershipProgramme])
 
@@ -70,8 +71,9 @@ def list_command(district: str | None, state: str | None, as_json: bool) -> None
             emit_json(rows)
             return
         for row in rows:
-            click.echo(f"{row['number']}  {row['district']}  {row['industry']}  "
-                       f"{row['state']:<9}  tier {row['tier'] or '-'}  {row['legal_name']}")
+            click.echo(one_line(f"{row['number']}  {row['district']}  {row['industry']}  "
+                                f"{row['state']:<9}  tier {row['tier'] or '-'}  "
+                                f"{row['legal_name']}"))
         click.echo(f"{len(rows)} account(s)")
     run_guarded(action)
 
@@ -90,7 +92,7 @@ def show(importer_number: str, as_json: bool) -> None:
             emit_json(summary)
             return
         for key, value in summary.items():
-            click.echo(f"{key:>17}: {value}")
+            click.echo(f"{key:>17}: {one_line(value)}")
     run_guarded(action)
 
 

@@ -24,10 +24,11 @@ from infrastructure.seal_records import WitnessError
 from infrastructure.settings import Settings
 from infrastructure.verify import name_subjects, verify_snapshots
 from interfaces.cli.context import cli_context, emit_json, json_option, run_guarded, to_plain
+from interfaces.cli.text import one_line
 
 
 def _short(value: Any) -> str:
-    text = str(to_plain(value))
+    text = one_line(to_plain(value))
     return text if len(text) <= 90 else text[:87] + "..."
 
 
@@ -62,7 +63,7 @@ def history_command(case: str, as_of: str | None, versions: tuple[int, int] | No
                 emit_json(state)
             else:
                 for key, value in state.items():
-                    click.echo(f"{key:>18}: {_short(value)}")
+                    click.echo(f"{one_line(key):>18}: {_short(value)}")
             return
         if versions is not None:
             changes = diff(app, aggregate_id, versions[0], versions[1], label)
@@ -70,7 +71,7 @@ def history_command(case: str, as_of: str | None, versions: tuple[int, int] | No
                 emit_json({k: {"from": v[0], "to": v[1]} for k, v in changes.items()})
             else:
                 for key, (old, new) in changes.items():
-                    click.echo(f"{key}: {_short(old)} -> {_short(new)}")
+                    click.echo(f"{one_line(key)}: {_short(old)} -> {_short(new)}")
                 if not changes:
                     click.echo("no differences")
             return
@@ -84,12 +85,13 @@ def history_command(case: str, as_of: str | None, versions: tuple[int, int] | No
                 for e in entries], "cases": cases})
             return
         for e in entries:
-            click.echo(f"v{e.version:<4} {e.recorded_at.isoformat()}  {e.actor:<24} {e.event}")
-            click.echo(f"      reason: {e.reason}")
+            click.echo(one_line(f"v{e.version:<4} {e.recorded_at.isoformat()}  "
+                                f"{e.actor:<24} {e.event}"))
+            click.echo(f"      reason: {one_line(e.reason)}")
             for key, (old, new) in e.changes.items():
-                click.echo(f"      {key}: {_short(old)} -> {_short(new)}")
+                click.echo(f"      {one_line(key)}: {_short(old)} -> {_short(new)}")
         for ref in cases:
-            click.echo(f"case: {ref['kind']} {ref['number']}")
+            click.echo(one_line(f"case: {ref['kind']} {ref['number']}"))
     run_guarded(action)
 
 
@@ -112,12 +114,12 @@ def verify_command(as_json: bool) -> None:
     def action() -> None:
         context = cli_context()
         settings = context.settings
+        app = context.app  # no ledger to open: exit 6 saying so, before any key problem
         try:
             public_key = load_public_key(settings.seal_public_key_path)
         except SealKeyError as error:
-            click.echo(f"TAMPERED: cannot verify: {error}", err=True)
+            click.echo(f"TAMPERED: cannot verify: {one_line(error)}", err=True)
             sys.exit(1)
-        app = context.app
         total = app.recorder.max_notification_id() or 0
         with Progress(transient=True, disable=as_json or not sys.stderr.isatty()) as bar:
             task = bar.add_task("verifying chains and signatures", total=total)
@@ -179,10 +181,6 @@ def _key_placement_notes(settings: Settings) -> list[str]:
                 f"database's folder {settings.sqlite_path.parent}: whoever can copy that "
                 "folder can also forge; keep COMPLIANCE_SEAL_KEY elsewhere in production"]
     return []
-
-
-def one_line(text: str) -> str:
-    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 @click.command("seal")

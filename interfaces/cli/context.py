@@ -20,9 +20,11 @@ from application.errors import (
     NotFoundError,
 )
 from domain.errors import DomainError, InvalidTransitionError, InvalidValueError, RuleViolationError
+from infrastructure.event_store import ChainBrokenError
 from infrastructure.settings import Settings, SettingsError, load_settings
 from infrastructure.signing_keys import SealKeyError
 from infrastructure.stores import DatabaseUnavailableError
+from interfaces.cli.text import one_line
 from interfaces.composition import build_application
 
 EXIT_CODES: list[tuple[type[BaseException], int, str]] = [
@@ -36,6 +38,7 @@ EXIT_CODES: list[tuple[type[BaseException], int, str]] = [
     (DatabaseUnavailableError, 6, "database unavailable"),
     (DamagedHistoryError, 8, "damaged history"),
     (DamagedInputError, 8, "damaged import data"),
+    (ChainBrokenError, 8, "damaged history"),
     (SealKeyError, 6, "signing key unavailable"),
 ]
 """Exit code 1 is `verify` finding tampering, 7 a view stopped at an event it cannot apply
@@ -49,7 +52,7 @@ def fail(error: BaseException) -> NoReturn:
     for kind, code, label in EXIT_CODES:
         if isinstance(error, kind):
             detail = f" [{error.rule}]" if isinstance(error, RuleViolationError) else ""
-            click.echo(f"error: {label}{detail}: {error}", err=True)
+            click.echo(f"error: {label}{detail}: {one_line(error)}", err=True)
             sys.exit(code)
     raise error
 
@@ -93,8 +96,19 @@ def run_guarded(action: Callable[[], None]) -> None:
         action()
     except (DomainError, NotFoundError, ConcurrencyConflictError, SettingsError,
             DatabaseUnavailableError, DamagedHistoryError, DamagedInputError,
-            SealKeyError) as error:
+            SealKeyError, ChainBrokenError) as error:
         fail(error)
+
+
+def _write_refused(error: BaseException) -> bool:
+    """A role that may only read (an auditor's) tried to write: PostgreSQL's
+    insufficient_privilege, or a read-only SQLite file."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if getattr(seen, "sqlstate", None) == "42501" or "readonly database" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def guard_unexpected(run: Callable[[], None]) -> None:
@@ -108,6 +122,10 @@ def guard_unexpected(run: Callable[[], None]) -> None:
     except Exception as error:
         if os.environ.get(DEBUG_VARIABLE, "").strip() == "1":
             raise
+        if _write_refused(error):
+            click.echo("error: database unavailable: the database refused to write for this "
+                       "role (read-only); nothing was recorded", err=True)
+            sys.exit(6)
         click.echo(f"error: internal error ({type(error).__name__}); nothing was changed by "
                    "the failed command", err=True)
         sys.exit(INTERNAL_ERROR)
@@ -139,7 +157,7 @@ def case_step(name: str, help_text: str, call: StepCall,
             if as_json:
                 emit_json({"number": number.upper(), "step": name, "result": result})
             else:
-                click.echo(describe(number.upper(), result))
+                click.echo(one_line(describe(number.upper(), result)))
         run_guarded(action)
 
     for decorate in (*reversed(extra), json_option, idempotency_option, version_option,
@@ -181,7 +199,7 @@ def case_list(help_text: str, states: list[str], lister: Lister,
                 emit_json(rows)
                 return
             for row in rows:
-                click.echo(line(row))
+                click.echo(one_line(line(row)))
             click.echo(f"{len(rows)} {noun}")
         run_guarded(action)
 
@@ -205,7 +223,7 @@ def case_show(help_text: str, describe: Callable[[ComplianceCases, str], dict[st
                 emit_json(summary)
                 return
             for key, value in summary.items():
-                click.echo(f"{key:>20}: {to_plain(value)}")
+                click.echo(f"{key:>20}: {one_line(to_plain(value))}")
         run_guarded(action)
 
     return click.command(name="show", help=help_text)(command)

@@ -16,6 +16,7 @@ from infrastructure.csv_files import read_csv_file, write_rejects
 from interfaces.analysis_composition import build_ingestion
 from interfaces.cli.context import cli_context, emit_json, run_guarded
 from interfaces.cli.progress import progress_bar, stage_reporter
+from interfaces.cli.text import one_line
 
 SHOWN_ERRORS = 20
 
@@ -34,7 +35,8 @@ def _import_command(kind: IngestKind, columns: str) -> click.Command:
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
     @click.option("--actor", default="system:import", show_default=True)
     @click.option("--skip-invalid", is_flag=True,
-                  help="Load the good rows; write the bad ones to FILE.rejects.csv.")
+                  help="Load the good rows; write the bad ones, with their reasons, to "
+                       "<name>.rejects.csv beside FILE (trade.csv -> trade.rejects.csv).")
     @click.option("--dry-run", is_flag=True, help="Only validate; write nothing.")
     @click.option("--json", "as_json", is_flag=True)
     def command(file: Path, actor: str, skip_invalid: bool, dry_run: bool,
@@ -70,23 +72,26 @@ def _show(report: ImportReport, as_json: bool) -> None:
     verb = {"loaded": "loaded", "rejected": "REJECTED, nothing loaded",
             "validated": "validated (dry run, nothing loaded)",
             "already_imported": "already imported (same SHA-256), nothing loaded"}
-    click.echo(f"{report.kind} {report.file_name}: {verb[report.status]}")
+    click.echo(one_line(f"{report.kind} {report.file_name}: {verb[report.status]}"))
     click.echo(f"  rows read {report.rows_read:,}, loaded {report.rows_loaded:,}, "
                f"rejected {report.rows_rejected:,}"
                + (f", unchanged {report.rows_unchanged:,}" if report.kind == "accounts" else "")
                + (f", changed {len(report.changes):,}" if report.changes else ""))
     click.echo(f"  batch {report.batch_id} (sha256 {report.sha256[:16]}...)")
+    # The rows' errors go to stderr, like every error; the summary stays on stdout.
     for error in report.errors[:SHOWN_ERRORS]:
-        click.echo(f"  row {error.row}, {error.column}: {error.reason}")
+        click.echo(one_line(f"row {error.row}, column {error.column}: {error.reason}"),
+                   err=True)
     if len(report.errors) > SHOWN_ERRORS:
-        click.echo(f"  ... and {len(report.errors) - SHOWN_ERRORS:,} more (use --json)")
+        click.echo(f"... and {len(report.errors) - SHOWN_ERRORS:,} more (use --json)",
+                   err=True)
     for change in report.changes[:SHOWN_ERRORS]:
         diffs = "; ".join(f"{name} registered {old!r}, file {new!r}"
                           for name, (old, new) in change.differences.items())
         click.echo(f"  row {change.row}, importer {change.importer_number} changed, "
                    f"not overwritten: {diffs}")
     if report.rejects_file:
-        click.echo(f"  rejected rows written to {report.rejects_file}")
+        click.echo(one_line(f"  rejected rows written to {report.rejects_file}"))
 
 
 for _kind in IngestKind:

@@ -17,6 +17,7 @@ from domain.values import Period, parse_date
 from interfaces.analysis_composition import build_channel, build_effectiveness, build_selection
 from interfaces.cli.context import cli_context, emit_json, run_guarded
 from interfaces.cli.progress import progress_bar
+from interfaces.cli.text import one_line
 
 
 @click.group()
@@ -137,7 +138,8 @@ def _show(rule: TargetingRule, as_json: bool) -> None:
     if as_json:
         emit_json(_rule_json(rule))
         return
-    click.echo(f"{rule.number} v{rule.rule_version} {rule.state.value}: {rule.definition.name}")
+    click.echo(f"{rule.number} v{rule.rule_version} {rule.state.value}: "
+               f"{one_line(rule.definition.name)}")
     click.echo(f"  latest: {rule.definition.conditions.describe()} -> "
                f"{rule.definition.channel.value}; districts "
                f"{', '.join(rule.definition.districts) or 'all'}; from "
@@ -169,7 +171,7 @@ def list_command(as_json: bool) -> None:
             return
         for rule in found:
             click.echo(f"{rule.number} v{rule.rule_version} {rule.state.value:<9} "
-                       f"{rule.definition.channel.value:<5} {rule.definition.name}")
+                       f"{rule.definition.channel.value:<5} {one_line(rule.definition.name)}")
     run_guarded(action)
 
 
@@ -280,7 +282,7 @@ def select_command(period_text: str, capacity: int, random_share: float,
         if result.opened:
             click.echo(f"opened {len(result.opened)} assessments: {', '.join(result.opened)}")
         for importer, why in result.not_opened.items():
-            click.echo(f"not opened for {importer}: {why}")
+            click.echo(one_line(f"not opened for {importer}: {why}"))
     run_guarded(action)
 
 

@@ -20,6 +20,7 @@ from rich.progress import (
 )
 
 from interfaces.cli.context import cli_context, emit_json, json_option, run_guarded
+from interfaces.cli.text import one_line
 from projections import queries
 from projections.runner import ProjectionFailedError
 from projections.worker import Projections, views_named
@@ -34,7 +35,7 @@ def _projections() -> Projections:
 
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> None:
     for row in rows:
-        click.echo("  ".join(str(row.get(c) if row.get(c) is not None else "-")
+        click.echo("  ".join(one_line(row.get(c) if row.get(c) is not None else "-")
                              for c in columns))
     click.echo(f"{len(rows)} row(s)")
 
@@ -43,7 +44,7 @@ def _guard_projection(action: Any) -> None:
     try:
         run_guarded(action)
     except ProjectionFailedError as error:
-        click.echo(f"error: projection stopped: {error}", err=True)
+        click.echo(f"error: projection stopped: {one_line(error)}", err=True)
         sys.exit(7)
 
 

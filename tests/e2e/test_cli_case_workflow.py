@@ -7,6 +7,7 @@ import hashlib
 from datetime import date, timedelta
 
 from tests.e2e.cli import Cli
+from tests.e2e.ingest_files import run_together
 from tests.e2e.test_cli_assessment_lifecycle import IMPORTER, register
 
 OFFICER = ("--actor", "user:officer-7", "--reason")
@@ -51,6 +52,7 @@ def test_a_plan_that_fails_verification_ends_in_a_paid_penalty(cli: Cli) -> None
                       "--json").json()
     verification = reported["result"]
     assert verification.startswith("FV-")
+    scheduled_reads(cli, plan, verification, due)
 
     cli.ok("verifications", "retest", verification, "--area", "classification", "--lines",
            "150", "--discrepancies", "15", "--value-tested", "200000", "--value-in-error",
@@ -96,6 +98,85 @@ def test_a_plan_that_fails_verification_ends_in_a_paid_penalty(cli: Cli) -> None
     assert status["FollowUpVerification"] == {"concluded_not_effective": 1}
     assert status["EnforcementAction"] == {"closed": 1}
     assert cli.ok("verify", "--json").json()["ok"] is True
+    concluded_reads(cli, assessment, plan, verification, action)
+
+
+def scheduled_reads(cli: Cli, plan: str, verification: str, action_due: str) -> None:
+    """`plans list`, `verifications list` and `verifications show`, in JSON and as text,
+    once the implementation is reported and the verification scheduled."""
+    plans, plans_text, listed, listed_text, overdue, shown, shown_text = run_together(
+        cli, ("plans", "list", "--json"), ("plans", "list", "--state",
+                                           "verification_scheduled"),
+        ("verifications", "list", "--importer", IMPORTER.lower(), "--json"),
+        ("verifications", "list", "--district", "11"),
+        ("verifications", "list", "--overdue", "--json"),
+        ("verifications", "show", verification, "--json"),
+        ("verifications", "show", verification))
+    for result in (plans, plans_text, listed, listed_text, overdue, shown, shown_text):
+        assert result.code == 0, result
+    [row] = plans.json()
+    assert (row["number"], row["importer_number"], row["district"], row["state"]) == (
+        plan, IMPORTER, "11", "verification_scheduled")
+    assert (row["deficient_areas"], row["actions"], row["actions_completed"]) == (
+        ["classification"], 1, 1)
+    assert (row["verification_number"], row["enforcement_number"]) == (verification, None)
+    assert plans_text.out.splitlines()[0].split() == [
+        plan, IMPORTER, "11", "verification_scheduled", "actions", "1/1"]
+    assert plans_text.out.splitlines()[-1] == "1 plan(s)"
+
+    [found] = listed.json()
+    assert (found["number"], found["importer_number"], found["district"], found["state"],
+            found["plan_number"], found["areas"], found["verified_rate"]) == (
+        verification, IMPORTER, "11", "scheduled", plan, ["classification"], None)
+    assert found["due_on"] > action_due > date.today().isoformat()
+    assert found["overdue"] is False
+    assert overdue.json() == []
+    assert listed_text.out.splitlines() == [
+        f"{verification}  {IMPORTER}  11  {'scheduled':<24} due {found['due_on']}",
+        "1 verification(s)"]
+
+    details = shown.json()
+    assert {key: details[key] for key in found if key != "overdue"} == {
+        key: value for key, value in found.items() if key != "overdue"}
+    assert (details["tests"], details["findings"]) == ([], [])
+    text = dict(line.strip().split(": ", 1) for line in shown_text.out.splitlines())
+    assert (text["number"], text["state"], text["plan_number"], text["tests"]) == (
+        verification, "scheduled", plan, "[]")
+
+
+def concluded_reads(cli: Cli, assessment: str, plan: str, verification: str,
+                    action: str) -> None:
+    """`enforcement list` with its filters, and the concluded verification shown."""
+    listed, closed_text, other_district, proposed, shown = run_together(
+        cli, ("enforcement", "list", "--json"), ("enforcement", "list", "--state", "closed"),
+        ("enforcement", "list", "--district", "12", "--json"),
+        ("enforcement", "list", "--state", "proposed", "--json"),
+        ("verifications", "show", verification, "--json"))
+    for result in (listed, closed_text, other_district, proposed, shown):
+        assert result.code == 0, result
+    [row] = listed.json()
+    assert (row["number"], row["importer_number"], row["district"], row["kind"],
+            row["state"], row["source_case"]) == (action, IMPORTER, "11", "penalty", "closed",
+                                                  verification)
+    assert (row["proposed_amount"], row["decided_amount"], row["paid_amount"], row["votes"]) \
+        == ("2400.00", "1800.00", "1800.00", 2)
+    assert closed_text.out.splitlines()[0].split() == [
+        action, IMPORTER, "11", "penalty", "closed", "1800.00"]
+    assert closed_text.out.splitlines()[-1] == "1 enforcement action(s)"
+    assert other_district.json() == []
+    assert proposed.json() == []
+
+    details = shown.json()
+    assert (details["state"], details["plan_number"]) == ("concluded_not_effective", plan)
+    [retest] = details["tests"]
+    assert (retest["area"], retest["lines_tested"], retest["discrepancies"]) == (
+        "classification", 150, 15)
+    [finding] = details["findings"]
+    assert finding["area"] == "classification"
+    assert finding["acceptable"] is False
+    # 135 of 150 lines compliant: 90.00%
+    assert details["verified_rate"] == "0.9000"
+    assert assessment != plan
 
 
 def test_a_repeated_command_with_the_same_idempotency_key_writes_once(cli: Cli) -> None:

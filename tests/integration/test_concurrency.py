@@ -73,8 +73,10 @@ def test_two_writers_at_the_same_expected_version_exactly_one_wins(
         conflicts = [o for o in outcomes if isinstance(o, ConcurrencyConflictError)]
         assert (len(winners), len(conflicts)) == (1, 1), outcomes
         assert conflicts[0].current == version + 1
-        assert f"assessment {number}" in str(conflicts[0])
-        assert "nothing was written" in str(conflicts[0])
+        assert str(conflicts[0]).startswith(
+            f"assessment {number} was changed by someone else since you read it (you "
+            f"expected version {version}, it is now at {version + 1})")
+        assert "nothing was recorded" in str(conflicts[0])
         assert app.get_assessment(number).version == version + 1
         assert raw.count() == rows + 1  # the loser wrote nothing
 
@@ -98,8 +100,9 @@ def test_the_loser_of_a_race_succeeds_when_it_reloads_and_retries(
                                                   actor=ACTOR, reason="new account"),
     ])
     [conflict] = [o for o in outcomes if isinstance(o, ConcurrencyConflictError)]
-    assert conflict.expected is None
-    assert conflict.current == version + 1
+    assert (conflict.expected, conflict.current) == (version, version + 1)
+    assert f"importer {importer} was changed by someone else since you read it" in str(
+        conflict)
 
     retry = app.set_compliance_class(importer, "a", actor=ACTOR, reason="annual review",
                                      expected_version=version + 1)
@@ -123,8 +126,10 @@ def test_a_stale_expected_version_is_refused_with_the_current_version_and_writes
 
     assert refused.value.current == current
     assert refused.value.expected == current - 1
-    assert f"is at version {current}, not the expected version {current - 1}" in str(
-        refused.value)
+    assert str(refused.value) == (
+        f"assessment {number} was changed by someone else since you read it (you expected "
+        f"version {current - 1}, it is now at {current}); nothing was recorded — re-read it "
+        "and try again")
     assert app.recorder.max_notification_id() == events_before
     assert RawEvents.of(app, store).count() == rows_before
     assert app.get_assessment(number).version == current

@@ -1,6 +1,7 @@
 """Commands sent with an idempotency key run at most once: a repeat (from any process, even
-concurrently) returns the first result and writes nothing; a key belongs to one command;
-a refused or failed command keeps no receipt, so its key is still free."""
+concurrently) returns the first result and writes nothing; a key belongs to one command,
+its arguments and its actor, and is refused with anything else; a refused or failed
+command keeps no receipt, so its key is still free."""
 
 from __future__ import annotations
 
@@ -23,7 +24,6 @@ from domain.errors import InvalidValueError, RuleViolationError
 from domain.importer_account import AccountStatus, ComplianceClass, importer_account_id
 from domain.values import Period
 from infrastructure.settings import Settings
-from infrastructure.verify import verify_chains
 from tests.builders import (
     ACTOR,
     DUTY_PAID,
@@ -45,6 +45,7 @@ from tests.integration.raw_store import RawEvents
 from tests.integration.test_concurrency import RendezvousClock, race
 from tests.integration.test_mapper_round_trip import assert_identical
 from tests.integration.workflow_support import assert_refused, stored_event_names
+from tests.ledger_check import verify_app
 
 KEY = "req-7f3c-2026-03-01-0001"
 
@@ -158,20 +159,89 @@ def test_a_repeated_command_returns_the_first_result_and_writes_nothing(
     receipt = app.find_aggregate(receipt_id(KEY))
     assert isinstance(receipt, CommandReceipt)
     assert (receipt.key, receipt.command, receipt.version) == (KEY, case.command, 1)
+    assert len(receipt.fingerprint) == len("sha256:") + 64
 
 
-def test_a_repeated_account_command_does_not_apply_its_new_arguments(
-        app: ComplianceCases) -> None:
-    """The key names the request: a retry that changed its mind is still the first one."""
-    importer = register_importer(app)
-    version = app.set_compliance_class(importer, "b", actor=ACTOR, reason="annual review",
+REUSED = "with other arguments or by another actor; use a new key"
+
+
+def test_a_key_sent_again_for_another_importer_is_refused_naming_it_and_registers_nothing(
+        app: ComplianceCases, make_app: Callable[..., ComplianceCases]) -> None:
+    """Issue 12: the key of one registration, sent with another importer number, used to
+    print the first importer's id and register nothing."""
+    first, second = registration(), registration()
+    account_id = app.register_importer(first, actor=ACTOR, reason="registered",
                                        idempotency_key=KEY)
 
-    again = app.set_compliance_class(importer, "d", actor=ACTOR, reason="annual review",
-                                     idempotency_key=KEY)
+    for sender in (app, make_app()):
+        assert_refused(app, lambda s=sender: s.register_importer(  # type: ignore[misc]
+            second, actor=ACTOR, reason="registered", idempotency_key=KEY),
+            RuleViolationError, rule="IdempotencyKeyReused",
+            mentions=(f"idempotency key {KEY!r} was already used for register_importer "
+                      f"{REUSED}",))
 
-    assert again == version
+    assert app.find_aggregate(importer_account_id(second.importer_number)) is None
+    assert app.register_importer(first, actor=ACTOR, reason="registered",
+                                 idempotency_key=KEY) == account_id
+
+
+CHANGED_MINDS: dict[str, Callable[[ComplianceCases, str], object]] = {
+    "another argument": lambda app, importer: app.set_compliance_class(
+        importer, "d", actor=ACTOR, reason="annual review", idempotency_key=KEY),
+    "another reason": lambda app, importer: app.set_compliance_class(
+        importer, "b", actor=ACTOR, reason="annual review, again", idempotency_key=KEY),
+    "another actor": lambda app, importer: app.set_compliance_class(
+        importer, "b", actor="user:someone.else", reason="annual review",
+        idempotency_key=KEY),
+}
+
+
+@pytest.mark.parametrize("changed", CHANGED_MINDS.keys())
+def test_a_key_sent_again_with_anything_changed_is_refused_and_writes_nothing(
+        app: ComplianceCases, changed: str) -> None:
+    """The key names one request: a retry that changed its mind is a new request."""
+    importer = register_importer(app)
+    app.set_compliance_class(importer, "b", actor=ACTOR, reason="annual review",
+                             idempotency_key=KEY)
+
+    assert_refused(app, lambda: CHANGED_MINDS[changed](app, importer), RuleViolationError,
+                   rule="IdempotencyKeyReused",
+                   mentions=(KEY, f"set_compliance_class {REUSED}"))
     assert app.get_importer(importer).compliance_class is ComplianceClass.B
+
+
+def test_the_expected_version_is_not_part_of_the_request(app: ComplianceCases) -> None:
+    """A retry of a command that succeeded carries a version that is stale by now: it
+    still gets the first result, not a conflict."""
+    importer = register_importer(app)
+    version = app.get_importer(importer).version
+    first = app.set_compliance_class(importer, "b", actor=ACTOR, reason="annual review",
+                                     expected_version=version, idempotency_key=KEY)
+
+    rows = app.recorder.max_notification_id()
+    for expected in (version, None, first):
+        assert app.set_compliance_class(importer, "b", actor=ACTOR, reason="annual review",
+                                        expected_version=expected,
+                                        idempotency_key=KEY) == first
+    assert app.recorder.max_notification_id() == rows
+
+
+def test_arguments_given_as_an_iterator_are_read_once_and_fingerprinted_by_value(
+        app: ComplianceCases) -> None:
+    importer = register_importer(app)
+    period = Period(date(2025, 1, 1), date(2025, 12, 31))
+
+    def send(scope: Any) -> str:
+        return app.open_assessment(importer, origin="risk_selection", period=period,
+                                   scope=scope, actor=ACTOR, reason="selected",
+                                   idempotency_key=KEY)
+
+    number = send(area for area in ("value", "classification"))
+
+    assert send(["value", "classification"]) == number
+    assert {a.value for a in app.get_assessment(number).scope} == {"value", "classification"}
+    assert_refused(app, lambda: send(("value",)), RuleViolationError,
+                   rule="IdempotencyKeyReused", mentions=(KEY, "open_assessment"))
 
 
 def test_a_key_already_used_for_another_command_is_refused_and_writes_nothing(
@@ -182,10 +252,11 @@ def test_a_key_already_used_for_another_command_is_refused_and_writes_nothing(
 
     assert_refused(app, lambda: app.close_importer(importer, actor=ACTOR, reason="ceased",
                                                    idempotency_key=KEY),
-                   RuleViolationError, rule="IdempotencyKeyBelongsToOneCommand",
-                   mentions=(KEY, "set_compliance_class", "close_importer"))
+                   RuleViolationError, rule="IdempotencyKeyReused",
+                   mentions=(f"idempotency key {KEY!r} was already used for "
+                             "set_compliance_class, not close_importer; use a new key",))
     assert_refused(app, lambda: open_assessment(app, importer, KEY), RuleViolationError,
-                   rule="IdempotencyKeyBelongsToOneCommand", mentions=("open_assessment",))
+                   rule="IdempotencyKeyReused", mentions=("open_assessment",))
     assert app.get_importer(importer).status is AccountStatus.ACTIVE
     assert app.get_case_file(importer) == ()
 
@@ -255,7 +326,30 @@ def test_the_same_key_sent_concurrently_writes_once_and_both_get_the_same_result
     assert outcomes == [expected, expected], outcomes
     assert stored_event_names(app) - before == written
     assert raw.count() == rows + written.total()
-    assert verify_chains(app.recorder).ok
+    assert verify_app(app).ok
+
+
+def test_the_same_key_sent_concurrently_for_two_importers_registers_one_and_refuses_the_other(
+        app: ComplianceCases, clock: FakeClock,
+        make_app: Callable[..., ComplianceCases]) -> None:
+    """Both miss the receipt and decide; one commits, the other conflicts on the receipt,
+    finds it was sent with other arguments and is refused, naming the key."""
+    barrier = threading.Barrier(2)
+    writers = [make_app(clock_=RendezvousClock(clock, barrier)) for _ in range(2)]
+    registrations = [registration(), registration()]
+
+    outcomes = race([partial(writer.register_importer, reg, actor=ACTOR, reason="registered",
+                             idempotency_key=KEY)
+                     for writer, reg in zip(writers, registrations, strict=True)])
+
+    [refused] = [o for o in outcomes if isinstance(o, RuleViolationError)]
+    assert refused.rule == "IdempotencyKeyReused"
+    assert KEY in str(refused)
+    [winner] = [reg for reg, o in zip(registrations, outcomes, strict=True)
+                if o == importer_account_id(reg.importer_number)]
+    [loser] = [reg for reg in registrations if reg is not winner]
+    assert app.find_aggregate(importer_account_id(loser.importer_number)) is None
+    assert verify_app(app).ok
 
 
 class Gate:

@@ -129,7 +129,7 @@ def test_a_stale_expected_version_is_refused_with_the_current_one_and_writes_not
 
     assert (refused.value.expected, refused.value.current) == (current - 1, current)
     assert number in str(refused.value)
-    assert "nothing was written" in str(refused.value)
+    assert "nothing was recorded" in str(refused.value)
     assert raw.count() == rows
     assert app.recorder.max_notification_id() == last_event
     assert case.load(app, number).version == current

@@ -83,7 +83,7 @@ def surveyed_assessment(
         scope: Iterable[ComplianceArea | str] = SCOPE) -> Assessment:
     assessment = assigned_assessment(scope)
     chosen = ratings if ratings is not None else dict.fromkeys(assessment.scope, "adequate")
-    assessment.record_survey(chosen, "2026-03-01", actor=OFFICER, reason=REASON, at=at(2))
+    assessment.record_survey(chosen, TODAY, actor=OFFICER, reason=REASON, at=at(2))
     return assessment
 
 
@@ -168,17 +168,19 @@ def evidence(document: str = "training-log.pdf") -> Evidence:
                           hashlib.sha256(document.encode()).hexdigest())
 
 
-def drafted_plan(areas: Iterable[ComplianceArea] = DEFICIENT) -> ImprovementPlan:
+def drafted_plan(areas: Iterable[ComplianceArea] = DEFICIENT, *,
+                 actor: str = OFFICER) -> ImprovementPlan:
+    """Drafted by OFFICER (who issued the findings) unless another actor is given."""
     return ImprovementPlan.draft(
         number=PLAN_NUMBER, importer_id=IMPORTER_ID, importer_number=IMPORTER_NUMBER,
         district="11", assessment_number=NUMBER, deficient_areas=areas,
-        target_rate=TARGET_RATE, proposal_due_on=TODAY + timedelta(days=60), actor=OFFICER,
+        target_rate=TARGET_RATE, proposal_due_on=TODAY + timedelta(days=60), actor=actor,
         reason="findings require an improvement plan", at=T0)
 
 
-def plan_with_actions() -> ImprovementPlan:
+def plan_with_actions(*, drafted_by: str = OFFICER) -> ImprovementPlan:
     """A draft plan with action A1 for value and A2 for classification, both due DUE_ON."""
-    plan = drafted_plan()
+    plan = drafted_plan(actor=drafted_by)
     for minute, area in enumerate(DEFICIENT, start=1):
         plan.add_action(area=area, description=f"retrain the {area.value} desk",
                         owner=IMPORTER_STAFF, due_on=DUE_ON, today=TODAY, actor=IMPORTER_STAFF,
@@ -186,15 +188,17 @@ def plan_with_actions() -> ImprovementPlan:
     return plan
 
 
-def submitted_plan() -> ImprovementPlan:
-    plan = plan_with_actions()
+def submitted_plan(*, drafted_by: str = OFFICER) -> ImprovementPlan:
+    """Drafted by `drafted_by`, submitted by the importer's IMPORTER_STAFF."""
+    plan = plan_with_actions(drafted_by=drafted_by)
     plan.submit(actor=IMPORTER_STAFF, reason="plan proposed", at=at(3))
     return plan
 
 
 def approved_plan() -> ImprovementPlan:
+    """Approved by MANAGER: neither its drafter nor its submitter (four eyes)."""
     plan = submitted_plan()
-    plan.approve(actor=OFFICER, reason="actions address every deficiency", at=at(4))
+    plan.approve(actor=MANAGER, reason="actions address every deficiency", at=at(4))
     return plan
 
 
@@ -302,7 +306,8 @@ def scheduled_verification(areas: Iterable[ComplianceArea] = DEFICIENT,
     return FollowUpVerification.schedule(
         number=VERIFICATION_NUMBER, importer_id=IMPORTER_ID, importer_number=IMPORTER_NUMBER,
         district="11", plan_number=PLAN_NUMBER, areas=areas, target_rate=target_rate,
-        due_on=due_on, actor="system:workflow", reason="implementation reported", at=T0)
+        due_on=due_on, implementation_reported_by=IMPORTER_STAFF, actor="system:workflow",
+        reason="implementation reported", at=T0)
 
 
 def verification_in_testing(*tests: SampleTest, target_rate: Decimal = TARGET_RATE,

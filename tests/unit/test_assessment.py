@@ -162,7 +162,7 @@ def test_a_survey_rates_each_scoped_area_and_marks_the_assessment_surveyed() -> 
     assert assessment.state is AssessmentState.SURVEYED
     surveyed = assessment.pending_events[-1]
     assert isinstance(surveyed, Assessment.SurveyRecorded)
-    assert surveyed.surveyed_on == date(2026, 3, 1)
+    assert surveyed.surveyed_on == date(2026, 3, 2)
 
 
 def test_a_survey_can_be_redone_before_testing_starts() -> None:
@@ -416,7 +416,7 @@ def assessment_commands(actor: str, reason: str,
         "assign_officer": lambda a: a.assign_officer(OFFICER, actor=actor, reason=reason,
                                                      at=when),
         "record_survey": lambda a: a.record_survey(dict.fromkeys(SCOPE, "strong"),
-                                                   "2026-03-01", actor=actor, reason=reason,
+                                                   "2026-03-02", actor=actor, reason=reason,
                                                    at=when),
         "record_test": lambda a: a.record_test(sample("classification"), actor=actor,
                                                reason=reason, at=when),

@@ -226,6 +226,25 @@ def test_the_team_approves_by_majority_and_a_tie_rejects(votes: tuple[str, ...],
     assert last_event(action).approved is approved
 
 
+def test_the_proposer_cannot_conclude_the_review_of_their_own_action() -> None:
+    action = proposed_action()
+    vote(action, "approve", FIRST, 30)
+    vote(action, "approve", SECOND, 31)
+    assert_refused(action, lambda: action.conclude_review(actor=OFFICER, reason=REASON,
+                                                          at=at(32)),
+                   RuleViolationError, rule="ReviewConcluderIsNotTheProposer",
+                   mentions=[OFFICER, "proposed this action", "conclude its review"])
+
+
+def test_someone_other_than_the_proposer_concludes_the_review() -> None:
+    action = proposed_action()
+    vote(action, "approve", FIRST, 30)
+    vote(action, "approve", SECOND, 31)
+    assert action.conclude_review(actor=MANAGER, reason=REASON, at=at(32)) is True
+    assert last_event(action).actor == MANAGER
+    assert action.proposer == OFFICER
+
+
 def test_no_vote_is_taken_after_the_review_concluded() -> None:
     action = approved_action()
     assert_refused(action, lambda: vote(action, "reject", THIRD, 30), InvalidTransitionError,
@@ -379,6 +398,21 @@ def test_a_decision_is_checked_against_the_cap_again() -> None:
                    mentions=["decided_amount 700.00", "cap of 500.00"])
 
 
+def test_the_proposer_cannot_decide_their_own_penalty() -> None:
+    action = responded_penalty()
+    assert_refused(action, lambda: action.decide("9000.00", cap_policy=CAPS, actor=OFFICER,
+                                                 reason="mitigated", at=LATER),
+                   RuleViolationError, rule="PenaltyDeciderIsNotTheProposer",
+                   mentions=[OFFICER, "proposed this penalty", "decide it"])
+
+
+def test_someone_other_than_the_proposer_decides_the_penalty() -> None:
+    action = responded_penalty()
+    action.decide("9000.00", cap_policy=CAPS, actor=FIRST, reason="mitigated", at=LATER)
+    assert action.state is EnforcementState.DECIDED
+    assert last_event(action).actor == FIRST
+
+
 def test_a_malformed_decided_amount_is_refused() -> None:
     action = responded_penalty()
     assert_refused(action, lambda: decide(action, "ten"), InvalidValueError,
@@ -402,10 +436,10 @@ def test_a_non_monetary_action_is_never_decided(kind: str) -> None:
 
 def test_a_payment_of_the_decided_amount_settles_the_penalty() -> None:
     action = decided_penalty("12000.00")
-    action.record_payment("12000", "2026-03-01", actor=OFFICER, reason="paid", at=LATER)
+    action.record_payment("12000", "2026-03-02", actor=OFFICER, reason="paid", at=LATER)
     assert action.state is EnforcementState.PAID
     assert action.paid_amount == Decimal("12000.00")
-    assert last_event(action).paid_on.isoformat() == "2026-03-01"
+    assert last_event(action).paid_on.isoformat() == "2026-03-02"
 
 
 @pytest.mark.parametrize("amount", ["11999.99", "12000.01", "0.00"])

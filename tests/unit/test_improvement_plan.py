@@ -21,6 +21,7 @@ from .builders import (
     IMPORTER_ID,
     IMPORTER_NUMBER,
     IMPORTER_STAFF,
+    MANAGER,
     NUMBER,
     OFFICER,
     PLAN_NUMBER,
@@ -72,9 +73,9 @@ def amend(plan: ImprovementPlan, action_id: str = "A1", *, due_on: date | str = 
 
 
 def complete(plan: ImprovementPlan, action_id: str = "A1", *,
-             completed_on: date | str = TODAY) -> None:
+             completed_on: date | str = TODAY, today: date = TODAY) -> None:
     plan.complete_action(action_id, evidence=evidence(), completed_on=completed_on,
-                         today=TODAY, actor=IMPORTER_STAFF, reason="done", at=LATER)
+                         today=today, actor=IMPORTER_STAFF, reason="done", at=LATER)
 
 
 def close(plan: ImprovementPlan, *, verification_number: str | None = VERIFICATION_NUMBER,
@@ -281,7 +282,7 @@ def test_a_submitted_plan_takes_no_edits_until_it_is_decided(
 
 def test_approving_a_submitted_plan() -> None:
     plan = submitted_plan()
-    plan.approve(actor=OFFICER, reason="actions address every deficiency", at=LATER)
+    plan.approve(actor=MANAGER, reason="actions address every deficiency", at=LATER)
     assert plan.state is PlanState.APPROVED
 
 
@@ -295,14 +296,82 @@ def test_a_draft_plan_cannot_be_approved_or_sent_back() -> None:
 def test_a_plan_sent_back_can_be_changed_and_resubmitted() -> None:
     plan = submitted_plan()
 
-    plan.send_back(actor=OFFICER, reason="A2 is too vague", at=at(30))
+    plan.send_back(actor=MANAGER, reason="A2 is too vague", at=at(30))
     assert plan.state is PlanState.DRAFT
     change(plan, "A2", area=CLASSIFICATION)
     plan.submit(actor=IMPORTER_STAFF, reason="clarified A2", at=at(31))
-    plan.approve(actor=OFFICER, reason="fine now", at=at(32))
+    plan.approve(actor=MANAGER, reason="fine now", at=at(32))
 
     assert plan.state is PlanState.APPROVED
     assert plan.actions[1].description == "monthly invoice reconciliation"
+
+
+# -- four eyes: neither the submitter nor the drafter approves or sends back ----------------
+
+
+def test_a_plan_remembers_who_drafted_submitted_and_reported_it() -> None:
+    plan = implemented_plan()
+    assert (plan.drafted_by, plan.submitted_by, plan.implementation_reported_by) == (
+        OFFICER, IMPORTER_STAFF, IMPORTER_STAFF)
+    assert drafted_plan().submitted_by is None
+
+
+def review(plan: ImprovementPlan, step: str, actor: str) -> None:
+    command = plan.approve if step == "approve" else plan.send_back
+    command(actor=actor, reason=REASON, at=LATER)
+
+
+@pytest.mark.parametrize(("step", "words"), [("approve", "approve it"),
+                                             ("send_back", "send it back")])
+def test_the_submitter_cannot_approve_or_send_back_their_own_plan(step: str,
+                                                                  words: str) -> None:
+    plan = submitted_plan()
+    assert_refused(plan, lambda: review(plan, step, IMPORTER_STAFF), RuleViolationError,
+                   rule="PlanReviewerIsNotTheSubmitter",
+                   mentions=[IMPORTER_STAFF, "submitted this plan", words])
+
+
+@pytest.mark.parametrize(("step", "words"), [("approve", "approve it"),
+                                             ("send_back", "send it back")])
+def test_the_drafter_cannot_approve_or_send_back_the_plan(step: str, words: str) -> None:
+    plan = submitted_plan()
+    assert_refused(plan, lambda: review(plan, step, OFFICER), RuleViolationError,
+                   rule="PlanReviewerIsNotTheDrafter",
+                   mentions=[OFFICER, "drafted this plan", words])
+
+
+@pytest.mark.parametrize("step", ["approve", "send_back"])
+def test_someone_who_neither_drafted_nor_submitted_the_plan_reviews_it(step: str) -> None:
+    plan = submitted_plan()
+    review(plan, step, MANAGER)
+    assert plan.state is (PlanState.APPROVED if step == "approve" else PlanState.DRAFT)
+    assert last_event(plan).actor == MANAGER
+
+
+def test_a_system_job_that_drafted_the_plan_is_not_a_person_and_does_not_count() -> None:
+    plan = submitted_plan(drafted_by="system:workflow")
+    plan.approve(actor="system:workflow", reason="approved by the batch rules", at=LATER)
+    assert plan.state is PlanState.APPROVED
+
+
+def test_the_submitter_who_counts_is_the_one_who_submitted_it_for_this_decision() -> None:
+    plan = submitted_plan()
+    plan.send_back(actor=MANAGER, reason="A2 is too vague", at=at(30))
+    plan.submit(actor="user:compliance.qian", reason="clarified A2", at=at(31))
+    assert plan.submitted_by == "user:compliance.qian"
+    assert_refused(plan, lambda: plan.approve(actor="user:compliance.qian", reason=REASON,
+                                              at=at(32)),
+                   RuleViolationError, rule="PlanReviewerIsNotTheSubmitter",
+                   mentions=["user:compliance.qian"])
+
+
+def test_a_plan_restored_without_its_reviewers_actors_is_not_blocked() -> None:
+    # State from a snapshot taken before plans remembered these actors: class defaults.
+    plan = submitted_plan()
+    del plan.drafted_by, plan.submitted_by
+    assert (plan.drafted_by, plan.submitted_by) == (None, None)
+    plan.approve(actor=IMPORTER_STAFF, reason=REASON, at=LATER)
+    assert plan.state is PlanState.APPROVED
 
 
 # -- approved: amend, complete, report ------------------------------------------------------
@@ -354,11 +423,12 @@ def test_a_completed_action_cannot_be_amended() -> None:
 def test_completing_an_action_records_the_day_and_the_evidence() -> None:
     plan = approved_plan()
 
-    complete(plan, "A2", completed_on=YESTERDAY.isoformat())
+    # Reported the day after: the day it was done is recorded, not the day it was reported.
+    complete(plan, "A2", completed_on=TODAY.isoformat(), today=TOMORROW)
 
     done = plan.actions[1]
     assert done.is_completed
-    assert done.completed_on == YESTERDAY
+    assert done.completed_on == TODAY
     assert done.evidence == evidence()
     assert not plan.actions[0].is_completed
     assert plan.state is PlanState.APPROVED
@@ -366,17 +436,29 @@ def test_completing_an_action_records_the_day_and_the_evidence() -> None:
 
 def test_an_action_may_be_completed_today_but_not_tomorrow() -> None:
     plan = approved_plan()
-    assert_refused(plan, lambda: complete(plan, completed_on=TOMORROW), InvalidValueError,
-                   field="completed_on", mentions=["in the future"])
+    assert_refused(plan, lambda: complete(plan, completed_on=TOMORROW), RuleViolationError,
+                   rule="CompletedOnIsNotInTheFuture",
+                   mentions=[f"completed_on: {TOMORROW} is in the future (today is {TODAY})"])
     complete(plan, completed_on=TODAY)
+    assert plan.actions[0].completed_on == TODAY
+
+
+def test_an_action_cannot_be_completed_before_the_plan_existed() -> None:
+    plan = approved_plan()  # drafted at T0, on TODAY
+    assert_refused(plan, lambda: complete(plan, completed_on="2025-01-03", today=TOMORROW),
+                   RuleViolationError, rule="CompletedOnIsNotBeforeThePlanExisted",
+                   mentions=[f"completed_on: 2025-01-03 is before the plan existed ({TODAY})"])
+    assert_refused(plan, lambda: complete(plan, completed_on=YESTERDAY), RuleViolationError,
+                   rule="CompletedOnIsNotBeforeThePlanExisted")
+    complete(plan, completed_on=TODAY, today=TOMORROW)
     assert plan.actions[0].completed_on == TODAY
 
 
 def test_an_action_cannot_be_completed_twice() -> None:
     plan = approved_plan()
-    complete(plan, "A1", completed_on=YESTERDAY)
-    assert_refused(plan, lambda: complete(plan, "A1"), RuleViolationError,
-                   rule="ActionIsNotCompletedTwice", mentions=["A1", YESTERDAY.isoformat()])
+    complete(plan, "A1", completed_on=TODAY, today=TOMORROW)
+    assert_refused(plan, lambda: complete(plan, "A1", today=TOMORROW), RuleViolationError,
+                   rule="ActionIsNotCompletedTwice", mentions=["A1", TODAY.isoformat()])
 
 
 def test_completing_an_unknown_action_is_refused() -> None:
@@ -417,8 +499,11 @@ def test_overdue_actions_are_the_open_ones_due_before_today() -> None:
 
 def test_evidence_keeps_a_lower_case_digest_and_tidies_its_texts() -> None:
     digest = "AB" * 32
-    parsed = Evidence.parse("  signed   training log ", "dms://evidence/1", f" {digest} ")
-    assert parsed == Evidence("signed training log", "dms://evidence/1", "ab" * 32)
+    parsed = Evidence.parse("  signed training log\n  and attendance list ",
+                            " dms://evidence/1 ", f" {digest} ")
+    # the description may run over lines; the document reference is one line
+    assert parsed == Evidence("signed training log\n  and attendance list",
+                              "dms://evidence/1", "ab" * 32)
 
 
 @pytest.mark.parametrize("digest", [

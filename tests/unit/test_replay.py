@@ -77,7 +77,7 @@ def test_replaying_an_importer_accounts_history_rebuilds_it() -> None:
 def test_replaying_an_assessments_history_rebuilds_it() -> None:
     assessment = opened_assessment()
     assessment.assign_officer(OFFICER, actor=ACTOR, reason=REASON, at=at(1))
-    assessment.record_survey({"value": "weak", "classification": "strong"}, "2026-03-01",
+    assessment.record_survey({"value": "weak", "classification": "strong"}, "2026-03-02",
                              actor=OFFICER, reason=REASON, at=at(2))
     assessment.record_test(sample("value", 100, 9, "90000.00", "8000.00", "1200.00"),
                            actor=OFFICER, reason=REASON, at=at(3))

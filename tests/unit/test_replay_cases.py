@@ -51,9 +51,9 @@ def test_replaying_a_plan_with_changes_removals_send_back_and_amendments_rebuild
                     owner=IMPORTER_STAFF, due_on=TODAY, today=TODAY, actor=IMPORTER_STAFF,
                     reason=REASON, at=at(22))
     plan.submit(actor=IMPORTER_STAFF, reason=REASON, at=at(23))
-    plan.send_back(actor=OFFICER, reason="too vague", at=at(24))
+    plan.send_back(actor=MANAGER, reason="too vague", at=at(24))
     plan.submit(actor=IMPORTER_STAFF, reason=REASON, at=at(25))
-    plan.approve(actor=OFFICER, reason=REASON, at=at(26))
+    plan.approve(actor=MANAGER, reason=REASON, at=at(26))
     plan.amend_action("A3", description="binding ruling requests", owner=IMPORTER_STAFF,
                       due_on=TODAY, today=TODAY, actor=OFFICER, reason="clarified",
                       at=at(27))

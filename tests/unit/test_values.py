@@ -132,7 +132,15 @@ def test_reserved_or_unknown_hs_chapters_are_refused(code: object) -> None:
 
 
 def test_a_name_has_its_inner_whitespace_collapsed() -> None:
-    assert parse_name("  Harbour   Fasteners\tLtd ") == "Harbour Fasteners Ltd"
+    assert parse_name("  Harbour   Fasteners Ltd ") == "Harbour Fasteners Ltd"
+    assert parse_name("Caf\u00e9 \u4e2d\u56fd\u00a0Trading") == "Caf\u00e9 \u4e2d\u56fd Trading"
+
+
+def test_a_name_is_one_line_so_a_tab_or_newline_in_it_is_refused() -> None:
+    assert_names(refusal_of(parse_name, "Harbour\tFasteners", "legal_name"),
+                 field="legal_name", mentions=["U+0009 (TAB) at position 8", "one line"])
+    assert_names(refusal_of(parse_name, "Harbour\nFasteners", "legal_name"),
+                 field="legal_name", mentions=["U+000A (LF) at position 8"])
 
 
 @pytest.mark.parametrize(("raw", "reason"), [("", "must not be empty"),
