@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck bench clean
+.PHONY: install demo test lint typecheck bench coverage clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,23 @@ typecheck: $(STAMP)
 
 test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest tests
+
+# The whole suite under coverage.py, with branch coverage; the `compliance` processes the e2e
+# tests start are measured too ([tool.coverage.run] patch = subprocess). Prints the report,
+# then the line and branch totals. Takes as long as the suite, and a little longer.
+COVERAGE_DIR := var/coverage
+coverage: $(STAMP)
+	rm -rf $(COVERAGE_DIR) && mkdir -p $(COVERAGE_DIR)
+	$(BIN)/coverage run -m pytest tests; status=$$?; \
+	$(BIN)/coverage combine -q && \
+	$(BIN)/coverage report && \
+	$(BIN)/coverage json -q -o $(COVERAGE_DIR)/coverage.json && \
+	$(BIN)/python -c "import json, sys; t = json.load(open(sys.argv[1]))['totals']; \
+	    print('make coverage: %.1f%% of lines (%d of %d), %.1f%% of branches (%d of %d)' % ( \
+	    100 * t['covered_lines'] / t['num_statements'], t['covered_lines'], t['num_statements'], \
+	    100 * t['covered_branches'] / t['num_branches'], t['covered_branches'], \
+	    t['num_branches']))" $(COVERAGE_DIR)/coverage.json; \
+	exit $$status
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

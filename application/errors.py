@@ -34,7 +34,7 @@ class ConcurrencyConflictError(Exception):
             return (f"{case} is at version {current}, not version {expected} as you "
                     f"expected; {again}")
         return (f"{case} was changed by someone else since you read it (you expected "
-                f"version {expected}, it is now at {current}); {again}")
+                f"version {expected}, it is now at version {current}); {again}")
 
     @classmethod
     def number_taken(cls, prefix: str, expected: int, current: int | None,

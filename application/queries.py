@@ -107,6 +107,7 @@ def verification_summary(verification: FollowUpVerification) -> dict[str, Any]:
         "id": str(verification.id), "number": verification.number,
         "importer_number": verification.importer_number, "district": verification.district,
         "state": verification.state.value, "plan_number": verification.plan_number,
+        "officer": verification.officer,
         "areas": [a.value for a in verification.areas],
         "due_on": verification.due_on.isoformat(),
         "verified_rate": _money(verification.verified_rate), "version": verification.version,

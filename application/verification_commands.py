@@ -33,6 +33,15 @@ class VerificationCommands(WorkflowSteps):
         return self._load(case_id(canonical), FollowUpVerification,
                           "follow-up verification", canonical)
 
+    def assign_verification_officer(self, number: str, officer: str, *, actor: str,
+                                    reason: str, expected_version: int | None = None,
+                                    idempotency_key: str | None = None) -> int:
+        """Assign (or reassign) the officer responsible for the re-tests."""
+        return self._step("assign_verification_officer",
+                          lambda: self.get_verification(number), actor, expected_version,
+                          idempotency_key, lambda v: v.assign_officer(
+                              officer, actor=actor, reason=reason, at=self.clock()))
+
     def record_retest(self, number: str, test: SampleTest, *, actor: str, reason: str,
                       expected_version: int | None = None,
                       idempotency_key: str | None = None) -> int:

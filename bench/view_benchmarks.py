@@ -431,7 +431,7 @@ def _steps_of_one(app: ComplianceCases, importer: str, period: Any
                                   reason="district workload plan")
 
     def survey() -> object:
-        return app.record_survey(number[0], PLAN_RATINGS, date.today(), actor=OFFICER,
+        return app.record_survey(number[0], PLAN_RATINGS, app.clock().date(), actor=OFFICER,
                                  reason="pre-assessment survey at the importer's premises")
 
     def findings() -> object:

@@ -156,7 +156,7 @@ def assessments_in_testing(app: ComplianceCases, count: int, *, prefix: int = 40
             registration.importer_number, origin="risk_selection", period=period,
             scope=PLAN_SCOPE, actor="user:analyst-bench", reason="selected for the annual plan")
         app.assign_officer(number, OFFICER, actor=SUPERVISOR, reason="district workload plan")
-        app.record_survey(number, PLAN_RATINGS, date.today(), actor=OFFICER,
+        app.record_survey(number, PLAN_RATINGS, app.clock().date(), actor=OFFICER,
                           reason="pre-assessment survey at the importer's premises")
         for test in PLAN_TESTS:
             app.record_test(number, test, actor=OFFICER,

@@ -55,6 +55,9 @@ class FollowUpVerification(CaseAggregate):
     # Default at class level: snapshots taken before it was remembered lack it.
     implementation_reported_by: str | None = None
     """Who reported the plan implemented: not the one to conclude (four eyes)."""
+    officer: str | None = None
+    """The officer responsible for the re-tests (None until one is assigned); a class
+    default, so verifications recorded before assignment existed load unchanged."""
 
     def __init__(self) -> None:
         """State is set by the Scheduled event's apply."""
@@ -99,6 +102,7 @@ class FollowUpVerification(CaseAggregate):
             aggregate.findings = ()
             aggregate.verified_rate = None
             aggregate.implementation_reported_by = self.implementation_reported_by
+            aggregate.officer = None
 
     @classmethod
     def schedule(cls, *, number: str, importer_id: UUID, importer_number: str, district: str,
@@ -163,6 +167,23 @@ class FollowUpVerification(CaseAggregate):
         self._record(self.Concluded, at, actor=verifier, reason=parse_reason(reason),
                      effective=effective, findings=findings, verified_rate=rate)
         return effective
+
+    class OfficerAssigned(CaseAggregate.Event):
+        officer: str
+
+        def apply(self, aggregate: FollowUpVerification) -> None:
+            aggregate.officer = self.officer
+
+    def assign_officer(self, officer: str, *, actor: str, reason: str, at: datetime) -> None:
+        """Assign (or reassign) the officer who re-tests and concludes; not the person who
+        reported the plan implemented (four eyes)."""
+        self._refuse_unless_in("assign an officer", VerificationState.SCHEDULED,
+                               VerificationState.TESTING)
+        assigned = parse_actor(officer, "officer")
+        check(VerifierIsNotTheImplementationReporter(assigned, self.implementation_reported_by,
+                                                     "be assigned to verify it"))
+        self._record(self.OfficerAssigned, at, actor=parse_actor(actor),
+                     reason=parse_reason(reason), officer=assigned)
 
     class Cancelled(CaseAggregate.Event):
         def apply(self, aggregate: FollowUpVerification) -> None:

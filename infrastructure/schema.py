@@ -21,9 +21,11 @@ from infrastructure.settings import Settings
 from infrastructure.stores import DatabaseUnavailableError, postgres_conninfo
 
 META_TABLE = "compliance_meta"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Raised whenever `initialise_store` creates or changes something existing stores lack
-(tables, columns, indexes); `compliance migrate` brings a store up to it."""
+(tables, columns, indexes); `compliance migrate` brings a store up to it.
+2: the work list's due items describe themselves (wl_due.description) and name the officer
+responsible; migrate drops the old work-list tables, rebuilt from the log."""
 SCHEMA_VERSION_KEY = "schema_version"
 CHAIN_SCHEME_KEY = "chain_scheme"
 

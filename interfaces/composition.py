@@ -4,7 +4,7 @@ numpy, scipy and pyarrow: commands that do not need them start faster."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from application.compliance_cases import ComplianceCases
@@ -74,6 +74,8 @@ class StoreInitialised:
     """Tables that did not exist before."""
     previous_version: int | None
     """The schema version recorded before (None: the store had no ledger)."""
+    reset_views: list[str] = field(default_factory=list)
+    """Views whose tables changed: dropped, to be rebuilt from the log."""
 
     def lines(self) -> list[str]:
         if self.previous_version is None:
@@ -81,13 +83,17 @@ class StoreInitialised:
         elif self.previous_version < SCHEMA_VERSION:
             head = (f"ledger at {self.where} migrated from schema version "
                     f"{self.previous_version}")
-        elif self.created:
+        elif self.created or self.reset_views:
             head = f"ledger at {self.where} repaired"
         else:
             head = f"ledger at {self.where} already current: nothing to do"
         lines = [f"{head} (schema version {SCHEMA_VERSION}, chain scheme {CHAIN_SCHEME})"]
         if self.created:
             lines.append(f"created {len(self.created)} table(s): {', '.join(self.created)}")
+        if self.reset_views:
+            lines.append(f"reset view(s) whose tables changed: {', '.join(self.reset_views)}"
+                         "; the next reading command (or compliance project --once) "
+                         "rebuilds them from the log")
         return lines
 
 
@@ -115,7 +121,7 @@ def initialise_store(settings: Settings) -> StoreInitialised:
                 ensure_key(settings.seal_key_path, settings.seal_public_key_path)
             app = _open_application(settings, utc_now)
             try:
-                _create_everything(app)
+                reset = _create_everything(app)
             finally:
                 app.close()
             after = inspect_store(settings)
@@ -126,14 +132,16 @@ def initialise_store(settings: Settings) -> StoreInitialised:
                 f"{str(error).strip()}") from error
         raise
     return StoreInitialised(after.where, sorted(after.tables - before.tables),
-                            _previous_version(before))
+                            _previous_version(before), reset)
 
 
 def _previous_version(before: StoreState) -> int | None:
     return None if before.meta is None else version_of(before)
 
 
-def _create_everything(app: ComplianceCases) -> None:
+def _create_everything(app: ComplianceCases) -> list[str]:
+    """Returns the views dropped because their tables changed (rebuilt from the log by
+    the next catch-up)."""
     # Imported here: they load pyarrow and numpy, which other commands do without.
     from eventsourcing.postgres import PostgresRecorder
     from eventsourcing.sqlite import SQLiteRecorder
@@ -156,7 +164,11 @@ def _create_everything(app: ComplianceCases) -> None:
     tables.create(seal_ddl())
     views = view_store(app.recorder, app.name)
     views.create_tracking()
+    reset = []
     for view in VIEWS.values():
+        if views.outdated(view):  # derived data: dropped, then rebuilt from the log
+            views.drop(view)
+            reset.append(view.name)
         views.create(view)
     tables.create(meta_ddl())
     with tables.transaction() as cursor:
@@ -164,3 +176,4 @@ def _create_everything(app: ComplianceCases) -> None:
                            (CHAIN_SCHEME_KEY, CHAIN_SCHEME)):
             tables.execute_in(cursor, UPSERT_META.format(table=tables.name(META_TABLE)),
                               (key, str(value)))
+    return reset

@@ -43,6 +43,8 @@ class DemoSummary:
     assessments: int
     events: int
     top_shares: dict[str, float]
+    importers: tuple[ImporterAccount, ...] = ()
+    """The accounts as registered, largest annual value first."""
 
 
 def cumulative_share(top_fraction: float) -> float:
@@ -289,7 +291,8 @@ def generate(app: ComplianceCases, clock: DemoClock, *, accounts: int, seed: int
         top = max(1, round(accounts * fraction))
         shares[label] = float(sum(values[:top], Decimal(0)) / total)
     return DemoSummary(accounts=len(population), assessments=len(chosen),
-                       events=app.recorder.max_notification_id() or 0, top_shares=shares)
+                       events=app.recorder.max_notification_id() or 0, top_shares=shares,
+                       importers=tuple(population))
 
 
 _NAMES = ("Acme", "Pacific", "Golden Bridge", "Northern Star", "Harbour", "Jade River",

@@ -110,7 +110,13 @@ class CaseWalker:
         self.later(3, 10)
         verification = app.report_implementation(number, actor=representative,
                                                  reason="all actions implemented")
-        if target in ("scheduled", "overdue"):
+        if target == "scheduled":  # not yet assigned: on the work list as `unassigned`
+            return []
+        self._set(min(self._now() + timedelta(hours=4),  # draws nothing from the rng
+                      datetime.combine(self.today, self._now().timetz())))
+        app.assign_verification_officer(verification, officer, actor=supervisor,
+                                        reason="re-tests by the assessment's officer")
+        if target == "overdue":
             return []
         return self._walk_verification(verification, target, app.get_plan(number), officer)
 

@@ -5,7 +5,8 @@ Values follow the seed concentration (top 463 of 443,000 importers carry ~50% of
 1,000 ~60%, 8,601 ~82%). Non-compliance is planted three ways, so targeting has
 something true to find: by industry and area (e.g. footwear origin claims), by origin
 country within an industry, and a small set of individually non-compliant importers.
-Generation is vectorised (numpy, pyarrow) so the national files take seconds.
+Generation is vectorised (numpy, pyarrow) so the national files take seconds. The cases
+demo writes the same files, smaller, for its own importers (`write_population_files`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ from domain.reference import DISTRICTS, ComplianceArea
 
 NATIONAL_IMPORTERS = 443_000
 NATIONAL_VALUE = 1_422_000_000_000.0
+NATIONAL_SAMPLES = 120_000
+"""Examined sample lines in a national year."""
+NATIONAL_ENTRIES = 1_000_000
+"""Declarations the national demo channels."""
 SEED_POINTS = ((463 / 443_000, 0.50), (1000 / 443_000, 0.60), (8601 / 443_000, 0.82))
 INDUSTRIES = ("61", "62", "64", "72", "73", "84", "85", "87", "39", "94", "95", "03", "30",
               "08", "27", "90", "40", "44", "29", "52")
@@ -54,6 +59,12 @@ class NationalFiles:
     risky_importers: frozenset[str]
     """The importers planted as individually non-compliant (the truth a ranking should find)."""
     values: dict[str, float]
+
+
+def scaled(national: int, importers: int, minimum: int) -> int:
+    """A national yearly count (sample lines, declarations) for a population of
+    `importers`, in proportion, but at least `minimum` so a small demo has some."""
+    return max(minimum, round(national * importers / NATIONAL_IMPORTERS))
 
 
 def cumulative_share(top_fraction: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
@@ -94,7 +105,7 @@ def _write(table: pa.Table, path: Path) -> None:
 
 
 def write_national_files(directory: Path, *, year: int, today: date,
-                         importers: int = NATIONAL_IMPORTERS, samples: int = 120_000,
+                         importers: int = NATIONAL_IMPORTERS, samples: int = NATIONAL_SAMPLES,
                          seed: int = 42) -> NationalFiles:
     rng = np.random.default_rng(seed)
     directory.mkdir(parents=True, exist_ok=True)
@@ -110,6 +121,32 @@ def write_national_files(directory: Path, *, year: int, today: date,
     names = [f"{('Pacific', 'Harbour', 'Summit', 'Delta', 'Orient', 'Meridian')[i % 6]} "
              f"{('Trading', 'Imports', 'Industries', 'Supply', 'Goods')[i % 5]} {i:06d} Ltd"
              for i in range(importers)]
+    return write_population_files(
+        directory, rng, Population(numbers, values, industry, district, names, registered_on),
+        year=year, today=today, samples=samples)
+
+
+@dataclass(frozen=True)
+class Population:
+    """Importers, largest annual value first (the trade generator relies on the order)."""
+
+    numbers: list[str]
+    values: npt.NDArray[np.float64]
+    industry: npt.NDArray[np.str_]
+    district: npt.NDArray[np.str_]
+    names: list[str]
+    registered_on: npt.NDArray[np.str_]
+
+
+def write_population_files(directory: Path, rng: np.random.Generator, population: Population,
+                           *, year: int, today: date, samples: int) -> NationalFiles:
+    """The register, a year of trade and `samples` examined lines of `population`, as the
+    national systems would export them (the cases demo passes its own importers)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    numbers, values, industry = population.numbers, population.values, population.industry
+    importers = len(numbers)
+    district, names, registered_on = (population.district, population.names,
+                                      population.registered_on)
     accounts_path = directory / "accounts.csv"
     _write(pa.table({"importer_number": numbers, "legal_name": names,
                      "district": district, "industry": industry,

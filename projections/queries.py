@@ -31,13 +31,28 @@ def _days_overdue(due_on: str | None, today: date) -> int:
     return max(0, (today - date.fromisoformat(due_on)).days)
 
 
+UNASSIGNED = "unassigned"
+"""What the work list shows for a case no officer is responsible for yet, and the
+`officer` filter that finds those cases."""
+
+
+def _officer_clause(officer: str | None, column: str, extra: list[str],
+                    params: list[Any]) -> None:
+    if not officer:
+        return
+    if officer.strip().lower() == UNASSIGNED:
+        extra.append(f"{column} IS NULL")
+    else:
+        extra.append(f"{column} = ?")
+        params.append(officer.strip())
+
+
 def worklist(store: ViewStore, today: date, *, district: str | None = None,
              officer: str | None = None, kind: str | None = None) -> list[Row]:
+    """Open cases; `officer` "unassigned" finds those no officer is responsible for."""
     extra = ["closed = 0"]
     params: list[Any] = []
-    if officer:
-        extra.append("officer = ?")
-        params.append(officer)
+    _officer_clause(officer, "officer", extra, params)
     if kind:
         extra.append("kind = ?")
         params.append(kind)
@@ -52,16 +67,21 @@ def worklist(store: ViewStore, today: date, *, district: str | None = None,
 
 
 def due_items(store: ViewStore, today: date, *, district: str | None = None,
-              overdue_only: bool = False) -> list[Row]:
-    extra = ["done = 0"]
+              overdue_only: bool = False, officer: str | None = None) -> list[Row]:
+    """What is due inside open cases, each with what it is ("action A1 (...)") and the
+    officer responsible for its case."""
+    extra = ["d.done = 0"]
     params: list[Any] = []
     if overdue_only:
-        extra.append("due_on < ?")
+        extra.append("d.due_on < ?")
         params.append(today.isoformat())
-    where, scoped = _where(district, extra=extra)
-    columns = ["item", "case_number", "kind", "district", "due_on"]
-    rows = _rows(store, f"SELECT {', '.join(columns)} FROM {store.qualified('wl_due')}"
-                        f"{where} ORDER BY due_on, item", [*params, *scoped], columns)
+    _officer_clause(officer, "c.officer", extra, params)
+    where, scoped = _where(district, "d.district", extra=extra)
+    columns = ["item", "case_number", "kind", "district", "due_on", "description", "officer"]
+    selected = ", ".join(f"c.{c}" if c == "officer" else f"d.{c}" for c in columns)
+    rows = _rows(store, f"SELECT {selected} FROM {store.qualified('wl_due')} d LEFT JOIN "
+                        f"{store.qualified('wl_cases')} c ON c.case_id = d.case_id"
+                        f"{where} ORDER BY d.due_on, d.item", [*params, *scoped], columns)
     for row in rows:
         row["days_overdue"] = _days_overdue(row["due_on"], today)
     return rows

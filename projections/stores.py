@@ -209,6 +209,20 @@ class ViewStore:
             cursor.execute(self.placeholders(sql), tuple(params))
             return [tuple(row) for row in cursor.fetchall()]
 
+    def columns(self, table: str) -> list[str]:
+        """The columns `table` has in the database ([] when it does not exist)."""
+        raise NotImplementedError
+
+    def outdated(self, view: type[View]) -> bool:
+        """True when a table of the view exists with other columns than the view declares
+        (the view's definition changed since it was created): its rows cannot be read as
+        this version reads them, so migrate drops it and it is rebuilt from the log."""
+        for name, definition in view.tables.items():
+            found = self.columns(name)
+            if found and sorted(found) != sorted(declared_columns(definition)):
+                return True
+        return False
+
     def dump(self, view: type[View]) -> dict[str, list[tuple[Any, ...]]]:
         """Every row of every table of the view, sorted, as text: two dumps compare equal
         exactly when the views hold the same data."""
@@ -220,11 +234,31 @@ class ViewStore:
         return result
 
 
+def declared_columns(definition: str) -> list[str]:
+    """The column names of a table definition (the part inside CREATE TABLE (...)),
+    without its table constraints."""
+    parts, depth, current = [], 0, ""
+    for char in definition:
+        depth += (char == "(") - (char == ")")
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    constraints = ("PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "CONSTRAINT")
+    names = [part.split()[0] for part in parts if part.strip()]
+    return [name for name in names if name.upper() not in constraints]
+
+
 class SQLiteViewStore(ViewStore):
     def __init__(self, recorder: SQLiteApplicationRecorder, app_name: str) -> None:
         self.datastore = recorder.datastore
         self.tracking = SQLiteTrackingRecorder(self.datastore)
         self.app_name = app_name
+
+    def columns(self, table: str) -> list[str]:
+        return [str(row[1]) for row in self.rows(f"PRAGMA table_info({table})")]
 
     def create_tracking(self) -> None:
         assert isinstance(self.tracking, SQLiteTrackingRecorder)
@@ -264,6 +298,11 @@ class PostgresViewStore(ViewStore):
 
     def qualified(self, table: str) -> str:
         return f'"{self.schema}"."{table}"'
+
+    def columns(self, table: str) -> list[str]:
+        return [str(row[0]) for row in self.rows(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
+            "AND table_name = ?", (self.schema, table))]
 
     def placeholders(self, sql: str) -> str:
         return sql.replace("?", "%s")

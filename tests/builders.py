@@ -125,6 +125,10 @@ def walk_assessment(app: ComplianceCases, importer_number: str, to: str = "opene
 
 ENFORCER = "user:enforcement.officer"
 REVIEWERS = ("user:reviewer.one", "user:reviewer.two")
+SUPERVISOR = "user:supervisor.one"
+"""Approves plans, concludes enforcement reviews and decides penalties: four eyes keep
+these from whoever drafted or submitted the plan (OFFICER, ACTOR) or proposed the action
+(ENFORCER, or OFFICER for a referral from findings)."""
 DUTY_PAID = Decimal("250000.00")
 
 
@@ -214,7 +218,8 @@ def walk_plan(app: ComplianceCases, plan_number: str, to: str = "verification_sc
         app.submit_plan(plan_number, actor=ACTOR, reason="importer proposal received")
     if target >= PLAN_STEPS.index("approved"):
         tick()
-        app.approve_plan(plan_number, actor=OFFICER, reason="actions address the findings")
+        app.approve_plan(plan_number, actor=SUPERVISOR,
+                         reason="actions address the findings")
     if target >= PLAN_STEPS.index("actions_completed"):
         for action_id in actions:
             tick()
@@ -280,7 +285,7 @@ def walk_enforcement(app: ComplianceCases, number: str, to: str = "decided", *,
             app.record_review_vote(number, "approve", actor=reviewer,
                                    reason="facts support the proposal")
         tick()
-        assert app.conclude_review(number, actor=ENFORCER, reason="team approved")
+        assert app.conclude_review(number, actor=SUPERVISOR, reason="team approved")
     if due("issued"):
         tick()
         app.issue_enforcement(number, response_due_on=app.clock().date() + timedelta(days=30),
@@ -297,5 +302,5 @@ def walk_enforcement(app: ComplianceCases, number: str, to: str = "decided", *,
                                         reason="petition received")
     if due("decided"):
         tick()
-        app.decide_enforcement(number, decided_amount, actor=ENFORCER,
+        app.decide_enforcement(number, decided_amount, actor=SUPERVISOR,
                                reason="mitigated for a first offence")

@@ -6,7 +6,7 @@ was published only for some districts.
 
 Decisions are stored in bulk with the rule versions and the reason, together with one
 ChannelRun event (rules in force, random share and seed, input batches, counts) in the
-same transaction.
+same transaction. With no declaration left to decide, a run is refused and records nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from application.bulk_work import collector_paused
 from application.ports import Clock
 from application.targeting.matching import rule_mask
 from domain.channel_run import ChannelRun
+from domain.errors import RuleViolationError
 from domain.importer_history import ImporterHistory
 from domain.targeting_rule import CHANNEL_SEVERITY, Channel, TargetingRule
 from domain.values import parse_actor
@@ -95,12 +96,17 @@ class ChannelDecisions:
         run_id = uuid4()  # a run has no natural key: two may share a clock instant
         counts = dict.fromkeys((c.value for c in CHANNELS), 0)
         if not count:
-            run = ChannelRun.record(run_id, rule_versions=tuple(versions),
-                                    random_share=random_share, seed=seed, input_batches=(),
-                                    counts=counts, random_exams=0, actor=actor,
-                                    reason="no declarations to channel", at=now)
-            self.save(run, write_also=lambda _cursor: None)
-            return ChannelSummary(str(run.id), 0, counts, 0, {}, versions)
+            # Built only so that its settings are checked (a bad share is refused as
+            # such); a run with nothing to decide is not recorded.
+            ChannelRun.record(run_id, rule_versions=tuple(versions),
+                              random_share=random_share, seed=seed, input_batches=(),
+                              counts=counts, random_exams=0, actor=actor,
+                              reason="no declarations to channel", at=now)
+            raise RuleViolationError(
+                "NoNewDeclarationsToChannel",
+                "no new declarations to channel: every loaded declaration already has its "
+                "channel (load more with compliance import entries FILE); nothing was "
+                "recorded")
         rows = self._with_class(entries)
         severity = np.zeros(count, dtype=np.int8)
         winner = np.full(count, -1, dtype=np.int64)

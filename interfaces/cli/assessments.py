@@ -50,11 +50,13 @@ def _recorded(number: str, step: str) -> None:
               help=f"Comma-separated areas: {', '.join(a.value for a in ComplianceArea)}.")
 @actor_option
 @reason_option
+@click.option("--expected-version", type=int, default=None,
+              help="Refuse if the importer account has changed since this version.")
 @idempotency_option
 @json_option
 def open_command(importer_number: str, origin: str, period_start: str, period_end: str,
-                 scope: str, actor: str, reason: str, idempotency_key: str | None,
-                 as_json: bool) -> None:
+                 scope: str, actor: str, reason: str, expected_version: int | None,
+                 idempotency_key: str | None, as_json: bool) -> None:
     """Open an assessment of one importer."""
     def action() -> None:
         app = cli_context().app
@@ -62,6 +64,7 @@ def open_command(importer_number: str, origin: str, period_start: str, period_en
         number = app.open_assessment(importer_number, origin=origin,
                                      period=parse_period(period_start, period_end),
                                      scope=areas, actor=actor, reason=reason,
+                                     expected_version=expected_version,
                                      idempotency_key=idempotency_key)
         if as_json:
             emit_json(assessment_summary(app.get_assessment(number)))
@@ -76,12 +79,14 @@ def open_command(importer_number: str, origin: str, period_start: str, period_en
 @actor_option
 @reason_option
 @version_option
+@idempotency_option
 def assign(number: str, officer: str, actor: str, reason: str,
-           expected_version: int | None) -> None:
+           expected_version: int | None, idempotency_key: str | None) -> None:
     """Assign (or reassign) the officer."""
     def action() -> None:
         cli_context().app.assign_officer(number, officer, actor=actor, reason=reason,
-                                         expected_version=expected_version)
+                                         expected_version=expected_version,
+                                         idempotency_key=idempotency_key)
         _recorded(number, f"officer {officer} assigned")
     run_guarded(action)
 
@@ -94,8 +99,9 @@ def assign(number: str, officer: str, actor: str, reason: str,
 @actor_option
 @reason_option
 @version_option
+@idempotency_option
 def survey(number: str, ratings: tuple[str, ...], surveyed_on: str, actor: str, reason: str,
-           expected_version: int | None) -> None:
+           expected_version: int | None, idempotency_key: str | None) -> None:
     """Record the pre-assessment survey of internal controls."""
     def action() -> None:
         parsed: dict[str, str] = {}
@@ -105,7 +111,8 @@ def survey(number: str, ratings: tuple[str, ...], surveyed_on: str, actor: str, 
                 raise InvalidValueError("rating", item, "expected AREA=RATING, e.g. value=weak")
             parsed[area.strip()] = rating.strip()
         cli_context().app.record_survey(number, parsed, surveyed_on, actor=actor, reason=reason,
-                                        expected_version=expected_version)
+                                        expected_version=expected_version,
+                                        idempotency_key=idempotency_key)
         _recorded(number, "survey recorded")
     run_guarded(action)
 
@@ -121,15 +128,17 @@ def survey(number: str, ratings: tuple[str, ...], surveyed_on: str, actor: str, 
 @actor_option
 @reason_option
 @version_option
+@idempotency_option
 def test(number: str, area: str, lines_tested: str, discrepancies: str, value_tested: str,
          value_in_error: str, revenue_loss: str, actor: str, reason: str,
-         expected_version: int | None) -> None:
+         expected_version: int | None, idempotency_key: str | None) -> None:
     """Record a sample test in one scoped area."""
     def action() -> None:
         sample = SampleTest.parse(area, lines_tested, discrepancies, value_tested,
                                   value_in_error, revenue_loss)
         cli_context().app.record_test(number, sample, actor=actor, reason=reason,
-                                      expected_version=expected_version)
+                                      expected_version=expected_version,
+                                      idempotency_key=idempotency_key)
         _recorded(number, f"test in {sample.area.value} recorded")
     run_guarded(action)
 

@@ -27,9 +27,22 @@ from interfaces.cli.context import cli_context, emit_json, json_option, run_guar
 from interfaces.cli.text import one_line
 
 
+def _whole(value: Any) -> str:
+    """A value on one line, however long (nested fields included)."""
+    return one_line(to_plain(value))
+
+
 def _short(value: Any) -> str:
-    text = one_line(to_plain(value))
+    text = _whole(value)
     return text if len(text) <= 90 else text[:87] + "..."
+
+
+def _change(old: Any, new: Any) -> str:
+    """`old -> new`, shortened unless shortening would hide what changed."""
+    before, after = _short(old), _short(new)
+    if before == after:
+        before, after = _whole(old), _whole(new)
+    return f"{before} -> {after}"
 
 
 def _parse_as_of(value: str) -> tuple[int | None, datetime | None]:
@@ -71,7 +84,7 @@ def history_command(case: str, as_of: str | None, versions: tuple[int, int] | No
                 emit_json({k: {"from": v[0], "to": v[1]} for k, v in changes.items()})
             else:
                 for key, (old, new) in changes.items():
-                    click.echo(f"{one_line(key)}: {_short(old)} -> {_short(new)}")
+                    click.echo(f"{one_line(key)}: {_whole(old)} -> {_whole(new)}")
                 if not changes:
                     click.echo("no differences")
             return
@@ -89,7 +102,7 @@ def history_command(case: str, as_of: str | None, versions: tuple[int, int] | No
                                 f"{e.actor:<24} {e.event}"))
             click.echo(f"      reason: {one_line(e.reason)}")
             for key, (old, new) in e.changes.items():
-                click.echo(f"      {one_line(key)}: {_short(old)} -> {_short(new)}")
+                click.echo(f"      {one_line(key)}: {_change(old, new)}")
         for ref in cases:
             click.echo(one_line(f"case: {ref['kind']} {ref['number']}"))
     run_guarded(action)

@@ -49,13 +49,15 @@ def enforcement() -> None:
 @click.option("--source-case", default=None, help="The case that led to it.")
 @actor_option
 @reason_option
+@click.option("--expected-version", type=int, default=None,
+              help="Refuse if the importer account has changed since this version.")
 @idempotency_option
 @json_option
 def propose(importer_number: str, kind: str, legal_basis: str, facts: str,
             culpability: str | None, revenue_loss: str | None, domestic_value: str | None,
             dutiable_value: str | None, prior_disclosure: bool, amount: str | None,
             examinations_until: str | None, source_case: str | None, actor: str, reason: str,
-            idempotency_key: str | None, as_json: bool) -> None:
+            expected_version: int | None, idempotency_key: str | None, as_json: bool) -> None:
     """Propose an enforcement action on an importer."""
     def action() -> None:
         app = cli_context().app
@@ -64,7 +66,7 @@ def propose(importer_number: str, kind: str, legal_basis: str, facts: str,
             culpability=culpability, revenue_loss=revenue_loss, domestic_value=domestic_value,
             dutiable_value=dutiable_value, prior_disclosure=prior_disclosure, amount=amount,
             examinations_until=examinations_until, source_case=source_case, actor=actor,
-            reason=reason, idempotency_key=idempotency_key)
+            reason=reason, expected_version=expected_version, idempotency_key=idempotency_key)
         if as_json:
             emit_json(enforcement_summary(app.get_enforcement(number)))
         else:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 import click
 
@@ -98,18 +99,20 @@ def migrate() -> None:
 @cli.command()
 @click.option("--scale", type=click.Choice(["cases", "national"]), default="cases",
               show_default=True,
-              help="cases: 5,000 importers with cases in every state; national: 443,000 "
-                   "importers, a year of trade and samples, imported and risk-assessed.")
+              help="cases: 5,000 importers with cases in every state, and a small year of "
+                   "trade, samples and declarations for them; national: 443,000 importers, "
+                   "a year of trade, samples and 1,000,000 declarations.")
 @click.option("--accounts", "count", type=click.IntRange(min=50), default=None,
               help="Importer accounts to generate [default: 5,000, national 443,000].")
-@click.option("--samples", type=click.IntRange(min=100), default=120_000, show_default=True,
-              help="Examined sample lines (national scale).")
-@click.option("--entries", type=click.IntRange(min=0), default=1_000_000, show_default=True,
-              help="Declarations to channel (national scale); exam results come back as "
-                   "samples.")
+@click.option("--samples", type=click.IntRange(min=100), default=None,
+              help="Examined sample lines [default: in proportion to the accounts, 120,000 "
+                   "for 443,000, at least 1,000].")
+@click.option("--entries", type=click.IntRange(min=0), default=None,
+              help="Declarations to channel; exam results come back as samples [default: in "
+                   "proportion to the accounts, 1,000,000 for 443,000, at least 2,000].")
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--today", default=None, help="ISO date the demo ends on (default today).")
-def demo(scale: str, count: int | None, samples: int, entries: int, seed: int,
+def demo(scale: str, count: int | None, samples: int | None, entries: int | None, seed: int,
          today: str | None) -> None:
     """Load a realistic, reproducible demo population into an empty store."""
     def action() -> None:
@@ -123,34 +126,55 @@ def demo(scale: str, count: int | None, samples: int, entries: int, seed: int,
             click.echo("error: the store already holds events; the demo needs an empty store "
                        f"({context.settings.describe})", err=True)
             sys.exit(3)
+        # Imported here: they load numpy and pyarrow, which other commands do without.
+        from interfaces.cli.national_demo import (
+            describe_trade_and_targeting,
+            load_demo_trade,
+            load_national,
+        )
+        from interfaces.national_data import (
+            NATIONAL_ENTRIES,
+            NATIONAL_IMPORTERS,
+            NATIONAL_SAMPLES,
+            scaled,
+        )
+        accounts = count or (NATIONAL_IMPORTERS if scale == "national" else 5000)
+        lines = samples if samples is not None else scaled(NATIONAL_SAMPLES, accounts, 1000)
+        declarations = (entries if entries is not None
+                        else scaled(NATIONAL_ENTRIES, accounts, 2000))
         if scale == "national":
-            from interfaces.cli.national_demo import load_national
-            from interfaces.national_data import NATIONAL_IMPORTERS
-            load_national(context, importers=count or NATIONAL_IMPORTERS, samples=samples,
-                          entries=entries,
+            load_national(context, importers=accounts, samples=lines, entries=declarations,
                           seed=seed, today=end, directory=context.settings.sqlite_path.parent
                           / "national")
             _seal_and_project(context)
             click.echo("try next: compliance risk top --limit 20; compliance tiers; "
                        "compliance rates --by industry; compliance risk show IMPORTER")
             return
-        count_ = count or 5000
         clock = DemoClock(context.app.clock())
         context.app.clock = clock
         with progress_bar() as bar:
-            accounts_task = bar.add_task("importer accounts", total=count_)
-            cases_task = bar.add_task("assessments", total=max(60, count_ // 15))
-            summary = generate(context.app, clock, accounts=count_, seed=seed, today=end,
+            accounts_task = bar.add_task("importer accounts", total=accounts)
+            cases_task = bar.add_task("assessments", total=max(60, accounts // 15))
+            summary = generate(context.app, clock, accounts=accounts, seed=seed, today=end,
                                on_accounts=lambda n: bar.advance(accounts_task, n),
                                on_assessment=lambda: bar.advance(cases_task))
+        # Trade, risk and targeting at the end of the demo's last day, so that its dates
+        # (up to --today) are never in the future of the imports that check them; a second
+        # apart, as runs are told apart by their time.
+        evening, ticks = datetime.combine(end, time(18), tzinfo=UTC), itertools.count()
+        context.app.clock = lambda: evening + timedelta(seconds=next(ticks))
+        loaded = load_demo_trade(context, summary.importers, samples=lines,
+                                 entries=declarations, seed=seed, today=end)
         context.app.clock = utc_now
         _seal_and_project(context)
         click.echo(f"demo loaded into {context.settings.describe}:")
         click.echo(f"  {summary.accounts} importer accounts in 42 districts, "
-                   f"{summary.assessments} assessments, {summary.events} events")
+                   f"{summary.assessments} assessments")
         shares = ", ".join(f"{k} of importers carry {v:.0%} of value"
                            for k, v in summary.top_shares.items())
         click.echo(f"  value concentration: {shares}")
+        describe_trade_and_targeting(context, loaded, tiers=False)
+        click.echo(f"  {context.app.recorder.max_notification_id() or 0} events")
         click.echo("try next:")
         click.echo("  compliance status")
         click.echo("  compliance assessments list --state findings_issued")
@@ -158,6 +182,8 @@ def demo(scale: str, count: int | None, samples: int, entries: int, seed: int,
         click.echo("  compliance verify")
         click.echo("  compliance worklist --district 11 --due")
         click.echo("  compliance stats compliance --by industry")
+        click.echo("  compliance risk top --limit 10; compliance tiers; compliance rates")
+        click.echo("  compliance rules list; compliance effectiveness")
     run_guarded(action)
 
 

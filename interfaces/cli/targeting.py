@@ -15,7 +15,13 @@ from domain.errors import InvalidValueError
 from domain.targeting_rule import RuleDefinition, TargetingRule
 from domain.values import Period, parse_date
 from interfaces.analysis_composition import build_channel, build_effectiveness, build_selection
-from interfaces.cli.context import cli_context, emit_json, run_guarded
+from interfaces.cli.context import (
+    cli_context,
+    emit_json,
+    idempotency_option,
+    run_guarded,
+    version_option,
+)
 from interfaces.cli.progress import progress_bar
 from interfaces.cli.text import one_line
 
@@ -83,15 +89,16 @@ def _rule_json(rule: TargetingRule) -> dict[str, Any]:
 @rules.command("draft")
 @_definition_options
 @_actor_options
+@idempotency_option
 def draft_command(name: str, condition: tuple[str, ...], channel: str, district: tuple[str, ...],
                   effective_from: str, effective_to: str | None, actor: str, reason: str,
-                  as_json: bool) -> None:
+                  as_json: bool, idempotency_key: str | None) -> None:
     """Draft a rule (an analyst); it fires once approved by someone else and published."""
     def action() -> None:
         app = cli_context().app
         number = app.draft_rule(_definition(name, condition, channel, district,
                                             effective_from, effective_to),
-                                actor=actor, reason=reason)
+                                actor=actor, reason=reason, idempotency_key=idempotency_key)
         if as_json:
             emit_json(_rule_json(app.get_rule(number)))
         else:
@@ -103,14 +110,18 @@ def draft_command(name: str, condition: tuple[str, ...], channel: str, district:
 @click.argument("number")
 @_definition_options
 @_actor_options
+@version_option
+@idempotency_option
 def amend_command(number: str, name: str, condition: tuple[str, ...], channel: str,
                   district: tuple[str, ...], effective_from: str, effective_to: str | None,
-                  actor: str, reason: str, as_json: bool) -> None:
+                  actor: str, reason: str, as_json: bool, expected_version: int | None,
+                  idempotency_key: str | None) -> None:
     """A new version; the published one stays in force until this one is published."""
     def action() -> None:
         app = cli_context().app
         app.amend_rule(number, _definition(name, condition, channel, district, effective_from,
-                                           effective_to), actor=actor, reason=reason)
+                                           effective_to), actor=actor, reason=reason,
+                       expected_version=expected_version, idempotency_key=idempotency_key)
         _show(app.get_rule(number), as_json)
     run_guarded(action)
 
@@ -119,10 +130,15 @@ def _step_command(verb: str, help_text: str) -> click.Command:
     @click.command(verb, help=help_text)
     @click.argument("number")
     @_actor_options
-    def command(number: str, actor: str, reason: str, as_json: bool) -> None:
+    @version_option
+    @idempotency_option
+    def command(number: str, actor: str, reason: str, as_json: bool,
+                expected_version: int | None, idempotency_key: str | None) -> None:
         def action() -> None:
             app = cli_context().app
-            getattr(app, f"{verb}_rule")(number, actor=actor, reason=reason)
+            getattr(app, f"{verb}_rule")(number, actor=actor, reason=reason,
+                                         expected_version=expected_version,
+                                         idempotency_key=idempotency_key)
             _show(app.get_rule(number), as_json)
         run_guarded(action)
     return command
@@ -176,6 +192,8 @@ def list_command(as_json: bool) -> None:
 
 
 def _rate_text(rate: HitRate) -> str:
+    if not rate.examined:  # an interval over nothing says nothing
+        return "no exams yet"
     return (f"{rate.rate:6.1%} ({rate.low:.1%}-{rate.high:.1%}) "
             f"{rate.hits:,}/{rate.examined:,}")
 

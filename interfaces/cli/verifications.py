@@ -22,7 +22,7 @@ from interfaces.cli.context import (
 
 @click.group()
 def verifications() -> None:
-    """Follow-up verifications: re-test, conclude, cancel."""
+    """Follow-up verifications: assign, re-test, conclude, cancel."""
 
 
 def _mark_overdue(app: ComplianceCases, rows: list[dict[str, Any]],
@@ -42,6 +42,7 @@ def _verification_details(app: ComplianceCases, number: str) -> dict[str, Any]:
 verifications.add_command(case_list(
     "List follow-up verifications.", [s.value for s in VerificationState], list_verifications,
     lambda r: (f"{r['number']}  {r['importer_number']}  {r['district']}  {r['state']:<24} "
+               f"{r['officer'] or 'unassigned':<24} "
                f"due {r['due_on']}{'  OVERDUE' if r['overdue'] else ''}"), "verification(s)",
     refine=_mark_overdue,
     extra=(click.option("--overdue", is_flag=True, help="Only those past their due date."),)))
@@ -63,6 +64,12 @@ def _concluded(number: str, result: VerificationResult) -> str:
             f"{result.enforcement_number} proposed")
 
 
+verifications.add_command(case_step(
+    "assign", "Assign (or reassign) the officer who re-tests and concludes.",
+    lambda app, n, o: app.assign_verification_officer(n, o["officer"], **common(o)),
+    lambda number, version: f"{number}: officer assigned (version {version})",
+    (click.option("--officer", required=True,
+                  help="user:<id> of the officer responsible for the re-tests."),)))
 verifications.add_command(case_step(
     "retest", "Record a re-test of one area.", _retest, recorded,
     (click.option("--area", required=True), click.option("--lines", "lines_tested",

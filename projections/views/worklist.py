@@ -1,13 +1,22 @@
-"""Work list: every case with its state, officer, next step and due date, and the due
-items inside cases (plan proposals and actions, verifications, responses to notices).
-Days overdue are computed when read, against the reader's date."""
+"""Work list: every case with its state, the officer responsible, next step and due date,
+and the due items inside cases (plan proposals and actions, verifications, responses to
+notices), each described for people ("action A1 (review before filing)"). Days overdue are
+computed when read, against the reader's date.
+
+The officer responsible: an assessment's or a verification's assigned officer (none until
+one is assigned); a plan's, its assessment's officer; an enforcement action's, its source
+case's officer, else whoever proposed it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
+from uuid import UUID
 
 from domain.assessment import Assessment
+from domain.case_numbers import case_id as id_of_case
 from domain.enforcement_action import EnforcementAction
+from domain.errors import InvalidValueError
 from domain.follow_up_verification import FollowUpVerification
 from domain.improvement_plan import ImprovementPlan
 from projections.view import Handler, Statement, View, iso
@@ -19,23 +28,57 @@ MOVE = "UPDATE {wl_cases} SET state = ?, next_step = ?, due_on = ? WHERE case_id
 MOVE_KEEP_DUE = "UPDATE {wl_cases} SET state = ?, next_step = ? WHERE case_id = ?"
 CLOSE = ("UPDATE {wl_cases} SET state = ?, next_step = '', due_on = NULL, closed = 1 "
          "WHERE case_id = ?")
-ASSIGN = "UPDATE {wl_cases} SET officer = ?, state = ?, next_step = ? WHERE case_id = ?"
-DUE = ("INSERT INTO {wl_due} (item, case_id, case_number, kind, district, due_on, done) "
-       "SELECT ?, case_id, number, ?, district, ?, 0 FROM {wl_cases} WHERE case_id = ? "
-       "ON CONFLICT (item) DO UPDATE SET due_on = excluded.due_on, done = 0")
+OPEN_CASE_INHERITING = (
+    "INSERT INTO {wl_cases} (case_id, number, kind, importer_number, district, officer, "
+    "state, next_step, due_on, opened_on, closed) VALUES (?, ?, ?, ?, ?, "
+    "COALESCE((SELECT officer FROM {wl_cases} WHERE case_id = ?), ?), ?, ?, ?, ?, 0) "
+    "ON CONFLICT (case_id) DO NOTHING")
+"""A case whose responsible officer is that of the case it came from (a plan: its
+assessment's; an enforcement action: its source case's), else the given fallback."""
+ASSIGN = "UPDATE {wl_cases} SET officer = ? WHERE case_id = ?"
+ASSIGNED = ("UPDATE {wl_cases} SET state = ?, next_step = ? WHERE case_id = ? "
+            "AND state = 'opened'")
+DUE = ("INSERT INTO {wl_due} (item, case_id, case_number, kind, district, due_on, done, "
+       "description) SELECT ?, case_id, number, ?, district, ?, 0, ? FROM {wl_cases} "
+       "WHERE case_id = ? ON CONFLICT (item) DO UPDATE SET due_on = excluded.due_on, "
+       "done = 0, description = excluded.description")
 DONE = "UPDATE {wl_due} SET done = 1 WHERE item = ?"
 DROP_ITEM = "DELETE FROM {wl_due} WHERE item = ?"
 
 
 def _open(kind: str, state: str, next_step: str, due: str | None = None) -> Handler:
+    """A new case, with no officer responsible yet (whoever opened it is an analyst, or
+    the importer's representative who reported a plan implemented)."""
     def handler(_: Any, event: Any, __: int) -> list[Statement]:
-        number = event.number
-        return [Statement(OPEN_CASE, (str(event.originator_id), number, kind,
-                                      event.importer_number, event.district, event.actor,
-                                      state,
+        return [Statement(OPEN_CASE, (str(event.originator_id), event.number, kind,
+                                      event.importer_number, event.district, None, state,
                                       next_step, iso(getattr(event, due)) if due else None,
                                       event.timestamp.date().isoformat()))]
     return handler
+
+
+def _open_inheriting(kind: str, state: str, next_step: str, due: str | None,
+                     source: Callable[[Any], str | None],
+                     fallback: Callable[[Any], str | None]) -> Handler:
+    """A new case whose responsible officer is that of the case `source(event)` names,
+    else `fallback(event)`."""
+    def handler(_: Any, event: Any, __: int) -> list[Statement]:
+        origin = _case_uuid(source(event))
+        return [Statement(OPEN_CASE_INHERITING, (
+            str(event.originator_id), event.number, kind, event.importer_number,
+            event.district, None if origin is None else str(origin), fallback(event), state,
+            next_step, iso(getattr(event, due)) if due else None,
+            event.timestamp.date().isoformat()))]
+    return handler
+
+
+def _case_uuid(number: str | None) -> UUID | None:
+    if not number:
+        return None
+    try:
+        return id_of_case(number)
+    except InvalidValueError:  # not a case number: nothing to inherit from
+        return None
 
 
 def _move(state: str, next_step: str, due: str | None = None) -> Handler:
@@ -56,21 +99,31 @@ def _close(state: str) -> Handler:
 
 
 def _assigned(_: Any, event: Any, __: int) -> list[Statement]:
-    return [Statement(ASSIGN, (event.officer, "assigned", "record the internal-control survey",
-                               str(event.originator_id)))]
+    """An assessment's first assignment moves it on; a reassignment only changes who."""
+    case = str(event.originator_id)
+    return [Statement(ASSIGN, (event.officer, case)),
+            Statement(ASSIGNED, ("assigned", "record the internal-control survey", case))]
+
+
+def _verification_assigned(_: Any, event: Any, __: int) -> list[Statement]:
+    return [Statement(ASSIGN, (event.officer, str(event.originator_id)))]
 
 
 def _plan_drafted(view: Any, event: Any, n: int) -> list[Statement]:
-    opened = _open("improvement_plan", "draft", "importer proposes corrective actions",
-                   "proposal_due_on")(view, event, n)
+    opened = _open_inheriting("improvement_plan", "draft",
+                              "importer proposes corrective actions", "proposal_due_on",
+                              lambda e: e.assessment_number, lambda _: None)(view, event, n)
     return [*opened, Statement(DUE, (f"{event.number}/proposal", "plan_proposal",
-                                     iso(event.proposal_due_on), str(event.originator_id)))]
+                                     iso(event.proposal_due_on),
+                                     "proposal of corrective actions",
+                                     str(event.originator_id)))]
 
 
 def _action_due(_: Any, event: Any, __: int) -> list[Statement]:
-    case_id = str(event.originator_id)
-    return [Statement(DUE, (f"{case_id}/{event.action.action_id}", "plan_action",
-                            iso(event.action.due_on), case_id))]
+    case = str(event.originator_id)
+    action = event.action
+    return [Statement(DUE, (f"{case}/{action.action_id}", "plan_action", iso(action.due_on),
+                            f"action {action.action_id} ({action.description})", case))]
 
 
 def _action_removed(_: Any, event: Any, __: int) -> list[Statement]:
@@ -90,18 +143,21 @@ def _plan_submitted(view: Any, event: Any, n: int) -> list[Statement]:
 def _verification_scheduled(view: Any, event: Any, n: int) -> list[Statement]:
     opened = _open("follow_up_verification", "scheduled", "re-test the corrected areas",
                    "due_on")(view, event, n)
+    areas = ", ".join(area.value for area in event.areas)
     return [*opened, Statement(DUE, (f"{event.number}/retest", "verification",
-                                     iso(event.due_on), str(event.originator_id)))]
+                                     iso(event.due_on), f"re-test of {areas}",
+                                     str(event.originator_id)))]
 
 
-def _response_due(state: str) -> Handler:
+def _response_due(state: str, notice: str) -> Handler:
     def handler(view: Any, event: Any, n: int) -> list[Statement]:
         moved = _move(state, "await the importer's response", "response_due_on")(view, event, n)
         if event.response_due_on is None:
             return moved
-        case_id = str(event.originator_id)
-        return [*moved, Statement(DUE, (f"{case_id}/response", "enforcement_response",
-                                        iso(event.response_due_on), case_id))]
+        case = str(event.originator_id)
+        return [*moved, Statement(DUE, (f"{case}/response", "enforcement_response",
+                                        iso(event.response_due_on),
+                                        f"importer's response to the {notice}", case))]
     return handler
 
 
@@ -136,7 +192,7 @@ class WorkList(View):
                      "opened_on TEXT NOT NULL, closed INTEGER NOT NULL"),
         "wl_due": ("item TEXT PRIMARY KEY, case_id TEXT NOT NULL, case_number TEXT NOT NULL, "
                    "kind TEXT NOT NULL, district TEXT NOT NULL, due_on TEXT NOT NULL, "
-                   "done INTEGER NOT NULL"),
+                   "done INTEGER NOT NULL, description TEXT NOT NULL"),
     }
     indexes: ClassVar[tuple[tuple[str, str, str], ...]] = (
         ("wl_cases_district", "wl_cases", "closed, district"),
@@ -167,11 +223,13 @@ class WorkList(View):
             "verification_scheduled", "await the follow-up verification", "due_on"),
         ImprovementPlan.ClosedEffective: _close("closed_effective"),
         ImprovementPlan.Escalated: _close("escalated"),
-        EnforcementAction.Proposed: _open("enforcement_action", "proposed",
-                                          "evaluation team reviews"),
+        EnforcementAction.Proposed: _open_inheriting(
+            "enforcement_action", "proposed", "evaluation team reviews", None,
+            lambda e: e.source_case, lambda e: e.actor),
         EnforcementAction.ReviewConcluded: _review_concluded,
-        EnforcementAction.Issued: _response_due("issued"),
-        EnforcementAction.PenaltyNoticeIssued: _response_due("penalty_notice_issued"),
+        EnforcementAction.Issued: _response_due("issued", "pre-penalty notice"),
+        EnforcementAction.PenaltyNoticeIssued: _response_due("penalty_notice_issued",
+                                                             "penalty notice"),
         EnforcementAction.ResponseRecorded: _response_received,
         EnforcementAction.Decided: _decided,
         EnforcementAction.PaymentRecorded: _move("paid", "close the action", None),
@@ -180,6 +238,7 @@ class WorkList(View):
         EnforcementAction.Withdrawn: _close("withdrawn"),
         EnforcementAction.Closed: _close("closed"),
         FollowUpVerification.Scheduled: _verification_scheduled,
+        FollowUpVerification.OfficerAssigned: _verification_assigned,
         FollowUpVerification.RetestRecorded: _move("testing", "conclude the verification"),
         FollowUpVerification.Concluded: _verification_concluded,
         FollowUpVerification.Cancelled: _close("cancelled"),

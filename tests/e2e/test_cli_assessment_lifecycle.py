@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from tests.e2e.cli import Cli
 
 IMPORTER = "31-4159265AB"
 WHO = ("--actor", "user:officer-7", "--reason")
+
+
+def today() -> str:
+    """The ledger's today (its clock is UTC): a survey is dated from the day its
+    assessment was opened, never after today."""
+    return datetime.now(UTC).date().isoformat()
 
 
 def register(cli: Cli, number: str = IMPORTER, district: str = "11") -> None:
@@ -36,7 +44,7 @@ def test_an_assessment_goes_from_opening_to_closure_with_full_history(cli: Cli) 
     assert number.endswith("-00001")
     cli.ok("assessments", "assign", number, "--officer", "user:officer-7", *WHO, "workload")
     cli.ok("assessments", "survey", number, "--rating", "classification=weak",
-           "--rating", "origin=strong", "--on", "2026-01-15", *WHO, "site visit")
+           "--rating", "origin=strong", "--on", today(), *WHO, "site visit")
     cli.ok("assessments", "test", number, "--area", "classification", "--lines", "200",
            "--discrepancies", "18", "--value-tested", "400000", "--value-in-error", "52000",
            "--revenue-loss", "6100.50", *WHO, "sample of 200 lines")

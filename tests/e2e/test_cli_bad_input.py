@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.cli import Cli
-from tests.e2e.test_cli_assessment_lifecycle import IMPORTER, WHO, open_assessment, register
+from tests.e2e.test_cli_assessment_lifecycle import (
+    IMPORTER,
+    WHO,
+    open_assessment,
+    register,
+    today,
+)
 
 
 @pytest.fixture
@@ -67,7 +73,7 @@ def test_findings_without_a_test_in_every_scoped_area_are_refused(prepared: Cli)
     number = open_assessment(prepared)
     prepared.ok("assessments", "assign", number, "--officer", "user:o", *WHO, "r")
     prepared.ok("assessments", "survey", number, "--rating", "classification=weak",
-                "--rating", "origin=strong", "--on", "2026-01-15", *WHO, "visit")
+                "--rating", "origin=strong", "--on", today(), *WHO, "visit")
     prepared.ok("assessments", "test", number, "--area", "origin", "--lines", "100",
                 "--discrepancies", "1", "--value-tested", "1000", "--value-in-error", "10",
                 "--revenue-loss", "1", *WHO, "sample")

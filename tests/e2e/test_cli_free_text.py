@@ -1,23 +1,29 @@
-"""Hostile free text at every entrance of the real `compliance` executable, on SQLite and
-PostgreSQL: control characters (BEL, ESC sequences, CR), a direction override, a line
-separator, 10,000 characters, and a newline or tab in a single-line field are refused with
-exit 2, naming the field (and the character), in one line of error, writing nothing. A NUL
-cannot be passed as a command-line argument at all (the operating system ends arguments at
-NUL), so NUL is sent through the CSV text column here and through the parser in the unit
-tests. Multi-line text (a reason, a description, facts, evidence, a summary) keeps its
-newlines and tabs, and every text output prints it as one line."""
+"""Hostile free text at every entrance of the `compliance` command line, on SQLite and
+PostgreSQL: NUL and other control characters (BEL, ESC sequences, CR), a direction override,
+a line separator, 10,000 characters, and a newline or tab in a single-line field are refused
+with exit 2, naming the field (and the character), in one line of error, writing nothing;
+the same through the CSV text column. Multi-line text (a reason, a description, facts,
+evidence, a summary) keeps its newlines and tabs, and every text output prints it as one
+line.
+
+Every hostile text goes through the command line in this process (click's runner, the same
+commands on the same store; about 100 attempts per store would take minutes as processes),
+and one per option through the real executable too. The operating system cannot pass a NUL
+in an argument to a process, so NUL goes only through the former (and through CSV)."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from interfaces.cli.main import cli as compliance
 from tests.e2e.cli import Cli, Result
 from tests.e2e.ingest_files import ACCOUNTS_HEADER, count, event_count, write_csv
 from tests.e2e.test_cli_assessment_lifecycle import IMPORTER, register
@@ -25,16 +31,22 @@ from tests.e2e.test_cli_case_workflow import BOSS, OFFICER, REP
 
 LONG = "x" * 10_000
 HOSTILE = [  # (text, what the error names)
+    ("Acme\x00 Ltd", "U+0000 (NUL) at position 5"),
+    ("\x1b[31mAcme\x1b[0m", "U+001B (ESC) at position 1"),
     ("Acme\x07Ltd", "U+0007 (BEL)"),
-    ("\x1b[31mAcme\x1b[0m", "U+001B (ESC)"),
     ("Acme\rLtd", "U+000D (CR)"),
     ("dtL \u202eemcA", "U+202E (RIGHT-TO-LEFT OVERRIDE)"),
     ("Acme\u2028Ltd", "U+2028 (LINE SEPARATOR)"),
 ]
 ONE_LINE = [("Acme\nLtd", "U+000A (LF)"), ("Acme\tLtd", "U+0009 (TAB)")]
-ACTOR_HOSTILE = [(f"user:li{text[4:]}", named) for text, named in HOSTILE + ONE_LINE]
+CHARACTERS = [("\x00", "U+0000 (NUL)"), ("\x1b", "U+001B (ESC)"), ("\x07", "U+0007 (BEL)"),
+              ("\r", "U+000D (CR)"), ("\u202e", "U+202E (RIGHT-TO-LEFT OVERRIDE)"),
+              ("\u2028", "U+2028 (LINE SEPARATOR)"), ("\n", "U+000A (LF)"),
+              ("\t", "U+0009 (TAB)")]
+ACTOR_HOSTILE = [(f"user:li{char}", named) for char, named in CHARACTERS]
 FORGED = "v99   2026-01-01T00:00:00+00:00  user:boss  ImporterAccount.Closed"
 MULTI_LINE = f"checked the books\n{FORGED}\tend"
+Build = Callable[[str], Sequence[str]]
 
 
 def deficient_assessment(cli: Cli) -> str:
@@ -59,28 +71,33 @@ def attempts(texts: Sequence[tuple[str, str]], long_says: str | None
     return [*texts, *([(LONG, long_says)] if long_says else [])]
 
 
-def run_all(cli: Cli, commands: Sequence[Sequence[str]]) -> list[Result]:
-    """Refused commands write nothing, so they run side by side."""
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        return list(pool.map(lambda args: cli(*args), commands))
+def in_process(cli: Cli, args: Sequence[str]) -> Result:
+    """The command line run in this process, on the store `cli` points at."""
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("COMPLIANCE_")}
+    env.update({k: v for k, v in cli.env.items() if k.startswith("COMPLIANCE_")})
+    done = CliRunner().invoke(compliance, list(args), env=env, prog_name="compliance")
+    return Result(done.exit_code, done.stdout, done.stderr)
 
 
-def assert_refused(cli: Cli, field: str, build: object,
+def assert_refused(cli: Cli, field: str, build: Build,
                    texts: Sequence[tuple[str, str]]) -> None:
     """Every text, put in `field`'s option by `build(text)`, is refused with exit 2 naming
-    the field and what is wrong, in one line of error, and the ledger is unchanged."""
+    the field and what is wrong, in one line of error, and the ledger is unchanged; the
+    first text without a NUL is sent through the real executable as well."""
     before = event_count(cli)
-    commands = [build(text) for text, _ in texts]  # type: ignore[operator]
-    for (text, named), result in zip(texts, run_all(cli, commands), strict=True):
-        label = f"{field} <- {text[:20]!r}"
-        assert result.code == 2, (label, result.code, result.err)
-        assert result.err.startswith(f"error: invalid input: {field}="), (label, result.err)
-        assert named in result.err, (label, result.err)
-        assert result.err.count("\n") == 1, (label, result.err)  # one line, nothing forged
-        assert result.err.isascii() or "\u202e" not in result.err, label
-        assert "\x1b" not in result.err
-        assert "\r" not in result.err
-        assert result.out == "", (label, result.out)
+    through_process = next(t for t, _ in texts if "\x00" not in t)
+    for text, named in texts:
+        runs = [in_process(cli, build(text))]
+        if text == through_process:
+            runs.append(cli(*build(text)))
+        for result in runs:
+            label = f"{field} <- {text[:20]!r}"
+            assert result.code == 2, (label, result.code, result.err)
+            assert result.err.startswith(f"error: invalid input: {field}="), (label, result.err)
+            assert named in result.err, (label, result.err)
+            assert result.err.count("\n") == 1, (label, result.err)  # one line: none forged
+            assert not {"\x00", "\x07", "\x1b", "\r", "\u202e", "\u2028"} & set(result.err)
+            assert result.out == "", (label, result.out)
     assert event_count(cli) == before, field
 
 
@@ -91,6 +108,9 @@ def ledger(cli: Cli) -> Cli:
     register(cli)
     assessment = deficient_assessment(cli)
     cli.ok("assessments", "findings", assessment, "--duty-paid", "5000000", *OFFICER, "done")
+    register(cli, "12-0000002AA")
+    cli.ok("assessments", "open", "12-0000002AA", "--origin", "random", "--period-start",
+           "2025-01-01", "--period-end", "2025-12-31", "--scope", "value", *OFFICER, "pick")
     due = (date.today() + timedelta(days=45)).isoformat()
     cli.ok("plans", "add-action", "IP-" + assessment[3:], "--area", "classification",
            "--description", "review before filing", "--owner", "user:rep-acme", "--due-on",
@@ -114,6 +134,7 @@ def test_hostile_text_in_every_free_text_option_is_refused_naming_it_and_writes_
     cli = ledger
     assessment = cli.ok("assessments", "list", "--json").json()[0]["number"]
     plan = "IP-" + assessment[3:]
+    opened = cli.ok("assessments", "list", "--state", "opened", "--json").json()[0]["number"]
     action = cli.ok("enforcement", "list", "--json").json()[0]["number"]
     due = (date.today() + timedelta(days=45)).isoformat()
     name_texts = attempts(HOSTILE + ONE_LINE, "longer than 200 characters")
@@ -129,15 +150,14 @@ def test_hostile_text_in_every_free_text_option_is_refused_naming_it_and_writes_
     assert_refused(cli, "reason", lambda t: register_with(**{"--reason": t}), reason_texts)
     assert_refused(cli, "actor", lambda t: register_with(**{"--actor": t}), ACTOR_HOSTILE)
     assert_refused(cli, "importer_number",
-                   lambda t: register_with(**{"--importer-number": "12-0000001AA" + t[-1]}),
-                   [(t, n) for t, n in HOSTILE + ONE_LINE if t[-1] not in "A"])
+                   lambda t: register_with(**{"--importer-number": "12-0000001AA" + t}),
+                   CHARACTERS)
     assert_refused(cli, "idempotency_key",
-                   lambda t: (*register_with(), "--idempotency-key", f"key-{t}"),
-                   HOSTILE + ONE_LINE)
-    assert_refused(cli, "reason", lambda t: ("assessments", "assign", assessment, "--officer",
-                                             "user:o-2", "--actor", "user:sup", "--reason",
-                                             t), reason_texts)
-    assert_refused(cli, "officer", lambda t: ("assessments", "assign", assessment, "--officer",
+                   lambda t: (*register_with(), "--idempotency-key", f"key-{t}-0001"),
+                   CHARACTERS)
+    assert_refused(cli, "reason", lambda t: ("accounts", "suspend", IMPORTER, "--actor",
+                                             "user:sup", "--reason", t), reason_texts)
+    assert_refused(cli, "officer", lambda t: ("assessments", "assign", opened, "--officer",
                                               t, *BOSS, "workload"), ACTOR_HOSTILE)
     assert_refused(cli, "manager", lambda t: ("accounts", "assign-manager", IMPORTER,
                                               "--manager", t, *BOSS, "cover"), ACTOR_HOSTILE)
@@ -187,8 +207,7 @@ def test_hostile_text_in_every_free_text_option_is_refused_naming_it_and_writes_
 
 def test_hostile_text_in_the_csv_text_column_is_refused_naming_row_and_character(
         cli: Cli, tmp_path: Path) -> None:
-    texts = [("Null\x00Byte", "U+0000 (NUL) at position 5"),
-             *((f"Acme {text}", named) for text, named in HOSTILE + ONE_LINE)]
+    texts = [(f"Acme {text}", named.split(" at ")[0]) for text, named in HOSTILE + ONE_LINE]
     rows = [(f"12-{index:07d}AA", text, "11", "61", "2020-01-01")
             for index, (text, _) in enumerate(texts, start=1)]
     rows.append(("12-0000099AA", "Fine Trading Ltd", "11", "61", "2020-01-01"))

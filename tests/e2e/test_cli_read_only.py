@@ -20,6 +20,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from infrastructure.schema import SCHEMA_VERSION
 from infrastructure.settings import load_settings
 from infrastructure.stores import table_creation_lock
 from tests.e2e.cli import EXECUTABLE, Cli, Result
@@ -143,6 +144,23 @@ def test_a_role_that_can_only_select_runs_every_reading_command(pg_ledger: PgLed
     assert migrate.code == 6, migrate.err
     assert "Traceback" not in migrate.err
     assert owner.events() == events
+
+    # The views a reading command reads are caught up first; this role cannot, so it
+    # reads them as they are and says how far behind the log they are.
+    owner.ok("accounts", "register", "--importer-number", "31-4159265AB", "--name",
+             "Jade River Apparel", "--district", "11", "--industry", "61", "--registered-on",
+             "2019-04-01", "--actor", "user:registrar", "--reason", "new importer")
+    behind = owner.events() - events
+    for args in (("register", "--importer", "31-4159265AB", "--json"), ("worklist",),
+                 ("audit", "--limit", "1")):
+        stale = auditor(*args)
+        assert stale.code == 0, (args, stale.err)
+        assert stale.err.strip() == (
+            f"warning: views are {behind} events behind the log (this role cannot write to "
+            "catch them up); run compliance project --once"), args
+    assert auditor("register", "--importer", "31-4159265AB", "--json").json() == []
+    assert owner.ok("register", "--importer", "31-4159265AB", "--json").json() != []
+    assert owner.ok("register", "--importer", "31-4159265AB").err == ""
 
 
 # -- no queue at start-up -----------------------------------------------------------------
@@ -270,7 +288,7 @@ def test_init_records_the_schema_version_and_chain_scheme_and_migrate_is_idempot
         meta = dict(conn.execute("SELECT key, value FROM compliance_meta"))
         tables = {row[0] for row in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert meta == {"schema_version": "1", "chain_scheme": "2"}
+    assert meta == {"schema_version": str(SCHEMA_VERSION), "chain_scheme": "2"}
     assert {"stored_events", "stored_snapshots", "tracking", "ingest_batches",
             "trade_activity", "compliance_samples", "entries", "risk_runs", "risk_scores",
             "compliance_rates", "channel_decisions", "wl_cases", "wl_due", "ar_accounts",

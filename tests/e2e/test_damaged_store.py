@@ -35,6 +35,7 @@ from infrastructure.settings import load_settings
 from interfaces.cli.main import main
 from tests.conftest import drop_schema
 from tests.e2e.cli import Cli, Result
+from tests.e2e.test_cli_assessment_lifecycle import today
 from tests.integration.raw_store import RawEvents
 
 IMPORTER = "31-4159265AB"
@@ -116,7 +117,7 @@ def _build(cli: InProcessCli, snapshotting: InProcessCli) -> tuple[str, str]:
                         "--reason", "top of the ranking", "--json").json()["number"])
     cli.ok("assessments", "assign", number, "--officer", "user:officer-7", *WHO, "workload")
     cli.ok("assessments", "survey", number, "--rating", "classification=weak",
-           "--rating", "origin=strong", "--on", "2026-01-15", *WHO, "site visit")
+           "--rating", "origin=strong", "--on", today(), *WHO, "site visit")
     cli.ok("assessments", "test", number, "--area", "classification", "--lines", "200",
            "--discrepancies", "18", "--value-tested", "400000", "--value-in-error", "52000",
            "--revenue-loss", "6100.50", *WHO, "sample")
@@ -197,7 +198,7 @@ def _lifecycle(number: str) -> list[tuple[str, ...]]:
     return [
         ("assessments", "assign", number, "--officer", "user:officer-8", *WHO, "reassign"),
         ("assessments", "survey", number, "--rating", "classification=weak", "--rating",
-         "origin=weak", "--on", "2026-01-16", *WHO, "again"),
+         "origin=weak", "--on", today(), *WHO, "again"),
         ("assessments", "test", number, "--area", "origin", "--lines", "10",
          "--discrepancies", "0", "--value-tested", "100", "--value-in-error", "0",
          "--revenue-loss", "0", *WHO, "more"),

@@ -55,6 +55,10 @@ def exercise_risk_and_targeting(app: ComplianceCases, clock: FakeClock) -> dict[
             [f"E{i:05d}", 1, number, exam_day, "6403990000", "VN", "1000.00", "random",
              "true" if i % 2 else "false", "origin" if i % 2 else "", "50.00" if i % 2 else "0"]
             for i, number in enumerate(importers * 3)]))
+        # declarations for the channel run (a run with nothing to decide is refused)
+        load(app, IngestKind.ENTRIES, write_csv(directory / "entries.csv", IngestKind.ENTRIES, [
+            [f"D{i:05d}", number, exam_day, "11", "6403990000", "VN", "1000.00", "50.00"]
+            for i, number in enumerate(importers[:2])]))
     clock.advance()
     build_risk_run(app).assess(year, actor="system:risk")
     definition = RuleDefinition.parse(name="Footwear from VN", channel="red",
@@ -73,7 +77,7 @@ def exercise_risk_and_targeting(app: ComplianceCases, clock: FakeClock) -> dict[
     clock.advance()
     plan = build_selection(app).plan(Period(today.replace(month=1, day=1), today), 2, 0.5,
                                      actor=SUPERVISOR)
-    assert channel.entries == 0
+    assert channel.entries == 2
     assert len(plan.picks) == 2
     # Channel runs and selection plans are single events: no snapshots to compare.
     return {"targeting rule": case_id(rule)}

@@ -9,8 +9,11 @@ import math
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from application.compliance_cases import ComplianceCases
 from application.ingest.schemas import IngestKind
+from domain.errors import RuleViolationError
 from domain.targeting_rule import RuleDefinition
 from interfaces.analysis_composition import build_channel, build_risk_run, risk_tables
 from tests.builders import FakeClock
@@ -289,14 +292,18 @@ def test_a_second_run_channels_only_new_entries(app: ComplianceCases, clock: Fak
     clock.advance()
     first = channel.decide(actor=ACTOR, random_share=0.0)
     clock.advance()
-    second = channel.decide(actor=ACTOR, random_share=0.0)
+    events = app.recorder.max_notification_id()
+    with pytest.raises(RuleViolationError) as nothing_new:
+        channel.decide(actor=ACTOR, random_share=0.0)
+    assert nothing_new.value.rule == "NoNewDeclarationsToChannel"
+    assert "no new declarations to channel" in str(nothing_new.value)
+    assert app.recorder.max_notification_id() == events  # no empty run recorded
     import_entries(app, tmp_path, [Entry(f"G-{i}", importer) for i in range(3)])
     clock.advance()
     third = channel.decide(actor=ACTOR, random_share=0.0)
 
-    assert (first.entries, second.entries, third.entries) == (5, 0, 3)
-    assert second.counts == {"green": 0, "amber": 0, "red": 0}
-    assert len({first.run_id, second.run_id, third.run_id}) == 3
+    assert (first.entries, third.entries) == (5, 3)
+    assert first.run_id != third.run_id
     found = decisions(app)
     assert len(found) == 8
     assert {found[f"F-{i}"].run_id for i in range(5)} == {first.run_id}

@@ -27,9 +27,9 @@ from infrastructure.settings import Settings
 from tests.builders import (
     ACTOR,
     DUTY_PAID,
-    ENFORCER,
     OFFICER,
     REVIEWERS,
+    SUPERVISOR,
     FakeClock,
     propose_penalty,
     ready_for_findings,
@@ -118,7 +118,7 @@ COMMANDS = {c.command: c for c in (
                lambda _: "EA-2026-00001"),
     Idempotent("conclude_review", _penalty_voted_on,
                lambda app, number, key: app.conclude_review(
-                   number, actor=ENFORCER, reason="team approved", idempotency_key=key),
+                   number, actor=SUPERVISOR, reason="team approved", idempotency_key=key),
                lambda _: True),
     Idempotent("add_plan_action", _drafted_plan,
                lambda app, plan, key: app.add_plan_action(

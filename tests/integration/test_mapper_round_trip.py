@@ -7,26 +7,32 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, CanMutateAggregate, DomainEventProtocol
+from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
 from application.compliance_cases import ALL_TYPES, ComplianceCases
 from application.log_replay import event_topics
 from domain.case_file import case_file_id
 from domain.case_numbers import case_id, sequence_id
+from domain.follow_up_verification import FollowUpVerification
 from domain.importer_account import AccountStatus, importer_account_id
+from domain.improvement_plan import ImprovementPlan
+from domain.reference import ComplianceArea
 from infrastructure.hash_chain import GENESIS, PREV_KEY, event_hash
+from infrastructure.mapper import MsgspecMapper, MsgspecTranscoder
 from infrastructure.seal import seal_ledger
 from infrastructure.settings import load_settings
 from tests.builders import (
     ACTOR,
     ENFORCER,
     OFFICER,
+    SUPERVISOR,
     FakeClock,
     evidence,
     propose_penalty,
@@ -48,7 +54,7 @@ def concrete_event_topics() -> set[str]:
                            + 7    # Assessment
                            + 13   # ImprovementPlan
                            + 12   # EnforcementAction
-                           + 4    # FollowUpVerification
+                           + 5    # FollowUpVerification
                            + 2    # ImporterCaseFile
                            + 2    # CaseNumberSequence
                            + 2    # SealLog
@@ -176,9 +182,9 @@ def exercise_the_workflow(app: ComplianceCases, clock: FakeClock) -> dict[str, U
                                        actor=ACTOR, reason="clarified"),
         lambda: app.remove_plan_action(plan, "A2", actor=ACTOR, reason="covered by A1"),
         lambda: app.submit_plan(plan, actor=ACTOR, reason="proposal received"),
-        lambda: app.send_back_plan(plan, actor=OFFICER, reason="owner missing"),
+        lambda: app.send_back_plan(plan, actor=SUPERVISOR, reason="owner missing"),
         lambda: app.submit_plan(plan, actor=ACTOR, reason="proposal resubmitted"),
-        lambda: app.approve_plan(plan, actor=OFFICER, reason="addresses the findings"),
+        lambda: app.approve_plan(plan, actor=SUPERVISOR, reason="addresses the findings"),
         lambda: app.amend_plan_action(plan, "A1", description="second review of all "
                                       "invoices", owner="user:importer.cfo",
                                       due_on=due + timedelta(days=10), actor=ACTOR,
@@ -192,6 +198,9 @@ def exercise_the_workflow(app: ComplianceCases, clock: FakeClock) -> dict[str, U
         command()
     clock.advance()
     verification = app.report_implementation(plan, actor=ACTOR, reason="implemented")
+    clock.advance()
+    app.assign_verification_officer(verification, OFFICER, actor=SUPERVISOR,
+                                    reason="district workload plan")
     record_retests(app, verification, effective=True, clock=clock)
     clock.advance()
     app.conclude_verification(verification, actor=OFFICER, reason="re-tests complete")
@@ -347,3 +356,61 @@ def test_value_types_are_stored_as_readable_text(app: ComplianceCases) -> None:
     assert str(account.annual_value) == "1000000.10"
     assert type(account.registered_on) is date
     assert type(account.status) is AccountStatus
+
+
+# -- what the four-eyes rules remember, in ledgers written before they did ------------------
+
+
+def _rewritten(stored: StoredEvent, change: Callable[[dict[str, Any]], None]) -> StoredEvent:
+    document = json.loads(stored.state)
+    change(document)
+    return StoredEvent(originator_id=stored.originator_id,
+                       originator_version=stored.originator_version, topic=stored.topic,
+                       state=json.dumps(document, sort_keys=True).encode())
+
+
+def test_a_verification_scheduled_before_its_reporter_was_recorded_takes_its_actor() -> None:
+    """Version 1 of FollowUpVerification.Scheduled had no reporter; the workflow scheduled it
+    with the actor who reported the implementation, so that actor is the reporter."""
+    mapper = MsgspecMapper(transcoder=MsgspecTranscoder())
+    verification = FollowUpVerification.schedule(
+        number="FV-2026-00001", importer_id=importer_account_id("12-3456789AB"),
+        importer_number="12-3456789AB", district="11", plan_number="IP-2026-00001",
+        areas=(ComplianceArea.VALUE,), target_rate=Decimal("0.95"), due_on=date(2026, 9, 1),
+        implementation_reported_by="user:rep.new", actor="user:rep.old",
+        reason="implementation reported", at=datetime(2026, 3, 2, 9, tzinfo=UTC))
+    stored = mapper.to_stored_event(verification.collect_events()[0])
+    assert json.loads(stored.state)["class_version"] == 2
+
+    def as_version_1(document: dict[str, Any]) -> None:
+        del document["class_version"], document["implementation_reported_by"]
+
+    old = mapper.to_domain_event(_rewritten(stored, as_version_1))
+    replayed = cast(CanMutateAggregate[UUID], old).mutate(None)
+    assert isinstance(replayed, FollowUpVerification)
+    assert replayed.implementation_reported_by == "user:rep.old"
+    current = cast(CanMutateAggregate[UUID], mapper.to_domain_event(stored)).mutate(None)
+    assert isinstance(current, FollowUpVerification)
+    assert current.implementation_reported_by == "user:rep.new"
+
+
+def test_a_plan_snapshot_taken_before_plans_remembered_their_actors_still_loads() -> None:
+    mapper = MsgspecMapper(transcoder=MsgspecTranscoder())
+    plan = ImprovementPlan.draft(
+        number="IP-2026-00001", importer_id=importer_account_id("12-3456789AB"),
+        importer_number="12-3456789AB", district="11", assessment_number="CA-2026-00001",
+        deficient_areas=(ComplianceArea.VALUE,), target_rate=Decimal("0.95"),
+        proposal_due_on=date(2026, 5, 1), actor=OFFICER, reason="findings",
+        at=datetime(2026, 3, 2, 9, tzinfo=UTC))
+    stored = mapper.to_stored_event(ImprovementPlan.Snapshot.take(plan))
+
+    def before_four_eyes(document: dict[str, Any]) -> None:
+        for name in ("drafted_by", "submitted_by", "implementation_reported_by"):
+            del document["state"][name]
+
+    restored = cast(CanMutateAggregate[UUID], mapper.to_domain_event(
+        _rewritten(stored, before_four_eyes))).mutate(None)
+    assert isinstance(restored, ImprovementPlan)
+    assert (restored.drafted_by, restored.submitted_by,
+            restored.implementation_reported_by) == (None, None, None)
+    assert restored.number == plan.number

@@ -92,7 +92,7 @@ def test_an_account_with_no_risk_found_is_no_risk_pick_but_can_be_drawn_at_rando
         (number, "risk", rank) for rank, number in enumerate(world.ranked, start=1)]
     assert targeted.excluded == {"closed": 0, "assessed_recently": 0,
                                  "partnership_exempt_from_risk": 0, "no_risk_found": 1}
-    recorded = app.repository.get(UUID(targeted.plan_id))
+    recorded: SelectionPlan = app.repository.get(UUID(targeted.plan_id))
     assert isinstance(recorded, SelectionPlan)
     assert recorded.picks == tuple(targeted.picks)
 

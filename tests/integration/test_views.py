@@ -48,6 +48,7 @@ from tests.builders import (
     ACTOR,
     ENFORCER,
     OFFICER,
+    SUPERVISOR,
     FakeClock,
     evidence,
     propose_penalty,
@@ -445,7 +446,7 @@ def test_the_due_items_of_a_plan_action_appear_and_disappear_when_completed(
     app.submit_plan(plan, actor=ACTOR, reason="importer proposal received")
     assert open_items() == [("plan_action", due.isoformat()),
                             ("plan_action", (due + timedelta(days=10)).isoformat())]
-    app.approve_plan(plan, actor=OFFICER, reason="actions address the findings")
+    app.approve_plan(plan, actor=SUPERVISOR, reason="actions address the findings")
     clock.advance(timedelta(days=2))
     app.complete_plan_action(plan, first, evidence=evidence("training record"),
                              completed_on=clock().date(), actor=ACTOR, reason="evidence in")
@@ -472,7 +473,7 @@ def test_a_response_no_longer_awaited_leaves_the_due_items_once_the_action_is_de
 
     # no reply came: the officer decides without one (allowed from the penalty notice)
     clock.advance(timedelta(days=45))
-    app.decide_enforcement(number, "1200.00", actor=ENFORCER, reason="no reply received")
+    app.decide_enforcement(number, "1200.00", actor=SUPERVISOR, reason="no reply received")
     projections.catch_up()
 
     assert [r for r in queries.due_items(projections.store, clock().date())

@@ -4,6 +4,7 @@ gap-free per type; a refused step names its rule and writes nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
@@ -27,6 +28,7 @@ from tests.builders import (
     ENFORCER,
     OFFICER,
     REVIEWERS,
+    SUPERVISOR,
     FakeClock,
     evidence,
     propose_penalty,
@@ -212,12 +214,63 @@ def test_plan_steps_out_of_order_are_refused_by_rule_and_take_no_number(
                    mentions=("A1",))
     assert_refused(app, lambda: app.complete_plan_action(
         plan, "A1", evidence=evidence(), completed_on=clock.now.date() + timedelta(days=1),
-        actor=ACTOR, reason="done"), InvalidValueError, field="completed_on")
+        actor=ACTOR, reason="done"), RuleViolationError, rule="CompletedOnIsNotInTheFuture",
+        mentions=("completed_on",))
+    assert_refused(app, lambda: app.complete_plan_action(
+        plan, "A1", evidence=evidence(), completed_on="2025-01-03", actor=ACTOR,
+        reason="done"), RuleViolationError, rule="CompletedOnIsNotBeforeThePlanExisted",
+        mentions=("completed_on: 2025-01-03 is before the plan existed",))
     assert_refused(app, lambda: app.change_plan_action(
         plan, "A1", area="value", description="changed", owner="user:broker",
         due_on=today + timedelta(days=9), actor=ACTOR, reason="change"),
         InvalidTransitionError, mentions=("approved", "amended"))
     assert last_serial(app, "FV") == 0
+
+
+def test_a_plan_is_approved_or_sent_back_neither_by_its_submitter_nor_by_its_drafter(
+        app: ComplianceCases, clock: FakeClock,
+        make_app: Callable[..., ComplianceCases]) -> None:
+    """Four eyes: the plan drafted from OFFICER's findings and submitted by the importer's
+    ACTOR is decided by a third person; the refusals name their rule and write nothing."""
+    _, findings = walk_to_findings(app, register_importer(app), clock=clock)
+    plan = findings.plan_number
+    assert plan is not None
+    walk_plan(app, plan, "submitted", clock=clock)
+    clock.advance()
+    loaded = make_app().get_plan(plan)  # as stored: another process remembers the actors
+    assert (loaded.drafted_by, loaded.submitted_by) == (OFFICER, ACTOR)
+
+    assert_refused(app, lambda: app.approve_plan(plan, actor=ACTOR, reason="our own plan"),
+                   RuleViolationError, rule="PlanReviewerIsNotTheSubmitter",
+                   mentions=(ACTOR, "submitted this plan", "approve it"))
+    assert_refused(app, lambda: app.send_back_plan(plan, actor=ACTOR, reason="rework"),
+                   RuleViolationError, rule="PlanReviewerIsNotTheSubmitter",
+                   mentions=("send it back",))
+    assert_refused(app, lambda: app.approve_plan(plan, actor=OFFICER, reason="my findings"),
+                   RuleViolationError, rule="PlanReviewerIsNotTheDrafter",
+                   mentions=(OFFICER, "drafted this plan"))
+    assert app.get_plan(plan).state is PlanState.SUBMITTED
+
+    app.approve_plan(plan, actor=SUPERVISOR, reason="actions address the findings")
+    assert app.get_plan(plan).state is PlanState.APPROVED
+
+
+def test_a_verification_is_not_concluded_by_whoever_reported_the_implementation(
+        app: ComplianceCases, clock: FakeClock) -> None:
+    _, findings = walk_to_findings(app, register_importer(app), clock=clock)
+    assert findings.plan_number is not None
+    verification_number = walk_plan(app, findings.plan_number, clock=clock)  # by ACTOR
+    assert verification_number is not None
+    assert app.get_verification(verification_number).implementation_reported_by == ACTOR
+    record_retests(app, verification_number, effective=True, clock=clock)
+    clock.advance()
+
+    assert_refused(app, lambda: app.conclude_verification(
+        verification_number, actor=ACTOR, reason="we say it worked"), RuleViolationError,
+        rule="VerifierIsNotTheImplementationReporter",
+        mentions=(ACTOR, "reported the plan's implementation"))
+    assert app.conclude_verification(verification_number, actor=OFFICER,
+                                     reason="re-tests complete").effective
 
 
 def test_an_effective_verification_closes_the_plan_and_sets_the_class_from_the_verified_rate(
@@ -344,10 +397,14 @@ def test_a_penalty_goes_from_proposal_through_review_notices_and_decision_to_pay
     assert_refused(app, lambda: vote(ENFORCER), RuleViolationError, rule="ReviewerIsNotTheProposer")
     vote(first)
     assert_refused(app, lambda: vote(first), RuleViolationError, rule="EachReviewerVotesOnce")
-    assert_refused(app, lambda: app.conclude_review(number, actor=ENFORCER, reason="done"),
+    assert_refused(app, lambda: app.conclude_review(number, actor=SUPERVISOR, reason="done"),
                    RuleViolationError, rule="ReviewNeedsTwoReviewers")
     vote(second)
-    assert app.conclude_review(number, actor=ENFORCER, reason="team approved") is True
+    assert_refused(app, lambda: app.conclude_review(number, actor=ENFORCER,
+                                                    reason="my own proposal"),
+                   RuleViolationError, rule="ReviewConcluderIsNotTheProposer",
+                   mentions=(ENFORCER,))
+    assert app.conclude_review(number, actor=SUPERVISOR, reason="team approved") is True
     assert app.get_enforcement(number).state is EnforcementState.APPROVED_FOR_ISSUE
     assert_refused(app, lambda: app.issue_enforcement(number, actor=ENFORCER,
                                                       reason="no due date"),
@@ -361,7 +418,7 @@ def test_a_penalty_goes_from_proposal_through_review_notices_and_decision_to_pay
     assert issued.notice == "pre_penalty_notice"
     app.record_enforcement_response(number, "response", "disputes the loss computed",
                                     actor=ENFORCER, reason="reply to the pre-penalty notice")
-    assert_refused(app, lambda: app.decide_enforcement(number, "1200.00", actor=ENFORCER,
+    assert_refused(app, lambda: app.decide_enforcement(number, "1200.00", actor=SUPERVISOR,
                                                        reason="too early"),
                    RuleViolationError, rule="DecisionFollowsAPenaltyNotice")
     app.issue_penalty_notice(number, response_due_on=due + timedelta(days=30),
@@ -372,10 +429,14 @@ def test_a_penalty_goes_from_proposal_through_review_notices_and_decision_to_pay
     assert_refused(app, lambda: app.issue_penalty_notice(
         number, response_due_on=due + timedelta(days=40), actor=ENFORCER,
         reason="second notice"), RuleViolationError, rule="PenaltyNoticeIsIssuedOnce")
-    assert_refused(app, lambda: app.decide_enforcement(number, "1600.00", actor=ENFORCER,
+    assert_refused(app, lambda: app.decide_enforcement(number, "1600.00", actor=SUPERVISOR,
                                                        reason="aggravated"),
                    RuleViolationError, rule="MitigatedAmountDoesNotExceedProposed")
-    app.decide_enforcement(number, "1200.00", actor=ENFORCER, reason="mitigated")
+    assert_refused(app, lambda: app.decide_enforcement(number, "1200.00", actor=ENFORCER,
+                                                       reason="my own proposal"),
+                   RuleViolationError, rule="PenaltyDeciderIsNotTheProposer",
+                   mentions=(ENFORCER,))
+    app.decide_enforcement(number, "1200.00", actor=SUPERVISOR, reason="mitigated")
     assert_refused(app, lambda: app.withdraw_enforcement(number, actor=ENFORCER,
                                                          reason="too late"),
                    InvalidTransitionError, mentions=("decided", "withdraw"))
@@ -426,7 +487,7 @@ def test_a_tied_review_rejects_the_proposal(app: ComplianceCases) -> None:
     for reviewer, choice in zip(REVIEWERS, ("approve", "reject"), strict=True):
         app.record_review_vote(number, choice, actor=reviewer, reason="my view")
 
-    assert app.conclude_review(number, actor=ENFORCER, reason="team split") is False
+    assert app.conclude_review(number, actor=SUPERVISOR, reason="team split") is False
     assert app.get_enforcement(number).state is EnforcementState.REJECTED
     assert_refused(app, lambda: app.issue_enforcement(
         number, response_due_on="2026-12-31", actor=ENFORCER, reason="issue anyway"),
@@ -481,10 +542,10 @@ def test_changing_culpability_re_checks_the_amount_against_the_new_cap(
                                                        reason="after the review"),
                    InvalidTransitionError, mentions=("approved_for_issue", "culpability"))
     walk_enforcement(app, number, "response_received", start="reviewed", clock=clock)
-    assert_refused(app, lambda: app.decide_enforcement(number, "80.01", actor=ENFORCER,
+    assert_refused(app, lambda: app.decide_enforcement(number, "80.01", actor=SUPERVISOR,
                                                        reason="decide"),
                    RuleViolationError, rule="MitigatedAmountDoesNotExceedProposed")
-    app.decide_enforcement(number, "80.00", actor=ENFORCER, reason="decide")
+    app.decide_enforcement(number, "80.00", actor=SUPERVISOR, reason="decide")
     assert_refused(app, lambda: app.change_culpability(number, "fraud", actor=ENFORCER,
                                                        reason="after the decision"),
                    InvalidTransitionError, mentions=("decided",))

@@ -20,9 +20,9 @@ from domain.improvement_plan import PlanState
 from infrastructure.settings import Settings
 from tests.builders import (
     ACTOR,
-    ENFORCER,
     OFFICER,
     REVIEWERS,
+    SUPERVISOR,
     FakeClock,
     propose_penalty,
     record_retests,
@@ -102,7 +102,7 @@ COMMANDS = {
                                                  reason="facts hold", expected_version=v)),
     "enforcement: conclude review": Versioned(
         _penalty_voted_on, lambda app, n: app.get_enforcement(n),
-        lambda app, n, v: app.conclude_review(n, actor=ENFORCER, reason="team approved",
+        lambda app, n, v: app.conclude_review(n, actor=SUPERVISOR, reason="team approved",
                                               expected_version=v)),
     "verification: record re-test": Versioned(
         _scheduled_verification, lambda app, n: app.get_verification(n),

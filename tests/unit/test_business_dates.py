@@ -31,6 +31,8 @@ from .builders import (
 
 TOMORROW = TODAY + timedelta(days=1)
 YESTERDAY = TODAY - timedelta(days=1)
+STRONG = dict.fromkeys((area.value for area in SCOPE), "strong")
+WEAK = dict.fromkeys((area.value for area in SCOPE), "weak")
 NEXT_DAY = T0 + timedelta(days=1)
 """A command the day after every case below was created."""
 
@@ -56,7 +58,7 @@ def test_a_survey_dated_next_year_is_refused() -> None:
     assessment = assigned_assessment()
     next_year = date(TODAY.year + 1, 1, 15)
     assert_refused(assessment, lambda: assessment.record_survey(
-        dict.fromkeys(SCOPE, "strong"), next_year.isoformat(), actor=OFFICER, reason=REASON,
+        STRONG, next_year.isoformat(), actor=OFFICER, reason=REASON,
         at=at(2)),
         RuleViolationError, rule="SurveyedOnIsNotInTheFuture",
         mentions=[f"surveyed_on: {next_year} is in the future (today is {TODAY})"])
@@ -65,12 +67,12 @@ def test_a_survey_dated_next_year_is_refused() -> None:
 def test_a_survey_dated_tomorrow_is_refused_but_today_and_later_days_are_not() -> None:
     assessment = assigned_assessment()
     assert_refused(assessment, lambda: assessment.record_survey(
-        dict.fromkeys(SCOPE, "strong"), TOMORROW, actor=OFFICER, reason=REASON, at=at(2)),
+        STRONG, TOMORROW, actor=OFFICER, reason=REASON, at=at(2)),
         RuleViolationError, rule="SurveyedOnIsNotInTheFuture")
     # Recorded a day later, the survey of the day before (the day the case opened) stands.
-    assessment.record_survey(dict.fromkeys(SCOPE, "strong"), TODAY, actor=OFFICER,
+    assessment.record_survey(STRONG, TODAY, actor=OFFICER,
                              reason=REASON, at=NEXT_DAY)
-    assessment.record_survey(dict.fromkeys(SCOPE, "weak"), TOMORROW, actor=OFFICER,
+    assessment.record_survey(WEAK, TOMORROW, actor=OFFICER,
                              reason=REASON, at=NEXT_DAY + timedelta(minutes=1))
     assert assessment.pending_events[-1].surveyed_on == TOMORROW  # type: ignore[attr-defined]
 
@@ -78,7 +80,7 @@ def test_a_survey_dated_tomorrow_is_refused_but_today_and_later_days_are_not() -
 def test_a_survey_dated_before_the_assessment_was_opened_is_refused() -> None:
     assessment = assigned_assessment()
     assert_refused(assessment, lambda: assessment.record_survey(
-        dict.fromkeys(SCOPE, "strong"), "2026-01-15", actor=OFFICER, reason=REASON,
+        STRONG, "2026-01-15", actor=OFFICER, reason=REASON,
         at=NEXT_DAY),
         RuleViolationError, rule="SurveyedOnIsNotBeforeTheAssessmentExisted",
         mentions=[f"surveyed_on: 2026-01-15 is before the assessment existed ({TODAY})"])

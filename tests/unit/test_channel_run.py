@@ -28,7 +28,8 @@ def record(random_share: float, **overrides: Any) -> ChannelRun:
 @pytest.mark.parametrize("share", [0.0, 0.05, 0.5, 0.999999])
 def test_a_share_in_zero_to_one_is_recorded(share: float) -> None:
     run = record(share)
-    event = run.pending_events[0]
+    [event] = run.pending_events
+    assert isinstance(event, ChannelRun.EntriesChannelled)
     assert event.random_share == share
     assert (run.id, run.entries, run.counts) == (RUN, 20, {"red": 3, "amber": 2, "green": 15})
 

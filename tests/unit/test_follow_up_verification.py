@@ -13,13 +13,14 @@ import pytest
 
 from domain.assessment import FindingsPolicy, SampleTest
 from domain.case_numbers import case_id
-from domain.errors import InvalidTransitionError, RuleViolationError
+from domain.errors import InvalidTransitionError, InvalidValueError, RuleViolationError
 from domain.follow_up_verification import FollowUpVerification, VerificationState
 from domain.reference import ComplianceArea
 
 from .builders import (
     DEFICIENT,
     IMPORTER_ID,
+    IMPORTER_STAFF,
     OFFICER,
     PLAN_NUMBER,
     POLICY,
@@ -84,6 +85,7 @@ def test_scheduling_a_verification_records_the_plan_areas_target_and_due_date() 
     assert (verification.tests, verification.findings, verification.verified_rate) == (
         (), (), None)
     assert verification.created_on == T0
+    assert verification.implementation_reported_by == IMPORTER_STAFF
 
 
 def test_a_retest_is_recorded_and_starts_the_testing() -> None:
@@ -121,6 +123,49 @@ def test_a_retest_that_breaks_a_sample_rule_is_refused(test: SampleTest, rule: s
 
 
 # -- concluding -----------------------------------------------------------------------------
+
+
+def test_whoever_reported_the_implementation_cannot_conclude_the_verification() -> None:
+    verification = verification_in_testing()
+    assert_refused(verification, lambda: verification.conclude(
+        policy=POLICY, actor=IMPORTER_STAFF, reason="it worked", at=LATER),
+        RuleViolationError, rule="VerifierIsNotTheImplementationReporter",
+        mentions=[IMPORTER_STAFF, "reported the plan's implementation",
+                  "conclude its verification"])
+
+
+def test_someone_other_than_the_reporter_concludes_the_verification() -> None:
+    verification = verification_in_testing()
+    assert conclude(verification) is True  # by OFFICER
+    assert verification.pending_events[-1].actor == OFFICER  # type: ignore[attr-defined]
+
+
+def test_a_verification_restored_without_its_reporter_is_not_blocked() -> None:
+    # State from a snapshot taken before verifications remembered the reporter.
+    verification = verification_in_testing()
+    del verification.implementation_reported_by
+    assert verification.implementation_reported_by is None
+    assert verification.conclude(policy=POLICY, actor=IMPORTER_STAFF, reason="done",
+                                 at=LATER) is True
+
+
+def test_the_reporter_must_be_an_actor() -> None:
+    with pytest.raises(InvalidValueError) as refused:
+        FollowUpVerification.schedule(
+            number=VERIFICATION_NUMBER, importer_id=IMPORTER_ID, importer_number="12-3456789AB",
+            district="11", plan_number=PLAN_NUMBER, areas=DEFICIENT, target_rate=TARGET_RATE,
+            due_on=DUE, implementation_reported_by="somebody", actor="system:workflow",
+            reason="implementation reported", at=T0)
+    assert refused.value.field == "implementation_reported_by"
+
+
+def test_a_version_1_scheduled_event_takes_its_actor_as_the_reporter() -> None:
+    # Before the reporter was recorded, the workflow scheduled the verification with the
+    # actor who reported the implementation, in the same transaction.
+    state = {"actor": "user:rep.one", "reason": "implementation reported"}
+    FollowUpVerification.Scheduled.upcast_v1_v2(state)
+    assert state["implementation_reported_by"] == "user:rep.one"
+    assert FollowUpVerification.Scheduled.class_version == 2
 
 
 def test_a_verification_without_retests_cannot_conclude() -> None:
@@ -277,3 +322,48 @@ def test_a_verification_is_overdue_only_after_its_due_date() -> None:
 def test_a_concluded_or_cancelled_verification_is_never_overdue(
         build: Callable[[], FollowUpVerification]) -> None:
     assert not build().is_overdue(DUE + timedelta(days=365))
+
+
+# -- the officer responsible ----------------------------------------------------------------
+
+ASSIGNER = "user:supervisor.wu"
+
+
+def test_a_verification_starts_unassigned_and_an_officer_is_assigned_and_reassigned() -> None:
+    verification = scheduled_verification()
+    assert verification.officer is None
+    verification.assign_officer(OFFICER, actor=ASSIGNER, reason="workload", at=at(10))
+    assert (verification.officer, verification.state) == (OFFICER, VerificationState.SCHEDULED)
+    event = verification.pending_events[-1]
+    assert isinstance(event, FollowUpVerification.OfficerAssigned)
+    assert (event.officer, event.actor) == (OFFICER, ASSIGNER)
+    retest(verification, sample("value"))
+    verification.assign_officer("user:officer.two", actor=ASSIGNER, reason="leave",
+                                at=at(35))
+    assert (verification.officer, verification.state) == ("user:officer.two",
+                                                          VerificationState.TESTING)
+
+
+def test_the_implementation_reporter_cannot_be_assigned_to_verify() -> None:
+    verification = scheduled_verification()
+    assert_refused(verification, lambda: verification.assign_officer(
+        IMPORTER_STAFF, actor=ASSIGNER, reason="workload", at=at(10)),
+        RuleViolationError, rule="VerifierIsNotTheImplementationReporter",
+        mentions=[IMPORTER_STAFF, "be assigned to verify it"])
+
+
+def test_the_assigned_officer_must_be_an_actor() -> None:
+    verification = scheduled_verification()
+    with pytest.raises(InvalidValueError) as refused:
+        verification.assign_officer("officer two", actor=ASSIGNER, reason="workload",
+                                    at=at(10))
+    assert refused.value.field == "officer"
+
+
+@pytest.mark.parametrize("build", FINAL)
+def test_a_concluded_or_cancelled_verification_gets_no_officer(
+        build: Callable[[], FollowUpVerification]) -> None:
+    verification = build()
+    assert_refused(verification, lambda: verification.assign_officer(
+        OFFICER, actor=ASSIGNER, reason="workload", at=LATER), InvalidTransitionError,
+        mentions=[f"is {verification.state.value}", "assign an officer"])
