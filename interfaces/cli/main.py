@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 
 import click
@@ -44,6 +45,7 @@ from interfaces.cli.views import (
 )
 from interfaces.composition import initialise_store, utc_now
 from interfaces.demo_population import DemoClock, generate
+from projections import queries
 from projections.worker import Projections
 
 ANALYSIS_COMMANDS = {
@@ -180,7 +182,10 @@ def demo(scale: str, count: int | None, samples: int | None, entries: int | None
         click.echo("  compliance assessments list --state findings_issued")
         click.echo("  compliance history CA-" + str(end.year) + "-00001")
         click.echo("  compliance verify")
-        click.echo("  compliance worklist --district 11 --due")
+        due = Counter(row["district"] for row in queries.due_items(
+            Projections(context.app).store, end))
+        click.echo(f"  compliance worklist --district {due.most_common(1)[0][0] if due else '11'}"
+                   " --due")
         click.echo("  compliance stats compliance --by industry")
         click.echo("  compliance risk top --limit 10; compliance tiers; compliance rates")
         click.echo("  compliance rules list; compliance effectiveness")

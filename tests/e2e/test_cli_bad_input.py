@@ -129,4 +129,4 @@ def test_verify_names_the_aggregate_and_version_of_an_edited_event(sqlite_cli: C
                       case_id.replace("-", "")))
     result = sqlite_cli("verify")
     assert result.code == 1
-    assert f"aggregate {case_id} version 3" in result.err
+    assert f"TAMPERED: {number} version 3:" in result.err

@@ -181,6 +181,8 @@ def test_hostile_text_in_every_free_text_option_is_refused_naming_it_and_writes_
     assert_refused(cli, "legal_basis", propose, name_texts)
     assert_refused(cli, "facts", lambda t: propose(facts=t),
                    attempts(HOSTILE, "longer than 2000 characters"))
+    assert_refused(cli, "source_case", lambda t: (*propose(), "--source-case", assessment + t),
+                   CHARACTERS)
     assert_refused(cli, "summary", lambda t: (
         "enforcement", "respond", action, "--kind", "petition", "--summary", t, *BOSS,
         "petition received"), attempts(HOSTILE, "longer than 2000 characters"))

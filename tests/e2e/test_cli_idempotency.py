@@ -26,7 +26,7 @@ CASE_COMMANDS = {
     "plans": ("add-action", "change-action", "remove-action", "submit", "approve",
               "send-back", "amend-action", "complete-action", "report-implementation",
               "escalate"),
-    "verifications": ("retest", "conclude", "cancel"),
+    "verifications": ("assign", "retest", "conclude", "cancel"),
     "enforcement": ("propose", "review", "conclude-review", "issue", "penalty-notice",
                     "respond", "decide", "pay", "refer-collection", "withdraw", "close",
                     "change-culpability"),

@@ -230,6 +230,30 @@ def test_a_reading_command_that_cannot_catch_up_says_how_far_behind_it_reads(
     assert assessment in fresh.out
 
 
+def test_migrate_drops_a_work_list_of_the_old_schema_and_the_next_read_rebuilds_it(
+        sqlite_cli: Cli) -> None:
+    """A ledger of schema version 1: its due items had no description. Reading commands
+    refuse it until `migrate`, which drops the old work-list tables (derived data); the
+    next work list rebuilds them from the log."""
+    register(sqlite_cli)
+    assessment = open_assessment(sqlite_cli)
+    sqlite_cli.ok("project", "--once")
+    path = Path(sqlite_cli.env["COMPLIANCE_SQLITE_PATH"])
+    with sqlite3.connect(path) as conn:
+        conn.execute("ALTER TABLE wl_due DROP COLUMN description")
+        conn.execute("UPDATE compliance_meta SET value = '1' WHERE key = 'schema_version'")
+    refused = sqlite_cli("worklist")
+    assert refused.code == 6
+    assert "run compliance migrate" in refused.err
+    migrated = sqlite_cli.ok("migrate").out
+    assert "migrated from schema version 1" in migrated
+    assert "reset view(s) whose tables changed: worklist;" in migrated
+    assert [r["number"] for r in sqlite_cli.ok("worklist", "--json").json()] == [assessment]
+    assert {r["view"]: r["behind"] for r in sqlite_cli.ok(
+        "views", "status", "--json").json()}["worklist"] == 0
+    assert "already current: nothing to do" in sqlite_cli.ok("migrate").out
+
+
 # -- targeting with nothing to work on ---------------------------------------------------
 
 

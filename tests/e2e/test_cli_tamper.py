@@ -62,7 +62,8 @@ def test_seal_verify_and_a_forged_append_at_the_shell(cli: Cli) -> None:
     assert "Traceback" not in found.err + found.out
     refused = cli("seal")
     assert refused.code == 1
-    assert number in refused.err and "does not verify" in refused.err
+    assert number in refused.err
+    assert "does not verify" in refused.err
     witness = load_settings(cli.env).seal_witness_path.read_text().splitlines()
     assert len(witness) == 1  # nothing was sealed over the forgery
 

@@ -34,7 +34,8 @@ class DiskFullError(RuntimeError):
 
 
 def _trade_rows(months: range) -> list[tuple[str, ...]]:
-    return [(number, f"2026-{month:02d}", "2", "3", f"{1000 * month}.50", "12.34", "61", "CN")
+    # Months of 2025: trade of a month after the clock's (2026-03) is refused.
+    return [(number, f"2025-{month:02d}", "2", "3", f"{1000 * month}.50", "12.34", "61", "CN")
             for number in IMPORTERS for month in months]
 
 

@@ -117,5 +117,5 @@ def test_a_stored_state_that_does_not_match_the_event_type_is_refused_by_name() 
 
 def test_the_encoding_is_compact_and_key_sorted() -> None:
     state = mapper().to_stored_event(typed_event(), prev_hash="a" * 64).state
-    assert state.startswith(b'{"_prev":"' + b"a" * 64 + b'","colour":"red","items":[')
+    assert state.startswith(b'{"_prev":"' + b"a" * 64 + b'","_scheme":2,"colour":"red","items":[')
     assert b" " not in state
