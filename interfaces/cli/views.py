@@ -90,7 +90,8 @@ def _current(views: Iterable[type[View]]) -> Projections:
                 why = f"catching up failed: {type(error).__name__}"
     left = max(projections.lag(view) for view in chosen)
     if left:
-        click.echo(one_line(f"warning: views are {left:,} events behind the log ({why}); "
+        events = f"{left:,} event" + ("" if left == 1 else "s")
+        click.echo(one_line(f"warning: views are {events} behind the log ({why}); "
                             "run compliance project --once"), err=True)
     return projections
 
