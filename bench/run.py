@@ -27,6 +27,7 @@ assertions. The exit status is 1 only when a benchmark could not run.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import shlex
 import signal
@@ -89,6 +90,9 @@ class RichUI:
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--verify-accounts", type=int, default=None,
+                        help="accounts populated for benchmarks 3 and 4 (about 2.3 events "
+                             "each; 430000 gives about 1,000,000 events)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run with small sizes (e.g. 10,000 registrations)")
     parser.add_argument("--database-url",
@@ -138,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console()
     ui = RichUI(console)
     sizes: Sizes = QUICK if args.quick else FULL
+    if args.verify_accounts is not None:
+        sizes = dataclasses.replace(sizes, verify_accounts=args.verify_accounts)
     url: str = args.database_url
     try:
         with psycopg.connect(url, connect_timeout=5) as conn:

@@ -196,8 +196,8 @@ def test_bad_entries_and_an_unfinished_period_are_refused_recording_nothing(
     assert "REJECTED" in imported.out
     for row, column in ((3, "district"), (4, "entry_date"), (5, "origin_country"),
                         (6, "entered_value")):
-        assert f"row {row}, {column}:" in imported.out, imported.out
-    assert "row 2," not in imported.out
+        assert f"row {row}, column {column}:" in imported.err, imported.err
+    assert "row 2," not in imported.err
     assert not_ended.code == 2, not_ended
     assert "period=" in not_ended.err
     assert demo.events() == before
