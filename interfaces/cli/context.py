@@ -100,7 +100,7 @@ def run_guarded(action: Callable[[], None]) -> None:
         fail(error)
 
 
-def _write_refused(error: BaseException) -> bool:
+def write_refused(error: BaseException) -> bool:
     """A role that may only read (an auditor's) tried to write: PostgreSQL's
     insufficient_privilege, or a read-only SQLite file."""
     seen: BaseException | None = error
@@ -122,7 +122,7 @@ def guard_unexpected(run: Callable[[], None]) -> None:
     except Exception as error:
         if os.environ.get(DEBUG_VARIABLE, "").strip() == "1":
             raise
-        if _write_refused(error):
+        if write_refused(error):
             click.echo("error: database unavailable: the database refused to write for this "
                        "role (read-only); nothing was recorded", err=True)
             sys.exit(6)

@@ -32,7 +32,13 @@ from rich.progress import (
 
 from domain.values import parse_district
 from infrastructure.settings import Settings
-from interfaces.cli.context import cli_context, emit_json, json_option, run_guarded
+from interfaces.cli.context import (
+    cli_context,
+    emit_json,
+    json_option,
+    run_guarded,
+    write_refused,
+)
 from interfaces.cli.progress import progress_bar, stage_reporter
 from interfaces.cli.text import one_line
 from projections import queries
@@ -82,7 +88,7 @@ def _current(views: Iterable[type[View]]) -> Projections:
             return projections
         except Exception as error:  # a role that may only read, a view stopped at an
             # event it cannot apply, a database that went away
-            if _write_refused(error):
+            if write_refused(error):
                 why = "this role cannot write to catch them up"
             elif isinstance(error, ProjectionFailedError):
                 why = str(error)
@@ -115,17 +121,6 @@ def _cannot_write(settings: Settings) -> str | None:
             return "another process is writing to the database"
         return f"the database cannot be written: {error}"
     return None
-
-
-def _write_refused(error: BaseException) -> bool:
-    """PostgreSQL's insufficient_privilege or a read-only SQLite file, anywhere in the
-    chain of causes."""
-    seen: BaseException | None = error
-    while seen is not None:
-        if getattr(seen, "sqlstate", None) == "42501" or "readonly database" in str(seen):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def _cell(value: Any) -> str:
