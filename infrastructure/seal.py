@@ -79,8 +79,10 @@ def reappend_missing_seals(recorder: ApplicationRecorder, public_key: Ed25519Pub
     the two) are appended now, if they continue the witness and verify; returns how many."""
     seals, problems = read_seal_log(recorder)
     witness = read_witness(witness_path) or []
-    if problems or len(seals) <= len(witness) or check_seal_chain(
-            seals, witness, public_key, witness_path)[:-1]:
+    continues = all(ours.same_seal(theirs) for ours, theirs in zip(seals, witness,
+                                                                   strict=False))
+    chain_holds = not check_seal_chain(seals, seals, public_key, witness_path)
+    if problems or len(seals) <= len(witness) or not continues or not chain_holds:
         return 0
     for seal in seals[len(witness):]:
         append_to_witness(witness_path, seal)

@@ -20,7 +20,6 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from infrastructure.hash_chain import GENESIS
 from infrastructure.signing_keys import signature_holds
 
 HEADS_TABLE = "compliance_seal_heads"
@@ -83,10 +82,6 @@ class SealRecord:
                           str(data["merkle_root"]), str(data["previous"]),
                           str(data["key_id"]), str(data["signature"]),
                           str(data.get("sealed_at", "")))
-
-
-def first_previous() -> str:
-    return GENESIS
 
 
 # -- the witness: an append-only file outside the database --------------------------------

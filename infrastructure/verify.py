@@ -14,17 +14,17 @@ outside the database; after it, every import batch's stored rows against the dig
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-from uuid import UUID
+from typing import TYPE_CHECKING
 
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.persistence import ApplicationRecorder
 
 from domain.seal_log import SEAL_LOG_ID
+from infrastructure.case_names import name_subjects
 from infrastructure.hash_chain import (
     CHAIN_SCHEME,
     GENESIS,
@@ -355,112 +355,3 @@ def _batch_digest(oid: str, content: bytes) -> BatchDigest | None:
         return None
     return BatchDigest(oid, str(data.get("kind")), str(data.get("file_name")),
                        int(data.get("rows_loaded", 0)), digest)
-
-
-# -- naming what was found -----------------------------------------------------------------
-
-
-def name_subjects(recorder: ApplicationRecorder, findings: list[Finding]) -> None:
-    """Replace aggregate ids by what people call them: the case number, the importer
-    number, the batch's file; the id stays when nothing readable is left."""
-    names: dict[str, str] = {}
-    for finding in findings:
-        if finding.aggregate_id is None:
-            continue
-        if finding.aggregate_id not in names:
-            names[finding.aggregate_id] = describe_aggregate(recorder, finding.aggregate_id)
-        finding.subject = names[finding.aggregate_id]
-
-
-def describe_aggregate(recorder: ApplicationRecorder, oid: str) -> str:
-    try:
-        stored = recorder.select_events(UUID(oid), limit=3)
-    except Exception:
-        stored = []
-    kind = "aggregate"
-    if not stored:
-        return _named_by_audit_log(recorder, oid)
-    for event in stored:
-        kind = event.topic.rsplit(":", 1)[-1].split(".", 1)[0]
-        try:
-            data: Any = msgspec.json.decode(split_signature(event.state)[0])
-        except msgspec.DecodeError:
-            continue
-        label = _label(kind, data)
-        if label:
-            return label
-    return f"{kind} {oid}"
-
-
-def _named_by_audit_log(recorder: ApplicationRecorder, oid: str) -> str:
-    """An aggregate with no events left is named by the audit-log view, if it knew it."""
-    from infrastructure.sql_tables import SqlTables
-
-    try:
-        tables = SqlTables(recorder)
-        rows = tables.rows(f"SELECT case_ref FROM {tables.name('al_cases')} "
-                           "WHERE case_id = ?", (oid,))
-    except Exception:
-        rows = []
-    if rows:
-        return f"{rows[0][0]} (named by the audit-log view: no event of it is left)"
-    return f"aggregate {oid} (no event of it is left)"
-
-
-def _label(kind: str, data: Mapping[str, Any]) -> str | None:
-    if isinstance(data.get("number"), str):
-        return str(data["number"])
-    if kind == "ImportBatch" and data.get("file_name"):
-        return f"import batch {data['file_name']} ({data.get('kind')})"
-    if isinstance(data.get("importer_number"), str):
-        prefix = "case file of importer" if kind == "ImporterCaseFile" else "importer"
-        return f"{prefix} {data['importer_number']}"
-    if isinstance(data.get("username"), str):
-        return f"user {data['username']}"
-    if kind == "SealLog":
-        return "seal log"
-    return None
-
-
-def _comparable(aggregate: Any) -> dict[str, Any]:
-    return {k: v for k, v in vars(aggregate).items() if k != "_pending_events"}
-
-
-def verify_snapshots(events: Any, snapshots: Any, heads: Mapping[str, tuple[int, str]],
-                     min_version: int = 2, progress: Callable[[int], None] | None = None,
-                     ) -> tuple[int, list[Finding]]:
-    """Snapshots are a cache outside the chain, so each must equal the state replayed from
-    the (verified) events it summarises; an edited snapshot would otherwise change what the
-    application shows without breaking any link."""
-    checked = 0
-    problems: list[Finding] = []
-    for oid, (head_version, _digest) in heads.items():
-        if head_version < min_version:
-            continue
-        aggregate_id = UUID(oid)
-        try:
-            stored = {s.originator_version: s for s in snapshots.get(aggregate_id)}
-        except Exception:  # an undecodable snapshot is itself evidence of tampering
-            problems.append(Finding(oid, None, "snapshot unreadable (altered)", oid))
-            continue
-        if not stored:
-            continue
-        aggregate: Any = None
-        try:
-            for event in events.get(aggregate_id, lte=max(stored)):
-                aggregate = event.mutate(aggregate)
-                snapshot = stored.get(event.originator_version)
-                if snapshot is None:
-                    continue
-                checked += 1
-                restored = snapshot.mutate(None)
-                if _comparable(restored) != _comparable(aggregate):
-                    problems.append(Finding(
-                        oid, event.originator_version, "snapshot does not match the events "
-                        "it summarises (snapshot altered)", oid))
-        except Exception as error:  # a damaged history is already reported by the pass
-            problems.append(Finding(oid, None, f"cannot replay to compare its snapshot: "
-                                    f"{type(error).__name__}", oid))
-        if progress:
-            progress(1)
-    return checked, problems

@@ -12,6 +12,7 @@ from rich.progress import Progress
 from application.history import case_label, diff, history, resolve_case, state_as_of
 from application.queries import status_counts
 from domain.errors import InvalidValueError
+from infrastructure.case_names import name_subjects
 from infrastructure.seal import (
     SealKeyError,
     SealRefusedError,
@@ -22,7 +23,7 @@ from infrastructure.seal import (
 )
 from infrastructure.seal_records import WitnessError
 from infrastructure.settings import Settings
-from infrastructure.verify import name_subjects, verify_snapshots
+from infrastructure.snapshot_check import verify_snapshots
 from interfaces.cli.context import cli_context, emit_json, json_option, run_guarded, to_plain
 from interfaces.cli.text import one_line
 

@@ -203,7 +203,7 @@ def test_two_events_swapped_are_named(ledger: Ledger) -> None:
 
 def test_an_edited_snapshot_is_named(store: Settings,
                                      make_app: Callable[..., ComplianceCases]) -> None:
-    from infrastructure.verify import verify_snapshots
+    from infrastructure.snapshot_check import verify_snapshots
 
     initialise_store(store)
     app = make_app()
@@ -220,7 +220,7 @@ def test_an_edited_snapshot_is_named(store: Settings,
                          store.seal_witness_path)
     checked, problems = verify_snapshots(app.events, app.snapshots, report.heads)
     assert checked == 1
-    from infrastructure.verify import name_subjects
+    from infrastructure.case_names import name_subjects
     name_subjects(app.recorder, problems)
     assert any(number in str(p) and "snapshot" in str(p) for p in problems), problems
 
@@ -304,3 +304,13 @@ def test_a_deleted_and_an_added_sample_row_are_reported_by_batch(ledger: Ledger)
     assert_found(report, "import batch samples.csv", "more than")
     ledger.sql(f"DELETE FROM {table} WHERE entry_number IN (?, 'FORGED1')", (entry,))
     assert_found(ledger.verify(), "import batch samples.csv", "deleted after import")
+
+
+def test_a_seal_whose_witness_write_was_lost_is_reappended_by_the_next_seal(
+        ledger: Ledger) -> None:
+    witness: Path = ledger.settings.seal_witness_path
+    witness.write_text("")  # the crash between the database commit and the witness write
+    assert_found(ledger.verify(), "seal witness", "truncated")
+    ledger.seal()
+    assert [json.loads(line)["number"] for line in witness.read_text().splitlines()] == [1, 2]
+    assert ledger.verify().ok
