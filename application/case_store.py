@@ -29,6 +29,7 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import EnvType
 
+from application.access import Principal, UnknownActorError, acting_as, current_caller, scope_of
 from application.damage import (
     ReplayError,
     damaged_history,
@@ -105,7 +106,12 @@ class CaseStore(Application[UUID]):
                 setattr(cls, name, _binding_arguments(member))
 
     def __init__(self, env: EnvType, *, storage: EventStorage, clock: Clock,
-                 workflow: WorkflowPolicy | None = None, snapshot_interval: int = 50) -> None:
+                 workflow: WorkflowPolicy | None = None, snapshot_interval: int = 50,
+                 access_control: bool = True) -> None:
+        """`access_control`: every command checks its actor's roles, and every load the
+        caller's scope (see application.access). Off only for the application's own
+        tests and the demo and benchmark loaders, which create their actors first."""
+        self.access_control = access_control
         self._storage = storage
         self.clock = clock
         self.workflow = workflow or WorkflowPolicy()
@@ -191,6 +197,11 @@ class CaseStore(Application[UUID]):
             raise NotFoundError(what, key) from None
         if not isinstance(aggregate, kind):
             raise NotFoundError(what, key)
+        caller = current_caller()
+        if caller is not None:
+            scope = scope_of(aggregate)
+            if scope is not None and not caller.sees(*scope):
+                raise NotFoundError(what, key)  # out of scope: as if it did not exist
         return aggregate
 
     def _find(self, aggregate_id: UUID) -> Aggregate | None:
@@ -302,7 +313,40 @@ class CaseStore(Application[UUID]):
         A repeat that found no receipt while the first was still running either conflicts
         with it at save or, having loaded the case after the first committed, is refused
         by the case (already opened, closed, ...): either way the receipt is there now,
-        and its result is the answer."""
+        and its result is the answer.
+
+        Under access control the actor's principal must hold a role allowing `command`,
+        and the command runs as that principal, so that every case it loads is scoped."""
+        caller = self._caller(actor)
+        if caller is None:
+            return self._at_most_once(command, key, actor, result_type, run)
+        caller.require(command)
+        with acting_as(caller):
+            return self._at_most_once(command, key, actor, result_type, run)
+
+    def _caller(self, actor: str) -> Principal | None:
+        if not self.access_control:
+            return None
+        current = current_caller()
+        if current is not None:
+            if current.actor != actor:
+                raise UnknownActorError(f"{current.actor} cannot act as {actor}")
+            return current
+        return self.principal_for_actor(actor)
+
+    def authorise(self, actor: str, permission: str) -> None:
+        """For use cases that do not run through `_once` (imports, risk, channel and
+        selection runs): the actor's principal must hold `permission`."""
+        caller = self._caller(actor)
+        if caller is not None:
+            caller.require(permission)
+
+    def principal_for_actor(self, actor: str) -> Principal:
+        """Overridden by the identity use cases (application.identity)."""
+        raise UnknownActorError(f"{actor}: no users are known to this application")
+
+    def _at_most_once(self, command: str, key: str | None, actor: str,
+                      result_type: type[R], run: Callable[[], R]) -> R:
         if key is None:
             return run()
         canonical = parse_idempotency_key(key)

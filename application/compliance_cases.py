@@ -8,6 +8,7 @@ from eventsourcing.domain import Aggregate
 from application.account_commands import AccountCommands, BulkRegistration
 from application.assessment_commands import AssessmentCommands, FindingsResult
 from application.enforcement_commands import EnforcementCommands
+from application.identity import UserCommands
 from application.plan_commands import PlanCommands
 from application.receipts import CommandReceipt
 from application.targeting_commands import TargetingCommands
@@ -24,18 +25,20 @@ from domain.improvement_plan import ImprovementPlan
 from domain.seal_log import SealLog
 from domain.selection_plan import SelectionPlan
 from domain.targeting_rule import TargetingRule
+from domain.user import User, UserDirectory
 
 CASE_TYPES: tuple[type[Aggregate], ...] = (ImporterAccount, Assessment, ImprovementPlan,
                                            EnforcementAction, FollowUpVerification)
 ALL_TYPES: tuple[type[Aggregate], ...] = (*CASE_TYPES, ImporterCaseFile, CaseNumberSequence,
                                           SealLog, CommandReceipt, ImportBatch,
-                                          TargetingRule, ChannelRun, SelectionPlan)
+                                          TargetingRule, ChannelRun, SelectionPlan, User,
+                                          UserDirectory)
 
 __all__ = ["ALL_TYPES", "CASE_TYPES", "BulkRegistration", "ComplianceCases", "FindingsResult",
            "VerificationResult"]
 
 
 class ComplianceCases(AccountCommands, AssessmentCommands, PlanCommands, EnforcementCommands,
-                      VerificationCommands, TargetingCommands):
+                      VerificationCommands, TargetingCommands, UserCommands):
     name = "ComplianceCases"
     snapshot_types = ALL_TYPES

@@ -40,20 +40,27 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def build_application(settings: Settings, clock: Clock = utc_now) -> ComplianceCases:
+def build_application(settings: Settings, clock: Clock = utc_now, *,
+                      access_control: bool = True) -> ComplianceCases:
     """The application on an initialised ledger. No DDL and no lock: a role that can only
     SELECT can read, and commands never queue behind one another at start-up. Without a
-    ledger this version can open: LedgerUnavailableError (exit 6) saying what to run."""
+    ledger this version can open: LedgerUnavailableError (exit 6) saying what to run.
+
+    Every interface gets access control (each command's actor must be a user holding a
+    role for it); only the demo and benchmark loaders, which create the users their
+    actors name, and the application's own tests switch it off."""
     check_ledger(settings)
-    return _open_application(settings, clock)
+    return _open_application(settings, clock, access_control)
 
 
-def _open_application(settings: Settings, clock: Clock) -> ComplianceCases:
+def _open_application(settings: Settings, clock: Clock,
+                      access_control: bool = True) -> ComplianceCases:
     try:
         return ComplianceCases(store_environment(settings),
                                storage=ChainedStorage(LazySigner(settings.seal_key_path)),
                                clock=clock, workflow=settings.workflow,
-                               snapshot_interval=settings.snapshot_interval)
+                               snapshot_interval=settings.snapshot_interval,
+                               access_control=access_control)
     except Exception as error:
         if _is_database_error(error):
             raise DatabaseUnavailableError(
@@ -100,8 +107,9 @@ class StoreInitialised:
 def initialise_store(settings: Settings) -> StoreInitialised:
     """Create everything a ledger needs, or bring an existing one up to the current schema
     (idempotent): the library's event and snapshot tables, types and functions, the
-    ingestion, risk and targeting tables, every view's tables and the views' tracking
-    table, and the compliance_meta rows (schema version, chain scheme).
+    ingestion, risk and targeting tables, the seal heads and the people's sessions
+    (compliance_sessions), every view's tables and the views' tracking table, and the
+    compliance_meta rows (schema version, chain scheme).
 
     The only place that runs DDL and the only place that takes the start-up advisory lock:
     `compliance init`, `compliance migrate`, `compliance demo` and the test fixtures all
@@ -149,6 +157,7 @@ def _create_everything(app: ComplianceCases) -> list[str]:
     from infrastructure.ingest_tables import IngestTables
     from infrastructure.risk_tables import RiskTables
     from infrastructure.seal import seal_ddl
+    from infrastructure.session_store import session_ddl
     from infrastructure.sql_tables import SqlTables
     from infrastructure.targeting_tables import TargetingTables
     from projections.catalogue import VIEWS
@@ -162,6 +171,7 @@ def _create_everything(app: ComplianceCases) -> list[str]:
     for kind in (IngestTables, RiskTables, TargetingTables):
         kind.create(tables)
     tables.create(seal_ddl())
+    tables.create(session_ddl())
     views = view_store(app.recorder, app.name)
     views.create_tracking()
     reset = []

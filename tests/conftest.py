@@ -244,8 +244,13 @@ def make_app(store: Settings, clock: FakeClock) -> Iterator[
     are closed at teardown, before the store is dropped."""
     built: list[ComplianceCases] = []
 
-    def make(settings: Settings | None = None, clock_: Clock | None = None) -> ComplianceCases:
-        app = build_application(settings or store, clock=clock_ or clock)
+    def make(settings: Settings | None = None, clock_: Clock | None = None, *,
+             access_control: bool = False) -> ComplianceCases:
+        # The use cases are tested here on their own; access control (who may do what)
+        # has its own tests (tests/integration/test_access_control.py and the HTTP
+        # matrix), which pass access_control=True.
+        app = build_application(settings or store, clock=clock_ or clock,
+                                access_control=access_control)
         built.append(app)
         return app
 
