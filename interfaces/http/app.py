@@ -1,0 +1,109 @@
+"""The litestar application: routes, the caller dependency, problem details for every
+error, request ids, health and readiness, and the OpenAPI schema at /schema/openapi.json.
+
+`create_app(settings)` is what `compliance serve` runs (through `create_app_from_env`, a
+factory uvicorn calls in each worker process) and what the tests start.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from typing import Any
+
+import msgspec
+from litestar import Litestar, Request, Response, get
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware import AbstractMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.types import Message, Receive, Scope, Send
+
+from infrastructure.settings import Settings, load_settings
+from interfaces.http import assessments, auth
+from interfaces.http.auth import resolve_caller, services_of
+from interfaces.http.problems import REQUEST_ID_HEADER, handle_error
+from interfaces.http.services import HttpServices, build_http_services
+
+READY_MAX_LAG = 10_000
+"""/readyz fails when a view is further behind the log than this many events."""
+
+RESOURCE_MODULES: list[Any] = [auth, assessments]
+"""Each module's ROUTES are mounted; a new resource is one more module here."""
+
+
+class RequestIdMiddleware(AbstractMiddleware):
+    """Every response carries X-Request-Id (the caller's, if it sent a sane one), and the
+    id is in the scope for the error handler and the log."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        sent = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
+        rid = sent if sent.isalnum() and len(sent) <= 64 else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = rid
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers.append((REQUEST_ID_HEADER.lower().encode(), rid.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+class Health(msgspec.Struct):
+    status: str
+    detail: str = ""
+
+
+@get("/healthz", sync_to_thread=False, tags=["operations"], summary="The process is up")
+def healthz() -> Health:
+    return Health("ok")
+
+
+@get("/readyz", sync_to_thread=True, tags=["operations"],
+     summary="The database answers and the views are caught up within a bound")
+def readyz(request: Request[Any, Any, Any]) -> Response[Health]:
+    services = services_of(request)
+    try:
+        head = services.app.recorder.max_notification_id() or 0
+        from projections.catalogue import VIEWS
+        lag = max((services.projections.lag(view) for view in VIEWS.values()), default=0)
+    except Exception as error:  # the database is down: not ready, and say no more
+        logging.getLogger("compliance.http").warning("not ready: %s", error)
+        return Response(Health("unavailable", "the database does not answer"), status_code=503)
+    if lag > READY_MAX_LAG:
+        return Response(Health("behind", f"views are {lag} events behind the log"),
+                        status_code=503)
+    return Response(Health("ok", f"log at {head}, views within {lag} events"))
+
+
+def create_app(settings: Settings, services: HttpServices | None = None) -> Litestar:
+    built = services or build_http_services(settings)
+    handlers: list[Any] = [healthz, readyz]
+    for module in RESOURCE_MODULES:
+        handlers.extend(module.ROUTES)
+    return Litestar(
+        route_handlers=handlers,
+        dependencies={"caller": Provide(resolve_caller, sync_to_thread=True)},
+        exception_handlers={Exception: handle_error},
+        middleware=[RequestIdMiddleware],
+        state=State({"services": built}),
+        on_shutdown=[lambda: built.close()],
+        openapi_config=OpenAPIConfig(
+            title="Compliance Ledger API", version="1.0.0", path="/schema",
+            description="Every command and query of the ledger, as the authenticated "
+                        "caller. Errors are RFC 9457 problem details.",
+            render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin()]),
+        request_max_body_size=64 * 1024 * 1024,
+        debug=False,
+    )
+
+
+def create_app_from_env() -> Litestar:
+    """The factory `compliance serve` hands to uvicorn: settings from the environment."""
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return create_app(load_settings(os.environ))

@@ -1,0 +1,121 @@
+"""Who is calling: a person's session cookie (server-side, in the database, so several
+API processes share it) or a system's bearer token; and the login, logout and "me"
+endpoints. The principal found here is the only actor any handler records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, get, post
+from litestar.datastructures import Cookie
+
+from application.access import Principal
+from application.identity import AuthenticationError, principal_of
+from domain.password_policy import check_password
+from interfaces.http.services import HttpServices
+
+SESSION_COOKIE = "cl_session"
+
+
+def services_of(request: Request[Any, Any, Any]) -> HttpServices:
+    services = request.app.state.services
+    assert isinstance(services, HttpServices)
+    return services
+
+
+def resolve_caller(request: Request[Any, Any, Any]) -> Principal:
+    """A bearer token when one is sent, else the session cookie; 401 otherwise. A
+    disabled user's sessions and tokens stop working at once: the user is read on every
+    request."""
+    services = services_of(request)
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationError("send Authorization: Bearer <token>")
+        return services.app.authenticate_token(token.strip(), services.now())
+    secret = request.cookies.get(SESSION_COOKIE)
+    if secret:
+        username = services.sessions.find(secret, services.now())
+        user = services.app.find_user(username) if username else None
+        if user is not None and user.enabled:
+            return principal_of(user)
+    raise AuthenticationError("log in (POST /api/auth/login) or send a bearer token")
+
+
+class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
+    username: str
+    password: str
+
+
+class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
+    old_password: str
+    new_password: str
+
+
+class Me(msgspec.Struct):
+    """The caller as the ledger sees it now: `districts` null means national."""
+
+    username: str
+    actor: str
+    roles: list[str]
+    districts: list[str] | None
+    importers: list[str] | None
+    token_id: str | None = None
+
+
+def me_of(principal: Principal) -> Me:
+    return Me(username=principal.username, actor=principal.actor,
+              roles=sorted(principal.roles),
+              districts=None if principal.districts is None else sorted(principal.districts),
+              importers=None if principal.importers is None else sorted(principal.importers),
+              token_id=principal.token_id)
+
+
+def _cookie(request: Request[Any, Any, Any], value: str, max_age: int) -> Cookie:
+    return Cookie(key=SESSION_COOKIE, value=value, path="/", httponly=True,
+                  samesite="strict", secure=request.url.scheme == "https", max_age=max_age)
+
+
+@post("/api/auth/login", sync_to_thread=True, tags=["auth"], status_code=200,
+      summary="Log in with a username and password; sets the session cookie")
+def login(request: Request[Any, Any, Any], data: LoginRequest) -> Response[Me]:
+    services = services_of(request)
+    principal = services.app.authenticate_password(
+        data.username, data.password, services.hasher,
+        max_failures=services.settings.login_max_failures)
+    secret = services.sessions.create(principal.username, services.now())
+    lifetime = services.settings.session_absolute_hours * 3600
+    return Response(me_of(principal), cookies=[_cookie(request, secret, lifetime)],
+                    headers={"Cache-Control": "no-store"})
+
+
+@post("/api/auth/logout", sync_to_thread=True, tags=["auth"], status_code=204,
+      summary="End this session")
+def logout(request: Request[Any, Any, Any]) -> Response[None]:
+    secret = request.cookies.get(SESSION_COOKIE)
+    if secret:
+        services_of(request).sessions.revoke(secret)
+    return Response(None, status_code=204, cookies=[_cookie(request, "", 0)])
+
+
+@get("/api/me", sync_to_thread=True, tags=["auth"], summary="Who the caller is")
+def me(caller: Principal) -> Me:
+    return me_of(caller)
+
+
+@post("/api/me/password", sync_to_thread=True, tags=["auth"], status_code=204,
+      summary="Change one's own password (the old one proves it is you)")
+def change_password(request: Request[Any, Any, Any], caller: Principal,
+                    data: PasswordChange) -> Response[None]:
+    services = services_of(request)
+    if caller.token_id is not None:
+        raise AuthenticationError("a password is changed in a session, not with a token")
+    check_password(data.new_password, username=caller.username, field="new_password")
+    services.app.change_own_password(caller, data.old_password,
+                                     services.hasher.hash(data.new_password), services.hasher)
+    return Response(None, status_code=204)
+
+
+ROUTES = [login, logout, me, change_password]

@@ -1,0 +1,174 @@
+"""Commands over HTTP, generated from one table.
+
+Each CommandSpec says which resource and command it is (`POST /api/<resource>/{number}/
+<command>`, or `POST /api/<resource>` to open or register), the msgspec Struct of its
+body (every body has a required `reason`), the application permission it needs, and how
+to call the application. From it come the route handler (typed, so the OpenAPI schema
+names the body), the authorisation matrix the tests generate, and the documentation.
+
+On an existing case: `If-Match: "<version>"` is checked against the case first (412 with
+the current version when it differs), then passed on as the expected version, so a race
+lost at save is a 409; `Idempotency-Key` becomes the command's idempotency key (a repeat
+returns the first result). The actor is always the authenticated caller.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, post
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import Parameter
+
+from application.access import Principal, acting_as
+from application.compliance_cases import ComplianceCases
+from interfaces.http.auth import services_of
+from interfaces.http.problems import InvalidParam, InvalidRequestError, PreconditionFailedError
+
+
+@dataclass(frozen=True)
+class Common:
+    """What every command takes besides its own fields."""
+
+    actor: str
+    reason: str
+    expected_version: int | None
+    idempotency_key: str | None
+
+    def kwargs(self) -> dict[str, Any]:
+        return {"actor": self.actor, "reason": self.reason,
+                "expected_version": self.expected_version,
+                "idempotency_key": self.idempotency_key}
+
+    def without_version(self) -> dict[str, Any]:
+        return {"actor": self.actor, "reason": self.reason,
+                "idempotency_key": self.idempotency_key}
+
+
+class CommandResult(msgspec.Struct):
+    """What a command recorded: the case, its version now (also the ETag) and the
+    command's own result (a new case number, an outcome, ...)."""
+
+    number: str
+    version: int
+    result: Any = None
+
+
+Loader = Callable[[ComplianceCases, str], Any]
+"""Loads the case a number names, scoped to the caller (NotFoundError otherwise)."""
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    resource: str
+    name: str
+    body: type[msgspec.Struct]
+    permission: str
+    call: Callable[[ComplianceCases, str, Any, Common], Any]
+    summary: str
+    creates: bool = False
+    """POST /api/<resource> (opening a case or registering an account): `number` given to
+    `call` is empty, and the result names the new case."""
+
+    @property
+    def path(self) -> str:
+        if self.creates:
+            return f"/api/{self.resource}"
+        return f"/api/{self.resource}/{{number:str}}/{self.name}"
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """`"5"`, `W/"5"` or `5`; None when absent. Anything else names the header."""
+    if value is None:
+        return None
+    found = re.fullmatch(r'\s*(?:W/)?"?(\d{1,9})"?\s*', value)
+    if not found:
+        raise InvalidRequestError([InvalidParam("If-Match", "expected a case version such "
+                                                "as \"5\" (the ETag of the case)")])
+    return int(found.group(1))
+
+
+def _version_of(case: Any) -> int:
+    return int(case.version)
+
+
+def build_command_handler(spec: CommandSpec, loader: Loader,
+                          number_of: Callable[[Any, Any], str] | None = None,
+                          ) -> HTTPRouteHandler:
+    """The route handler for one command. `number_of(result, body)` names the case a
+    creating command made (its number is in the response and the Location header)."""
+
+    def run(request: Request[Any, Any, Any], caller: Principal, data: Any, number: str,
+            if_match: str | None, idempotency_key: str | None) -> Response[CommandResult]:
+        caller.require(spec.permission)  # a role that never may: 403 before any lookup
+        app = services_of(request).app
+        expected = parse_if_match(if_match)
+        with acting_as(caller):
+            if not spec.creates:
+                current = _version_of(loader(app, number))
+                if expected is not None and expected != current:
+                    raise PreconditionFailedError(number.upper(), expected, current)
+            common = Common(caller.actor, getattr(data, "reason", ""), expected,
+                            idempotency_key)
+            result = spec.call(app, number, data, common)
+            target = (number_of(result, data) if spec.creates and number_of is not None
+                      else number)
+            version = _version_of(loader(app, target))
+        plain = msgspec.to_builtins(result) if result is not None else None
+        headers = {"ETag": f'"{version}"'}
+        if spec.creates:
+            headers["Location"] = f"/api/{spec.resource}/{target}"
+        return Response(CommandResult(number=target.upper(), version=version, result=plain),
+                        status_code=201 if spec.creates else 200, headers=headers)
+
+    handler: Callable[..., Response[CommandResult]]
+    annotations: dict[str, Any] = {
+        "request": Request[Any, Any, Any], "caller": Principal, "data": spec.body,
+        "idempotency_key": _header("Idempotency-Key",
+                                   "Run at most once for this key (8-200 characters)"),
+        "return": Response[CommandResult]}
+    if spec.creates:
+        def create(request: Request[Any, Any, Any], caller: Principal, data: Any,
+                   idempotency_key: str | None = None) -> Response[CommandResult]:
+            return run(request, caller, data, "", None, idempotency_key)
+        handler = create
+    else:
+        def step(request: Request[Any, Any, Any], caller: Principal, data: Any, number: str,
+                 if_match: str | None = None, idempotency_key: str | None = None,
+                 ) -> Response[CommandResult]:
+            return run(request, caller, data, number, if_match, idempotency_key)
+        handler = step
+        annotations["number"] = str
+        annotations["if_match"] = _header("If-Match", "The case's version (its ETag) you read")
+    handler.__annotations__ = annotations
+    handler.__name__ = f"{spec.resource}_{spec.name}".replace("-", "_")
+    handler.__qualname__ = handler.__name__
+    return post(spec.path, sync_to_thread=True, tags=[spec.resource], summary=spec.summary,
+                operation_id=f"{spec.resource}-{spec.name}",
+                status_code=201 if spec.creates else 200)(handler)
+
+
+def _header(name: str, description: str) -> Any:
+    return Annotated[str | None, Parameter(header=name, required=False,
+                                           description=description)]
+
+
+def parse_fields(**checks: Callable[[], Any]) -> dict[str, Any]:
+    """Runs every field's parser and refuses with all the bad fields named at once (the
+    domain's parsers stop at the first)."""
+    from domain.errors import InvalidValueError
+
+    values: dict[str, Any] = {}
+    problems: list[InvalidParam] = []
+    for name, check in checks.items():
+        try:
+            values[name] = check()
+        except InvalidValueError as error:
+            problems.append(InvalidParam(name, error.reason))
+    if problems:
+        raise InvalidRequestError(problems)
+    return values
