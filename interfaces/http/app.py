@@ -16,10 +16,10 @@ import msgspec
 from litestar import Litestar, Request, Response, get
 from litestar.datastructures import State
 from litestar.di import Provide
-from litestar.middleware import AbstractMiddleware
+from litestar.middleware import ASGIMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
-from litestar.types import Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from infrastructure.settings import Settings, load_settings
 from interfaces.http import assessments, auth
@@ -34,11 +34,12 @@ RESOURCE_MODULES: list[Any] = [auth, assessments]
 """Each module's ROUTES are mounted; a new resource is one more module here."""
 
 
-class RequestIdMiddleware(AbstractMiddleware):
+class RequestIdMiddleware(ASGIMiddleware):
     """Every response carries X-Request-Id (the caller's, if it sent a sane one), and the
     id is in the scope for the error handler and the log."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def handle(self, scope: Scope, receive: Receive, send: Send,
+                     next_app: ASGIApp) -> None:
         sent = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
         rid = sent if sent.isalnum() and len(sent) <= 64 else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = rid
@@ -50,7 +51,7 @@ class RequestIdMiddleware(AbstractMiddleware):
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        await next_app(scope, receive, send_with_id)
 
 
 class Health(msgspec.Struct):
@@ -81,6 +82,8 @@ def readyz(request: Request[Any, Any, Any]) -> Response[Health]:
 
 
 def create_app(settings: Settings, services: HttpServices | None = None) -> Litestar:
+    """Services given by the caller (tests, benchmarks) are the caller's to close; those
+    built here close when the server shuts down."""
     built = services or build_http_services(settings)
     handlers: list[Any] = [healthz, readyz]
     for module in RESOURCE_MODULES:
@@ -89,9 +92,9 @@ def create_app(settings: Settings, services: HttpServices | None = None) -> Lite
         route_handlers=handlers,
         dependencies={"caller": Provide(resolve_caller, sync_to_thread=True)},
         exception_handlers={Exception: handle_error},
-        middleware=[RequestIdMiddleware],
+        middleware=[RequestIdMiddleware()],
         state=State({"services": built}),
-        on_shutdown=[lambda: built.close()],
+        on_shutdown=[] if services is not None else [built.close],
         openapi_config=OpenAPIConfig(
             title="Compliance Ledger API", version="1.0.0", path="/schema",
             description="Every command and query of the ledger, as the authenticated "

@@ -9,10 +9,12 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
+from litestar.params import JSONBody
 
 from application.access import Principal
 from application.identity import AuthenticationError, principal_of
 from domain.password_policy import check_password
+from interfaces.http.params import Caller
 from interfaces.http.services import HttpServices
 
 SESSION_COOKIE = "cl_session"
@@ -80,7 +82,7 @@ def _cookie(request: Request[Any, Any, Any], value: str, max_age: int) -> Cookie
 
 @post("/api/auth/login", sync_to_thread=True, tags=["auth"], status_code=200,
       summary="Log in with a username and password; sets the session cookie")
-def login(request: Request[Any, Any, Any], data: LoginRequest) -> Response[Me]:
+def login(request: Request[Any, Any, Any], data: JSONBody[LoginRequest]) -> Response[Me]:
     services = services_of(request)
     principal = services.app.authenticate_password(
         data.username, data.password, services.hasher,
@@ -101,14 +103,14 @@ def logout(request: Request[Any, Any, Any]) -> Response[None]:
 
 
 @get("/api/me", sync_to_thread=True, tags=["auth"], summary="Who the caller is")
-def me(caller: Principal) -> Me:
+def me(caller: Caller) -> Me:
     return me_of(caller)
 
 
 @post("/api/me/password", sync_to_thread=True, tags=["auth"], status_code=204,
       summary="Change one's own password (the old one proves it is you)")
-def change_password(request: Request[Any, Any, Any], caller: Principal,
-                    data: PasswordChange) -> Response[None]:
+def change_password(request: Request[Any, Any, Any], caller: Caller,
+                    data: JSONBody[PasswordChange]) -> Response[None]:
     services = services_of(request)
     if caller.token_id is not None:
         raise AuthenticationError("a password is changed in a session, not with a token")

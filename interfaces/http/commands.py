@@ -22,11 +22,12 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, post
 from litestar.handlers import HTTPRouteHandler
-from litestar.params import Parameter
+from litestar.params import Body, HeaderParameter
 
 from application.access import Principal, acting_as
 from application.compliance_cases import ComplianceCases
 from interfaces.http.auth import services_of
+from interfaces.http.params import Caller, CaseNumber
 from interfaces.http.problems import InvalidParam, InvalidRequestError, PreconditionFailedError
 
 
@@ -127,7 +128,8 @@ def build_command_handler(spec: CommandSpec, loader: Loader,
 
     handler: Callable[..., Response[CommandResult]]
     annotations: dict[str, Any] = {
-        "request": Request[Any, Any, Any], "caller": Principal, "data": spec.body,
+        "request": Request[Any, Any, Any], "caller": Caller,
+        "data": Annotated[spec.body, Body(media_type="application/json")],
         "idempotency_key": _header("Idempotency-Key",
                                    "Run at most once for this key (8-200 characters)"),
         "return": Response[CommandResult]}
@@ -142,7 +144,7 @@ def build_command_handler(spec: CommandSpec, loader: Loader,
                  ) -> Response[CommandResult]:
             return run(request, caller, data, number, if_match, idempotency_key)
         handler = step
-        annotations["number"] = str
+        annotations["number"] = CaseNumber
         annotations["if_match"] = _header("If-Match", "The case's version (its ETag) you read")
     handler.__annotations__ = annotations
     handler.__name__ = f"{spec.resource}_{spec.name}".replace("-", "_")
@@ -153,8 +155,8 @@ def build_command_handler(spec: CommandSpec, loader: Loader,
 
 
 def _header(name: str, description: str) -> Any:
-    return Annotated[str | None, Parameter(header=name, required=False,
-                                           description=description)]
+    return Annotated[str | None, HeaderParameter(name=name, required=False,
+                                                 description=description)]
 
 
 def parse_fields(**checks: Callable[[], Any]) -> dict[str, Any]:

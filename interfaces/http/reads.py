@@ -18,6 +18,7 @@ from litestar.params import Parameter
 from application.access import Principal, acting_as
 from application.compliance_cases import ComplianceCases
 from interfaces.http.auth import services_of
+from interfaces.http.params import Caller, CaseNumber
 
 
 class CaseDocument(msgspec.Struct):
@@ -75,8 +76,8 @@ def build_case_read(resource: str, permission: str,
                                      version=version, case=msgspec.to_builtins(case)),
                         headers={"ETag": f'"{version}"'})
 
-    read.__annotations__ = {"request": Request[Any, Any, Any], "caller": Principal,
-                            "number": str, "return": Response[CaseDocument]}
+    read.__annotations__ = {"request": Request[Any, Any, Any], "caller": Caller,
+                            "number": CaseNumber, "return": Response[CaseDocument]}
     read.__name__ = read.__qualname__ = f"{resource}_show".replace("-", "_")
     return get(f"/api/{resource}/{{number:str}}", sync_to_thread=True, tags=[resource],
                summary=f"One of the {resource}, as the caller may see it",
