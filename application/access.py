@@ -48,15 +48,19 @@ also do its officers' work)."""
 _ANALYSIS = frozenset({
     "draft_rule", "approve_rule", "publish_rule", "amend_rule", "retire_rule", "set_tier",
     "import_file", "risk_run", "channel_run", "selection_plan", "open_assessment",
+    "propose_enforcement",
 })
-"""Risk, rules, selection (which opens assessments) and imports."""
+"""Risk, rules, selection (which opens assessments) and imports; and interventions
+proposed from risk analysis, outside any assessment (an analyst proposes, a supervisor's
+evaluation team reviews: the proposer never decides)."""
 
 _REPRESENTATION = frozenset({
     "add_plan_action", "change_plan_action", "remove_plan_action", "submit_plan",
-    "complete_plan_action", "record_enforcement_response",
+    "complete_plan_action", "report_implementation", "record_enforcement_response",
 })
 """What an importer's representative does for its importers: drafts and submits plan
-actions, adds evidence, answers penalty notices."""
+actions, adds evidence, reports the plan implemented (which schedules customs' follow-up
+verification; the reporter may never conclude it), answers penalty notices."""
 
 _ADMINISTRATION = frozenset({
     "add_user", "set_user_email", "set_password", "grant_role", "revoke_role",

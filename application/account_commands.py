@@ -46,7 +46,9 @@ class AccountCommands(CaseStore):
                            reason: str, batch_size: int = 1000,
                            progress: Callable[[int], None] | None = None) -> BulkRegistration:
         """Bulk registration: one transaction per batch; already registered importers are
-        left alone (their ids are deterministic, so a repeat cannot duplicate them)."""
+        left alone (their ids are deterministic, so a repeat cannot duplicate them). Not a
+        command through `_once`, so the actor is authorised here, before any work."""
+        self.authorise(actor, "register_importer")
         registered = existing = 0
         batch: list[tuple[Registration, ImporterAccount]] = []
         at = self.clock()

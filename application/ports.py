@@ -12,6 +12,11 @@ from eventsourcing.persistence import AggregateRecorder, EventStore, Mapper
 Clock = Callable[[], datetime]
 """Returns the current, timezone-aware time; tests and the demo pass their own."""
 
+Authorise = Callable[[str, str], None]
+"""(actor, permission): raises unless the actor may (CaseStore.authorise). The analysis
+services (imports, risk, channel and selection runs) take it, since they record events
+without going through a command's `_once`, which checks everyone else."""
+
 
 class EventStorage(Protocol):
     """How events are encoded and chained; provided by infrastructure."""

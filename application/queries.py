@@ -1,20 +1,20 @@
-"""Lists and counts read by replaying the log once (read models replace this later)."""
+"""What the lists and `show` print of a case or an account. The lists find their rows in
+the views (projections.listing) and complete each row of a page here, from its case."""
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
-from application.compliance_cases import ALL_TYPES, ComplianceCases
-from application.log_replay import replay
+from application.compliance_cases import ComplianceCases
+from application.errors import NotFoundError
 from domain.assessment import Assessment
 from domain.enforcement_action import EnforcementAction
 from domain.follow_up_verification import FollowUpVerification
 from domain.importer_account import ImporterAccount
 from domain.improvement_plan import ImprovementPlan
-from domain.values import parse_district
 
 
 def importer_summary(account: ImporterAccount) -> dict[str, Any]:
@@ -38,38 +38,6 @@ def assessment_summary(assessment: Assessment) -> dict[str, Any]:
         "scope": [area.value for area in assessment.scope],
         "outcome": assessment.outcome.value if assessment.outcome else None,
         "opened_on": assessment.created_on.date().isoformat(), "version": assessment.version,
-    }
-
-
-def list_importers(app: ComplianceCases, *, district: str | None = None,
-                   state: str | None = None) -> list[dict[str, Any]]:
-    wanted_district = parse_district(district) if district else None
-    rows = [importer_summary(a) for a in replay(app.recorder, app.mapper,
-                                                [ImporterAccount]).values()]
-    return sorted(
-        (r for r in rows if (wanted_district is None or r["district"] == wanted_district)
-         and (state is None or r["state"] == state)),
-        key=lambda r: str(r["number"]))
-
-
-def list_assessments(app: ComplianceCases, *, district: str | None = None,
-                     state: str | None = None,
-                     importer_number: str | None = None) -> list[dict[str, Any]]:
-    return _list(app, Assessment, assessment_summary, district, state, importer_number)
-
-
-def status_counts(app: ComplianceCases) -> dict[str, Any]:
-    """Aggregates by type and state, plus the total number of stored events."""
-    by_type: dict[str, Counter[str]] = {}
-    for aggregate in replay(app.recorder, app.mapper, ALL_TYPES).values():
-        state = getattr(aggregate, "state", None) or getattr(aggregate, "status", None)
-        label = state.value if state is not None else "recorded"
-        by_type.setdefault(type(aggregate).__name__, Counter())[label] += 1
-    return {
-        "aggregates": {kind: dict(sorted(counts.items())) for kind, counts in
-                       sorted(by_type.items())},
-        "totals": {kind: sum(counts.values()) for kind, counts in sorted(by_type.items())},
-        "events": app.recorder.max_notification_id() or 0,
     }
 
 
@@ -118,31 +86,38 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _list(app: ComplianceCases, kind: type[Any], summary: Callable[[Any], dict[str, Any]],
-          district: str | None, state: str | None,
-          importer_number: str | None) -> list[dict[str, Any]]:
-    wanted_district = parse_district(district) if district else None
-    rows = [summary(a) for a in replay(app.recorder, app.mapper, [kind]).values()]
-    return sorted(
-        (r for r in rows if (wanted_district is None or r["district"] == wanted_district)
-         and (state is None or r["state"] == state)
-         and (importer_number is None or r["importer_number"] == importer_number.upper())),
-        key=lambda r: str(r["number"]))
+def register_summary(row: Mapping[str, Any], version: int) -> dict[str, Any]:
+    """An account as `importer_summary` gives it, from its account-register row (what the
+    account list reads) and its version."""
+    return {
+        "id": row["importer_id"], "number": row["importer_number"],
+        "importer_number": row["importer_number"], "legal_name": row["legal_name"],
+        "district": row["district"], "industry": row["industry"], "state": row["status"],
+        "tier": row["tier"], "compliance_class": row["compliance_class"],
+        "account_manager": row["manager"], "partnerships": list(row["partnerships"]),
+        "version": version,
+    }
 
 
-def list_plans(app: ComplianceCases, *, district: str | None = None, state: str | None = None,
-               importer_number: str | None = None) -> list[dict[str, Any]]:
-    return _list(app, ImprovementPlan, plan_summary, district, state, importer_number)
+SUMMARIES: dict[type[Any], Callable[[Any], dict[str, Any]]] = {
+    Assessment: assessment_summary, ImprovementPlan: plan_summary,
+    EnforcementAction: enforcement_summary, FollowUpVerification: verification_summary,
+    ImporterAccount: importer_summary,
+}
 
 
-def list_enforcement(app: ComplianceCases, *, district: str | None = None,
-                     state: str | None = None,
-                     importer_number: str | None = None) -> list[dict[str, Any]]:
-    return _list(app, EnforcementAction, enforcement_summary, district, state, importer_number)
-
-
-def list_verifications(app: ComplianceCases, *, district: str | None = None,
-                       state: str | None = None,
-                       importer_number: str | None = None) -> list[dict[str, Any]]:
-    return _list(app, FollowUpVerification, verification_summary, district, state,
-                 importer_number)
+def case_summaries(app: ComplianceCases, case_ids: Iterable[UUID]) -> list[dict[str, Any]]:
+    """Each case's summary, in the order given: the rows of one page of a list, which the
+    views found but do not hold all of (outcome, scope, votes, areas...). Each case is
+    replayed from its own events, not from its snapshot, as the whole-log lists did: a
+    page costs one read per case, and a case whose history is damaged is reported as
+    DamagedHistoryError naming it, as every path that replays events reports it."""
+    rows = []
+    for case_id in case_ids:
+        latest: Any = None
+        for _, aggregate in app.replay_history(case_id):
+            latest = aggregate
+        if latest is None:
+            raise NotFoundError("case", case_id)
+        rows.append(SUMMARIES[type(latest)](latest))
+    return rows

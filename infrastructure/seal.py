@@ -91,6 +91,7 @@ def reappend_missing_seals(recorder: ApplicationRecorder, public_key: Ed25519Pub
 
 def seal_ledger(app: ComplianceCases, key: Ed25519PrivateKey, witness_path: Path,
                 actor: str, progress: Callable[[int], None] | None = None) -> SealRecord:
+    app.authorise(actor, "seal")  # a seal names who sealed: someone allowed to
     reappend_missing_seals(app.recorder, key.public_key(), witness_path)
     report = full_verify(app.recorder, key.public_key(), witness_path, progress)
     if not report.ok:

@@ -43,6 +43,15 @@ class Settings:
     """Accounts assessed within this many months are not selected again."""
     channel_random_share: Decimal = Decimal("0.02")
     """Share of every channel sent to exam at random (to measure compliance)."""
+    session_idle_minutes: int = 30
+    """A person's session ends after this long without a request."""
+    session_absolute_hours: int = 12
+    """A person's session ends this long after login, however busy (one working day)."""
+    login_max_failures: int = 5
+    """Failed logins in a row an account may have before further logins are refused."""
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    """argon2id cost of password hashes (RFC 9106 low-memory profile: t=3, 64 MiB)."""
 
     @property
     def findings_policy(self) -> FindingsPolicy:
@@ -147,6 +156,11 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         selection_exclude_months=_int(environ, "COMPLIANCE_SELECTION_EXCLUDE_MONTHS", 24, 0),
         channel_random_share=_share(environ, "COMPLIANCE_CHANNEL_RANDOM_SHARE",
                                     Decimal("0.02")),
+        session_idle_minutes=_int(environ, "COMPLIANCE_SESSION_IDLE_MINUTES", 30, 1),
+        session_absolute_hours=_int(environ, "COMPLIANCE_SESSION_ABSOLUTE_HOURS", 12, 1),
+        login_max_failures=_int(environ, "COMPLIANCE_LOGIN_MAX_FAILURES", 5, 1),
+        argon2_time_cost=_int(environ, "COMPLIANCE_ARGON2_TIME_COST", 3, 1),
+        argon2_memory_kib=_int(environ, "COMPLIANCE_ARGON2_MEMORY_KIB", 65536, 8),
         workflow=WorkflowPolicy(
             findings=FindingsPolicy(
                 minimum_lower_bound=_decimal(environ, "COMPLIANCE_MIN_RATE_LOWER_BOUND",

@@ -1,5 +1,7 @@
 """Composition of the analysis services: ingest, risk runs, channel decisions, selection
-plans and targeting effectiveness, over the application's own database."""
+plans and targeting effectiveness, over the application's own database. Each service that
+records events for an actor gets the application's `authorise`, so its actor is checked
+like a command's."""
 
 from __future__ import annotations
 
@@ -19,12 +21,13 @@ from infrastructure.targeting_tables import TargetingTables
 
 def build_ingestion(app: ComplianceCases) -> Ingestion:
     return Ingestion(IngestTables(SqlTables(app.recorder)), AccountDirectory(app.recorder),
-                     app.save, app.clock)
+                     app.save, app.clock, authorise=app.authorise)
 
 
 def build_risk_run(app: ComplianceCases) -> RiskRun:
     return RiskRun(risk_tables(app), AccountDirectory(app.recorder), app.save, app.clock,
-                   check_inputs=IngestIntegrity(app.recorder).require_intact)
+                   check_inputs=IngestIntegrity(app.recorder).require_intact,
+                   authorise=app.authorise)
 
 
 def risk_tables(app: ComplianceCases) -> RiskTables:
@@ -35,7 +38,8 @@ def risk_tables(app: ComplianceCases) -> RiskTables:
 def build_channel(app: ComplianceCases) -> ChannelDecisions:
     return ChannelDecisions(targeting_tables(app), AccountDirectory(app.recorder), app.rules,
                             app.save, app.clock,
-                            check_inputs=IngestIntegrity(app.recorder).require_intact)
+                            check_inputs=IngestIntegrity(app.recorder).require_intact,
+                            authorise=app.authorise)
 
 
 def targeting_tables(app: ComplianceCases) -> TargetingTables:
@@ -44,7 +48,7 @@ def targeting_tables(app: ComplianceCases) -> TargetingTables:
 
 def build_selection(app: ComplianceCases) -> SelectionPlanner:
     return SelectionPlanner(risk_tables(app), AccountDirectory(app.recorder), app.save,
-                            app.open_assessment, app.clock)
+                            app.open_assessment, app.clock, authorise=app.authorise)
 
 
 def build_effectiveness(app: ComplianceCases) -> TargetingEffectiveness:

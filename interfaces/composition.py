@@ -5,10 +5,10 @@ numpy, scipy and pyarrow: commands that do not need them start faster."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from application.compliance_cases import ComplianceCases
-from application.ports import Clock
+from application.ports import Clock, PasswordHasher, SessionStore
 from infrastructure.hash_chain import CHAIN_SCHEME
 from infrastructure.schema import (
     CHAIN_SCHEME_KEY,
@@ -187,3 +187,28 @@ def _create_everything(app: ComplianceCases) -> list[str]:
             tables.execute_in(cursor, UPSERT_META.format(table=tables.name(META_TABLE)),
                               (key, str(value)))
     return reset
+
+
+def build_password_hasher(settings: Settings) -> PasswordHasher:
+    """argon2id with the settings' cost: every interface that hashes or checks a password
+    (the CLI's `users`, the demo, the HTTP login) must use the same parameters, or logins
+    would rehash back and forth between them."""
+    from infrastructure.passwords import Argon2Hasher
+
+    return Argon2Hasher(time_cost=settings.argon2_time_cost,
+                        memory_cost=settings.argon2_memory_kib)
+
+
+def build_session_store(app: ComplianceCases, settings: Settings) -> SessionStore | None:
+    """The people's sessions, in the ledger's own database (compliance_sessions, created by
+    initialise_store): the CLI ends a user's sessions when it disables them or resets their
+    password, so a stolen cookie stops working at once. None for a ledger created before
+    sessions existed and not migrated since: it has no session to end."""
+    from infrastructure.session_store import SESSIONS_TABLE, SqlSessionStore
+    from infrastructure.sql_tables import SqlTables
+
+    if SESSIONS_TABLE not in inspect_store(settings).tables:
+        return None
+    return SqlSessionStore(SqlTables(app.recorder),
+                           idle=timedelta(minutes=settings.session_idle_minutes),
+                           absolute=timedelta(hours=settings.session_absolute_hours))

@@ -1,14 +1,17 @@
 """A realistic, seeded demo population: importer values concentrated as in the source
 material (top ~0.1% of importers carry ~50% of value, top ~2% carry ~82%), managed large
-accounts, partnerships, and assessments in every state with plausible tests and findings."""
+accounts, partnerships, and assessments in every state with plausible tests and findings,
+worked by the users the demo creates first (interfaces.demo_users), so that it runs with
+access control on."""
 
 from __future__ import annotations
 
 import itertools
 import math
 import random
+from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -16,7 +19,16 @@ from application.compliance_cases import ComplianceCases, FindingsResult
 from domain.assessment import AssessmentState, SampleTest
 from domain.importer_account import ComplianceClass, ImporterAccount, Registration
 from domain.reference import DISTRICTS, ComplianceArea, ControlRating
+from domain.user import Role
 from domain.values import parse_period
+from interfaces.demo_users import (
+    create_people,
+    district_people,
+    give_logins,
+    national_people,
+    representative,
+    representatives,
+)
 from interfaces.demo_workflow import CaseWalker
 
 NATIONAL_VALUE = Decimal("1422000000000")  # annual import value (source: $1,422 bn)
@@ -45,6 +57,8 @@ class DemoSummary:
     top_shares: dict[str, float]
     importers: tuple[ImporterAccount, ...] = ()
     """The accounts as registered, largest annual value first."""
+    logins: dict[Role, str] = field(default_factory=dict)
+    """One user per role to log in as (with the demo password, when one was given)."""
 
 
 def cumulative_share(top_fraction: float) -> float:
@@ -243,7 +257,10 @@ def follow_up(walker: CaseWalker, result: FindingsResult, officer: str,
 
 def generate(app: ComplianceCases, clock: DemoClock, *, accounts: int, seed: int, today: date,
              on_accounts: Callable[[int], None] | None = None,
-             on_assessment: Callable[[], None] | None = None) -> DemoSummary:
+             on_assessment: Callable[[], None] | None = None,
+             password_hash: str | None = None) -> DemoSummary:
+    """`password_hash`: of the demo password, given to the users in `logins` (none when
+    None)."""
     rng = random.Random(seed)
     start = datetime.combine(today - timedelta(days=420), time(9), tzinfo=UTC)
     clock.now = start
@@ -265,6 +282,9 @@ def generate(app: ComplianceCases, clock: DemoClock, *, accounts: int, seed: int
             chosen.append(candidate)
     targets = stratified_targets(len(chosen))
     rng.shuffle(targets)
+    create_people(app, [*national_people(), *district_people(),
+                        *representatives(a.importer_number for a in chosen)], start)
+    planned: list[str] = []
 
     def set_clock(moment: datetime) -> None:
         clock.now = moment
@@ -278,6 +298,8 @@ def generate(app: ComplianceCases, clock: DemoClock, *, accounts: int, seed: int
                                                       opened, today)
         if result is not None:
             follow_up(walker, result, officer, supervisor)
+            if result.plan_number:
+                planned.append(account.importer_number)
         if on_assessment:
             on_assessment()
     others = [a.importer_number for a in rng.sample(eligible, max(10, accounts // 250))]
@@ -290,9 +312,26 @@ def generate(app: ComplianceCases, clock: DemoClock, *, accounts: int, seed: int
                             ("top 2%", 0.0194)):
         top = max(1, round(accounts * fraction))
         shares[label] = float(sum(values[:top], Decimal(0)) / total)
+    logins = demo_logins(chosen, planned)
+    if password_hash is not None:
+        give_logins(app, logins, password_hash, clock.now)
     return DemoSummary(accounts=len(population), assessments=len(chosen),
                        events=app.recorder.max_notification_id() or 0, top_shares=shares,
-                       importers=tuple(population))
+                       importers=tuple(population), logins=logins)
+
+
+def demo_logins(chosen: list[ImporterAccount], planned: list[str]) -> dict[Role, str]:
+    """A user of each role to try the demo as: the staff of the district with the most
+    assessments, and the representative of an importer of theirs with an improvement
+    plan (the representative's work)."""
+    district = Counter(a.district for a in chosen).most_common(1)[0][0]
+    districts = {a.importer_number: a.district for a in chosen}
+    ours = [number for number in planned if districts[number] == district]
+    importer = (ours or planned or [chosen[0].importer_number])[0]
+    return {Role.ADMIN: "admin", Role.OFFICER: f"officer-{district}-1",
+            Role.SUPERVISOR: f"supervisor-{district}", Role.ANALYST: f"analyst-{district}",
+            Role.AUDITOR: "auditor",
+            Role.IMPORTER_REPRESENTATIVE: representative(importer).removeprefix("user:")}
 
 
 _NAMES = ("Acme", "Pacific", "Golden Bridge", "Northern Star", "Harbour", "Jade River",

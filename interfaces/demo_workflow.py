@@ -14,6 +14,7 @@ from application.compliance_cases import ComplianceCases
 from domain.assessment import SampleTest
 from domain.enforcement_action import EnforcementState
 from domain.improvement_plan import Evidence, ImprovementPlan
+from interfaces.demo_users import representative as representative_of
 
 # (target, days it needs after the case starts, weight)
 PLAN_TARGETS = (("draft", 0, 8), ("submitted", 25, 8), ("approved", 40, 12),
@@ -74,7 +75,7 @@ class CaseWalker:
         app, rng = self.app, self.rng
         target = self.plans.next(self.days_left())
         plan = app.get_plan(number)
-        representative = f"user:rep-{plan.importer_number.replace('-', '').lower()}"
+        representative = representative_of(plan.importer_number)
         if target == "draft":
             return []
         for area in plan.deficient_areas:

@@ -1,12 +1,22 @@
 """Reading the views. Every query takes a district: a district sees only its own rows,
-None is the national level that sees all (the authorisation itself comes later)."""
+None is the national level that sees all (the authorisation itself comes later). The paged
+lists are in projections.listing; counts of aggregates by type and state are here."""
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
+from uuid import UUID
 
-from domain.values import parse_district
+from eventsourcing.persistence import ApplicationRecorder
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+
+from application.compliance_cases import ALL_TYPES, CASE_TYPES
+from application.log_replay import event_topics
+from domain.values import parse_district, parse_importer_number
 from projections.stores import ViewStore
 
 Row = dict[str, Any]
@@ -176,3 +186,103 @@ def audit_log(store: ViewStore, *, actor: str | None = None, case: str | None = 
                "reason"]
     return _rows(store, f"SELECT {', '.join(columns)} FROM {store.qualified('al_events')}"
                         f"{where} ORDER BY notification_id LIMIT {int(limit)}", params, columns)
+
+
+def scope_clauses(districts: frozenset[str] | None, importers: frozenset[str] | None,
+                  district_column: str = "district",
+                  importer_column: str = "importer_number") -> tuple[list[str], list[Any]]:
+    """The clauses that keep a reader inside what they may see: None sees everything, a
+    set only those districts (importers), an empty set nothing ("1 = 0")."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, allowed, parse in ((district_column, districts, parse_district),
+                                   (importer_column, importers, parse_importer_number)):
+        if allowed is None:
+            continue
+        values = sorted({parse(value) for value in allowed})
+        if not values:
+            clauses.append("1 = 0")
+            continue
+        clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
+        params += values
+    return clauses, params
+
+
+CASE_TYPE_NAMES = {"assessment": "Assessment", "improvement_plan": "ImprovementPlan",
+                   "enforcement_action": "EnforcementAction",
+                   "follow_up_verification": "FollowUpVerification"}
+"""The work list's kinds of case as the aggregate types `status` names."""
+RECORDED = "recorded"
+"""The state `status` gives aggregates it counts without a state."""
+
+
+def status_counts_from_views(store: ViewStore, recorder: ApplicationRecorder, *,
+                             districts: frozenset[str] | None = None,
+                             importers: frozenset[str] | None = None) -> dict[str, Any]:
+    """Aggregates by type and state, and the number of stored events, without replaying
+    the log: cases from the work list, importer accounts from the account register, both
+    scoped as the lists are. A national reader (no scope) also gets every other aggregate
+    type (rules, receipts, seal logs...) counted by its first events with one scan of the
+    events table's topics: no view holds them, so they count as "recorded", stateless.
+    `events` is the size of the whole log, whatever the scope."""
+    clauses, params = scope_clauses(districts, importers)
+    where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
+    by_type: dict[str, Counter[str]] = {}
+    for kind, state, count in store.rows(
+            f"SELECT kind, state, COUNT(*) FROM {store.qualified('wl_cases')}{where} "
+            "GROUP BY kind, state", params):
+        by_type.setdefault(CASE_TYPE_NAMES.get(kind, kind), Counter())[state] += int(count)
+    for status, count in store.rows(
+            f"SELECT status, COUNT(*) FROM {store.qualified('ar_accounts')}{where} "
+            "GROUP BY status", params):
+        by_type.setdefault("ImporterAccount", Counter())[status] += int(count)
+    if districts is None and importers is None:
+        others = [kind for kind in ALL_TYPES if kind not in CASE_TYPES]
+        for name, count in _first_event_counts(store, recorder, others).items():
+            by_type.setdefault(name, Counter())[RECORDED] += count
+    return {
+        "aggregates": {kind: dict(sorted(counts.items())) for kind, counts in
+                       sorted(by_type.items())},
+        "totals": {kind: sum(counts.values()) for kind, counts in sorted(by_type.items())},
+        "events": recorder.max_notification_id() or 0,
+    }
+
+
+def _events_table(store: ViewStore, recorder: ApplicationRecorder) -> str:
+    if isinstance(recorder, SQLiteApplicationRecorder | PostgresApplicationRecorder):
+        return store.qualified(recorder.events_table_name)
+    raise TypeError(f"no events table known for {type(recorder).__name__}")
+
+
+def _first_event_counts(store: ViewStore, recorder: ApplicationRecorder,
+                        kinds: Iterable[type[Any]]) -> dict[str, int]:
+    """How many aggregates of each type were ever created: its version-1 events."""
+    names = {topic: kind.__name__ for kind in kinds for topic in event_topics([kind])}
+    if not names:
+        return {}
+    found: Counter[str] = Counter()
+    for topic, count in store.rows(
+            f"SELECT topic, COUNT(*) FROM {_events_table(store, recorder)} WHERE "
+            f"originator_version = 1 AND topic IN ({', '.join('?' for _ in names)}) "
+            "GROUP BY topic", list(names)):
+        found[names[topic]] += int(count)
+    return dict(found)
+
+
+def latest_versions(store: ViewStore, recorder: ApplicationRecorder,
+                    aggregate_ids: Iterable[str]) -> dict[str, int]:
+    """Each aggregate's version (its latest stored event), by id as the views write it,
+    from the events table's primary key: what a list built from a view needs so that a
+    reader can pass --expected-version, without loading the aggregates."""
+    table = _events_table(store, recorder)
+    postgres = isinstance(recorder, PostgresApplicationRecorder)
+    wanted = [UUID(aggregate_id) for aggregate_id in aggregate_ids]
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        for raw, version in store.rows(
+                f"SELECT originator_id, MAX(originator_version) FROM {table} WHERE "
+                f"originator_id IN ({', '.join('?' for _ in chunk)}) GROUP BY originator_id",
+                chunk if postgres else [aggregate_id.hex for aggregate_id in chunk]):
+            found[str(raw if isinstance(raw, UUID) else UUID(str(raw)))] = int(version)
+    return found

@@ -22,7 +22,7 @@ from application.ingest.ports import (
 from application.ingest.row_digest import batch_digest, row_digests
 from application.ingest.schemas import SCHEMAS, IngestKind
 from application.ingest.validation import ValidatedFile, validate
-from application.ports import Clock
+from application.ports import Authorise, Clock
 from domain.import_batch import ImportBatch, import_batch_id
 from domain.importer_account import ImporterAccount, Registration
 
@@ -57,7 +57,11 @@ class ImportReport:
 
 class Ingestion:
     def __init__(self, tables: IngestTablesPort, directory: AccountDirectoryPort,
-                 save: Callable[..., object], clock: Clock) -> None:
+                 save: Callable[..., object], clock: Clock,
+                 authorise: Authorise | None = None) -> None:
+        """`authorise(actor, "import_file")` refuses an actor who may not import (see
+        CaseStore.authorise); None only where nobody is checked (the use case's tests)."""
+        self.authorise = authorise
         self.tables = tables
         self.directory = directory
         self.save = save
@@ -67,6 +71,8 @@ class Ingestion:
     def import_file(self, kind: IngestKind, csv_file: CsvFile, *, actor: str,
                     skip_invalid: bool = False, dry_run: bool = False,
                     progress: Progress | None = None) -> ImportReport:
+        if self.authorise is not None:
+            self.authorise(actor, "import_file")
         batch_id = import_batch_id(kind.value, csv_file.sha256)
         previous = self.tables.batch(batch_id)
         if previous is not None:

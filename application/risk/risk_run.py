@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from application.bulk_work import collector_paused
-from application.ports import Clock
+from application.ports import Authorise, Clock
 from application.risk.ports import AccountsPort, RiskRunRecord, RiskTablesPort
 from domain.base import natural_id
 from domain.compliance_rates import (
@@ -74,10 +74,13 @@ class RiskRun:
     def __init__(self, tables: RiskTablesPort, accounts: AccountsPort,
                  save: Callable[..., object], clock: Clock,
                  policy: RiskPolicy | None = None,
-                 check_inputs: Callable[[Sequence[str]], None] | None = None) -> None:
+                 check_inputs: Callable[[Sequence[str]], None] | None = None,
+                 authorise: Authorise | None = None) -> None:
         """`check_inputs(kinds)` raises when stored ingest rows of those kinds no longer
         match the digests recorded at import: scores must not be computed from altered
-        data and then recorded as genuine."""
+        data and then recorded as genuine. `authorise(actor, "risk_run")` refuses an actor
+        who may not run one (see CaseStore.authorise)."""
+        self.authorise = authorise
         self.check_inputs = check_inputs
         self.tables = tables
         self.accounts = accounts
@@ -89,6 +92,8 @@ class RiskRun:
     def assess(self, year: int, *, actor: str,
                progress: Progress | None = None) -> RiskRunSummary:
         actor = parse_actor(actor)
+        if self.authorise is not None:
+            self.authorise(actor, "risk_run")
         now = self.clock()
         step = progress or (lambda _stage, _done, _total: None)
         if self.check_inputs is not None:

@@ -21,7 +21,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from application.bulk_work import collector_paused
-from application.ports import Clock
+from application.ports import Authorise, Clock
 from application.targeting.matching import rule_mask
 from domain.channel_run import ChannelRun
 from domain.errors import RuleViolationError
@@ -69,9 +69,11 @@ class ChannelDecisions:
     def __init__(self, tables: ChannelTablesPort, accounts: HistoriesPort,
                  rules: Callable[[], list[TargetingRule]], save: Callable[..., object],
                  clock: Clock, check_inputs: Callable[[Sequence[str]], None] | None = None,
-                 ) -> None:
+                 authorise: Authorise | None = None) -> None:
         """`check_inputs(kinds)` raises when stored ingest rows of those kinds no longer
-        match the digests recorded at import: a run must not decide on altered data."""
+        match the digests recorded at import: a run must not decide on altered data.
+        `authorise(actor, "channel_run")` refuses an actor who may not run one."""
+        self.authorise = authorise
         self.check_inputs = check_inputs
         self.tables = tables
         self.accounts = accounts
@@ -83,6 +85,8 @@ class ChannelDecisions:
     def decide(self, *, actor: str, random_share: float = ChannelPolicy.random_share,
                seed: int = 0, progress: Progress | None = None) -> ChannelSummary:
         actor = parse_actor(actor)
+        if self.authorise is not None:
+            self.authorise(actor, "channel_run")
         policy = ChannelPolicy(random_share=random_share)
         now = self.clock()
         step = progress or (lambda _stage, _done, _total: None)

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from application.bulk_work import collector_paused
-from application.ports import Clock
+from application.ports import Authorise, Clock
 from domain.assessment import AssessmentOrigin
 from domain.errors import DomainError, InvalidValueError
 from domain.importer_history import ImporterHistory
@@ -55,7 +55,10 @@ class PlanResult:
 class SelectionPlanner:
     def __init__(self, scores: ScoresPort, accounts: HistoriesPort,
                  save: Callable[..., object], open_assessment: Callable[..., str],
-                 clock: Clock) -> None:
+                 clock: Clock, authorise: Authorise | None = None) -> None:
+        """`authorise(actor, "selection_plan")` refuses an actor who may not plan (each
+        assessment a plan opens is checked again, as the command it is)."""
+        self.authorise = authorise
         self.scores = scores
         self.accounts = accounts
         self.save = save
@@ -66,6 +69,8 @@ class SelectionPlanner:
     def plan(self, period: Period, capacity: int, random_share: float, *, actor: str,
              exclude_months: int = 24, seed: int = 0, open_cases: bool = False) -> PlanResult:
         actor = parse_actor(actor)
+        if self.authorise is not None:
+            self.authorise(actor, "selection_plan")
         if isinstance(capacity, bool) or capacity < 1:
             raise InvalidValueError("capacity", capacity, "must be at least 1")
         if not 0 <= random_share <= 1:

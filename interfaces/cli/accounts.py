@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
 
-from application.queries import importer_summary, list_importers
+from application.queries import importer_summary, register_summary
 from domain.importer_account import (
     AccountStatus,
     ComplianceClass,
     PartnershipProgramme,
     Registration,
 )
+from domain.values import parse_district
 from interfaces.cli.context import (
     actor_option,
     case_step,
     cli_context,
     common,
+    echo_page,
     emit_json,
     idempotency_option,
     json_option,
+    page_options,
     reason_option,
     run_guarded,
 )
 from interfaces.cli.text import one_line
+from interfaces.cli.views import _current
+from projections.listing import ACCOUNT_SORTS, account_page
+from projections.queries import latest_versions
+from projections.views.account_register import AccountRegister
 
 _PROGRAMMES = click.Choice([p.value for p in PartnershipProgramme])
 
@@ -59,22 +69,38 @@ def register(importer_number: str, name: str, district: str, industry: str,
     run_guarded(action)
 
 
+def _paged(command: Callable[..., None]) -> Callable[..., None]:
+    for decorate in reversed(page_options(ACCOUNT_SORTS, "importer_number")):
+        command = decorate(command)
+    return command
+
+
+def _account_line(row: dict[str, Any]) -> str:
+    return (f"{row['number']}  {row['district']}  {row['industry']}  {row['state']:<9}  "
+            f"tier {row['tier'] or '-'}  {row['legal_name']}")
+
+
 @accounts.command("list")
 @click.option("--district", default=None, help="Only this district (01-42).")
 @click.option("--state", type=click.Choice([s.value for s in AccountStatus]), default=None)
+@_paged
 @json_option
-def list_command(district: str | None, state: str | None, as_json: bool) -> None:
-    """List importer accounts."""
+def list_command(district: str | None, state: str | None, limit: int, cursor: str | None,
+                 sort: str, descending: bool, as_json: bool) -> None:
+    """List importer accounts, a page at a time, from the account register (caught up
+    first); each with its version, read from its latest event."""
     def action() -> None:
-        rows = list_importers(cli_context().app, district=district, state=state)
-        if as_json:
-            emit_json(rows)
-            return
-        for row in rows:
-            click.echo(one_line(f"{row['number']}  {row['district']}  {row['industry']}  "
-                                f"{row['state']:<9}  tier {row['tier'] or '-'}  "
-                                f"{row['legal_name']}"))
-        click.echo(f"{len(rows)} account(s)")
+        if district is not None:  # a bad district exits 2 before anything is caught up
+            parse_district(district)
+        projections = _current([AccountRegister])
+        page = account_page(projections.store, districts=None, importers=None, state=state,
+                            district=district, sort=sort, descending=descending,
+                            limit=limit, cursor=cursor)
+        versions = latest_versions(projections.store, projections.app.recorder,
+                                   [row["importer_id"] for row in page.rows])
+        rows = [register_summary(row, versions.get(row["importer_id"], 0))
+                for row in page.rows]
+        echo_page(rows, as_json, _account_line, "account(s)", page.next_cursor)
     run_guarded(action)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from application.compliance_cases import ComplianceCases
-from application.queries import assessment_summary, list_assessments
+from application.queries import assessment_summary
 from domain.assessment import AssessmentOrigin, AssessmentState, SampleTest
 from domain.errors import InvalidValueError
 from domain.reference import ComplianceArea
@@ -203,7 +203,7 @@ def _assessment_details(app: ComplianceCases, number: str) -> dict[str, Any]:
 
 
 assessments.add_command(case_list(
-    "List assessments.", [s.value for s in AssessmentState], list_assessments,
+    "List assessments.", "assessment", [s.value for s in AssessmentState],
     lambda r: (f"{r['number']}  {r['importer_number']}  {r['district']}  {r['state']:<16} "
                f"{r['outcome'] or ''}"), "assessment(s)"))
 assessments.add_command(case_show("Show one assessment, with its tests and findings.",

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
+from uuid import UUID
 
 import click
 import msgspec
 
+from application.access import ForbiddenError, UnknownActorError
 from application.compliance_cases import ComplianceCases
 from application.errors import (
     ConcurrencyConflictError,
@@ -19,13 +21,18 @@ from application.errors import (
     DamagedInputError,
     NotFoundError,
 )
+from application.identity import AuthenticationError
+from application.queries import case_summaries
 from domain.errors import DomainError, InvalidTransitionError, InvalidValueError, RuleViolationError
+from domain.values import parse_district, parse_importer_number
 from infrastructure.event_store import ChainBrokenError
 from infrastructure.settings import Settings, SettingsError, load_settings
 from infrastructure.signing_keys import SealKeyError
 from infrastructure.stores import DatabaseUnavailableError
 from interfaces.cli.text import one_line
 from interfaces.composition import build_application
+from projections.listing import CASE_SORTS, MAX_LIMIT, case_page
+from projections.views.worklist import WorkList
 
 EXIT_CODES: list[tuple[type[BaseException], int, str]] = [
     (InvalidValueError, 2, "invalid input"),
@@ -33,6 +40,9 @@ EXIT_CODES: list[tuple[type[BaseException], int, str]] = [
     (RuleViolationError, 3, "refused"),
     (InvalidTransitionError, 3, "refused"),
     (DomainError, 3, "refused"),
+    (ForbiddenError, 3, "refused"),
+    (UnknownActorError, 3, "refused"),
+    (AuthenticationError, 3, "refused"),
     (NotFoundError, 4, "not found"),
     (ConcurrencyConflictError, 5, "conflict"),
     (DatabaseUnavailableError, 6, "database unavailable"),
@@ -96,7 +106,8 @@ def run_guarded(action: Callable[[], None]) -> None:
         action()
     except (DomainError, NotFoundError, ConcurrencyConflictError, SettingsError,
             DatabaseUnavailableError, DamagedHistoryError, DamagedInputError,
-            SealKeyError, ChainBrokenError) as error:
+            SealKeyError, ChainBrokenError, ForbiddenError, UnknownActorError,
+            AuthenticationError) as error:
         fail(error)
 
 
@@ -177,33 +188,69 @@ def recorded(number: str, version: Any) -> str:
     return f"{number}: recorded (version {version})"
 
 
-Lister = Callable[..., list[dict[str, Any]]]
+Refine = Callable[[ComplianceCases, list[dict[str, Any]], dict[str, Any]],
+                  list[dict[str, Any]]]
+Filters = Callable[[ComplianceCases, dict[str, Any]], dict[str, Any]]
 
 
-def case_list(help_text: str, states: list[str], lister: Lister,
+def page_options(sorts: Iterable[str], default: str,
+                 ) -> tuple[Callable[[Callable[..., None]], Callable[..., None]], ...]:
+    """--limit, --cursor, --sort and --desc of a paged list."""
+    return (click.option("--limit", type=int, default=MAX_LIMIT, show_default=True,
+                         help=f"Rows per page (1-{MAX_LIMIT})."),
+            click.option("--cursor", default=None,
+                         help="Start after the previous page (its `next page:` line)."),
+            click.option("--sort", type=click.Choice(list(sorts)), default=default,
+                         show_default=True, help="Order by this column, then by number."),
+            click.option("--desc", "descending", is_flag=True, help="Largest first."))
+
+
+def echo_page(rows: list[dict[str, Any]], as_json: bool, line: Callable[[dict[str, Any]], str],
+              noun: str, next_cursor: str | None) -> None:
+    """A page of a list: JSON, or one line per row and the count; then, when more rows
+    follow, how to ask for them (on stderr under --json, which stays one array)."""
+    if as_json:
+        emit_json(rows)
+    else:
+        for row in rows:
+            click.echo(one_line(line(row)))
+        click.echo(f"{len(rows)} {noun}")
+    if next_cursor is not None:
+        click.echo(f"next page: --cursor {next_cursor}", err=as_json)
+
+
+def case_list(help_text: str, kind: str, states: list[str],
               line: Callable[[dict[str, Any]], str], noun: str,
-              refine: Callable[[ComplianceCases, list[dict[str, Any]], dict[str, Any]],
-                               list[dict[str, Any]]] | None = None,
+              refine: Refine | None = None,
               extra: tuple[Callable[[Callable[..., None]], Callable[..., None]], ...] = (),
-              ) -> click.Command:
-    """`list` for a case type: filters by state, district and importer; --json."""
+              filters: Filters | None = None) -> click.Command:
+    """`list` for a case type: filters by state, district and importer, paged, --json.
+    The page is found in the work list's view (caught up first, as `worklist` does) and
+    each of its cases summarised from its own events: never a replay of the log."""
     def command(state: str | None, district: str | None, importer_number: str | None,
+                limit: int, cursor: str | None, sort: str, descending: bool,
                 as_json: bool, **options: Any) -> None:
         def action() -> None:
+            from interfaces.cli.views import _current  # it imports this module
+
             app = cli_context().app
-            rows = lister(app, district=district, state=state,
-                          importer_number=importer_number)
+            if district is not None:  # a bad filter exits 2 before anything is caught up
+                parse_district(district)
+            if importer_number is not None:
+                parse_importer_number(importer_number)
+            page = case_page(_current([WorkList]).store, kind=kind, districts=None,
+                             importers=None, state=state, district=district,
+                             importer_number=importer_number, sort=sort,
+                             descending=descending, limit=limit, cursor=cursor,
+                             **(filters(app, options) if filters is not None else {}))
+            rows = case_summaries(app, [UUID(row["case_id"]) for row in page.rows])
             if refine is not None:
                 rows = refine(app, rows, options)
-            if as_json:
-                emit_json(rows)
-                return
-            for row in rows:
-                click.echo(one_line(line(row)))
-            click.echo(f"{len(rows)} {noun}")
+            echo_page(rows, as_json, line, noun, page.next_cursor)
         run_guarded(action)
 
-    for decorate in (*reversed(extra), json_option,
+    for decorate in (*reversed(extra), json_option, *reversed(page_options(CASE_SORTS,
+                                                                          "number")),
                      click.option("--importer", "importer_number", default=None),
                      click.option("--district", default=None, help="District code 01-42."),
                      click.option("--state", type=click.Choice(states), default=None)):

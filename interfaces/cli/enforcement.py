@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from application.compliance_cases import ComplianceCases
-from application.queries import enforcement_summary, list_enforcement
+from application.queries import enforcement_summary
 from domain.enforcement_action import EnforcementKind, EnforcementState, ResponseKind, Vote
 from domain.penalties import Culpability
 from interfaces.cli.context import (
@@ -81,7 +81,7 @@ def _enforcement_details(app: ComplianceCases, number: str) -> dict[str, Any]:
 
 
 enforcement.add_command(case_list(
-    "List enforcement actions.", [s.value for s in EnforcementState], list_enforcement,
+    "List enforcement actions.", "enforcement_action", [s.value for s in EnforcementState],
     lambda r: (f"{r['number']}  {r['importer_number']}  {r['district']}  {r['kind']:<30} "
                f"{r['state']:<24} {r['decided_amount'] or r['proposed_amount'] or ''}"),
     "enforcement action(s)"))

@@ -33,6 +33,8 @@ from interfaces.cli.enforcement import enforcement
 from interfaces.cli.lazy_group import LazyGroup
 from interfaces.cli.plans import plans
 from interfaces.cli.progress import progress_bar, stage_reporter
+from interfaces.cli.tokens import tokens
+from interfaces.cli.users import users
 from interfaces.cli.verifications import verifications
 from interfaces.cli.views import (
     audit_command,
@@ -43,8 +45,9 @@ from interfaces.cli.views import (
     views_group,
     worklist_command,
 )
-from interfaces.composition import initialise_store, utc_now
+from interfaces.composition import build_password_hasher, initialise_store, utc_now
 from interfaces.demo_population import DemoClock, generate
+from interfaces.demo_users import DEMO_PASSWORD, login_lines
 from projections import queries
 from projections.worker import Projections
 
@@ -154,12 +157,14 @@ def demo(scale: str, count: int | None, samples: int | None, entries: int | None
             return
         clock = DemoClock(context.app.clock())
         context.app.clock = clock
+        password_hash = build_password_hasher(context.settings).hash(DEMO_PASSWORD)
         with progress_bar() as bar:
             accounts_task = bar.add_task("importer accounts", total=accounts)
             cases_task = bar.add_task("assessments", total=max(60, accounts // 15))
             summary = generate(context.app, clock, accounts=accounts, seed=seed, today=end,
                                on_accounts=lambda n: bar.advance(accounts_task, n),
-                               on_assessment=lambda: bar.advance(cases_task))
+                               on_assessment=lambda: bar.advance(cases_task),
+                               password_hash=password_hash)
         # Trade, risk and targeting at the end of the demo's last day, so that its dates
         # (up to --today) are never in the future of the imports that check them; a second
         # apart, as runs are told apart by their time.
@@ -189,6 +194,8 @@ def demo(scale: str, count: int | None, samples: int | None, entries: int | None
         click.echo("  compliance stats compliance --by industry")
         click.echo("  compliance risk top --limit 10; compliance tiers; compliance rates")
         click.echo("  compliance rules list; compliance effectiveness")
+        for line in login_lines(summary.logins):
+            click.echo(line)
     run_guarded(action)
 
 
@@ -214,6 +221,8 @@ cli.add_command(history_command)
 cli.add_command(verify_command)
 cli.add_command(status_command)
 cli.add_command(seal_command)
+cli.add_command(users)
+cli.add_command(tokens)
 for _command in (project_command, rebuild_command, views_group, worklist_command,
                  register_command, stats_command, audit_command):
     cli.add_command(_command)

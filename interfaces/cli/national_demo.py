@@ -23,6 +23,7 @@ from application.targeting.channel import ChannelSummary
 from application.targeting.selection import PlanResult
 from domain.importer_account import AccountStatus, ImporterAccount
 from domain.targeting_rule import RuleDefinition
+from domain.user import Role
 from domain.values import Period
 from infrastructure.csv_files import read_csv_file
 from interfaces.analysis_composition import (
@@ -36,6 +37,16 @@ from interfaces.analysis_composition import (
 )
 from interfaces.cli.context import CliContext
 from interfaces.cli.progress import progress_bar, stage_reporter
+from interfaces.composition import build_password_hasher
+from interfaces.demo_users import (
+    ANALYST,
+    DEMO_PASSWORD,
+    SUPERVISOR,
+    create_people,
+    give_logins,
+    login_lines,
+    national_people,
+)
 from interfaces.national_data import (
     NationalFiles,
     Population,
@@ -55,7 +66,6 @@ DEMO_RULES = (
     ("Apparel, tier 4 importers (classification)", {"hs_prefix": ["61", "62"], "tier": [4]},
      "amber", ()),
 )
-ANALYST, SUPERVISOR = "user:analyst.national", "user:supervisor.national"
 
 
 def publish_demo_rules(app: ComplianceCases, year: int) -> list[str]:
@@ -86,6 +96,11 @@ class TradeAndTargeting:
 def load_national(context: CliContext, *, importers: int, samples: int, entries: int,
                   seed: int, today: date, directory: Path) -> None:
     app = context.app
+    create_people(app, national_people(), app.clock())
+    logins = {Role.ADMIN: "admin", Role.SUPERVISOR: SUPERVISOR.removeprefix("user:"),
+              Role.ANALYST: ANALYST.removeprefix("user:"), Role.AUDITOR: "auditor"}
+    give_logins(app, logins, build_password_hasher(context.settings).hash(DEMO_PASSWORD),
+                app.clock())
     with progress_bar() as bar:
         generating = bar.add_task("generating national files", total=1)
         files = write_national_files(directory, year=today.year, today=today,
@@ -102,6 +117,8 @@ def load_national(context: CliContext, *, importers: int, samples: int, entries:
     hits = sum(1 for row in likely if row["importer_number"] in planted)
     click.echo(f"  planted non-compliant importers among the 1,000 least likely to comply: "
                f"{hits} (chance would give about {len(planted) * 1000 / files.importers:.0f})")
+    for line in login_lines(logins):
+        click.echo(line)
 
 
 def load_demo_trade(context: CliContext, importers: Sequence[ImporterAccount], *,

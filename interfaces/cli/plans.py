@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from application.compliance_cases import ComplianceCases
-from application.queries import list_plans, plan_summary
+from application.queries import plan_summary
 from domain.improvement_plan import Evidence, PlanState
 from interfaces.cli.context import (
     case_list,
@@ -37,7 +37,7 @@ def _plan_details(app: ComplianceCases, number: str) -> dict[str, Any]:
 
 
 plans.add_command(case_list(
-    "List improvement plans.", [s.value for s in PlanState], list_plans,
+    "List improvement plans.", "improvement_plan", [s.value for s in PlanState],
     lambda r: (f"{r['number']}  {r['importer_number']}  {r['district']}  {r['state']:<24} "
                f"actions {r['actions_completed']}/{r['actions']}"), "plan(s)"))
 plans.add_command(case_show("Show a plan with its actions and evidence.", _plan_details))

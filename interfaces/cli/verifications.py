@@ -7,7 +7,7 @@ from typing import Any
 import click
 
 from application.compliance_cases import ComplianceCases, VerificationResult
-from application.queries import list_verifications, verification_summary
+from application.queries import verification_summary
 from domain.assessment import SampleTest
 from domain.follow_up_verification import VerificationState
 from interfaces.cli.context import (
@@ -26,11 +26,17 @@ def verifications() -> None:
 
 
 def _mark_overdue(app: ComplianceCases, rows: list[dict[str, Any]],
-                  options: dict[str, Any]) -> list[dict[str, Any]]:
+                  _: dict[str, Any]) -> list[dict[str, Any]]:
     today = app.clock().date().isoformat()
     for row in rows:
         row["overdue"] = row["state"] in ("scheduled", "testing") and row["due_on"] < today
-    return [row for row in rows if row["overdue"]] if options["overdue"] else rows
+    return rows
+
+
+def _only_overdue(app: ComplianceCases, options: dict[str, Any]) -> dict[str, Any]:
+    """--overdue: open verifications due before today, found by the list's own query so
+    that every page is full."""
+    return {"overdue_on": app.clock().date()} if options["overdue"] else {}
 
 
 def _verification_details(app: ComplianceCases, number: str) -> dict[str, Any]:
@@ -40,12 +46,14 @@ def _verification_details(app: ComplianceCases, number: str) -> dict[str, Any]:
 
 
 verifications.add_command(case_list(
-    "List follow-up verifications.", [s.value for s in VerificationState], list_verifications,
+    "List follow-up verifications.", "follow_up_verification",
+    [s.value for s in VerificationState],
     lambda r: (f"{r['number']}  {r['importer_number']}  {r['district']}  {r['state']:<24} "
                f"{r['officer'] or 'unassigned':<24} "
                f"due {r['due_on']}{'  OVERDUE' if r['overdue'] else ''}"), "verification(s)",
     refine=_mark_overdue,
-    extra=(click.option("--overdue", is_flag=True, help="Only those past their due date."),)))
+    extra=(click.option("--overdue", is_flag=True, help="Only those past their due date."),),
+    filters=_only_overdue))
 verifications.add_command(case_show("Show a verification with its re-tests and findings.",
                                     _verification_details))
 

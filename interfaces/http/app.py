@@ -7,6 +7,7 @@ factory uvicorn calls in each worker process) and what the tests start.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import uuid
@@ -22,7 +23,6 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from infrastructure.settings import Settings, load_settings
-from interfaces.http import assessments, auth
 from interfaces.http.auth import resolve_caller, services_of
 from interfaces.http.problems import REQUEST_ID_HEADER, handle_error
 from interfaces.http.services import HttpServices, build_http_services
@@ -30,8 +30,11 @@ from interfaces.http.services import HttpServices, build_http_services
 READY_MAX_LAG = 10_000
 """/readyz fails when a view is further behind the log than this many events."""
 
-RESOURCE_MODULES: list[Any] = [auth, assessments]
-"""Each module's ROUTES are mounted; a new resource is one more module here."""
+RESOURCE_MODULES = [
+    "interfaces.http.auth",
+    "interfaces.http.assessments",
+]
+"""Each module's ROUTES are mounted; a new resource is one more line here."""
 
 
 class RequestIdMiddleware(ASGIMiddleware):
@@ -86,8 +89,8 @@ def create_app(settings: Settings, services: HttpServices | None = None) -> Lite
     built here close when the server shuts down."""
     built = services or build_http_services(settings)
     handlers: list[Any] = [healthz, readyz]
-    for module in RESOURCE_MODULES:
-        handlers.extend(module.ROUTES)
+    for name in RESOURCE_MODULES:
+        handlers.extend(importlib.import_module(name).ROUTES)
     return Litestar(
         route_handlers=handlers,
         dependencies={"caller": Provide(resolve_caller, sync_to_thread=True)},

@@ -34,7 +34,7 @@ from domain.case_numbers import case_id
 from infrastructure.settings import load_settings
 from interfaces.cli.main import main
 from tests.conftest import drop_schema
-from tests.e2e.cli import Cli, Result
+from tests.e2e.cli import Cli, Result, provision_actors
 from tests.e2e.test_cli_assessment_lifecycle import today
 from tests.integration.raw_store import RawEvents
 
@@ -57,8 +57,10 @@ class InProcessCli:
 
     def __init__(self, cli: Cli, **extra: str) -> None:
         self.env = {k: v for k, v in cli.env.items() if k != "COMPLIANCE_DEBUG"} | extra
+        self.known_users: set[str] = set()
 
     def __call__(self, *args: str) -> Result:
+        provision_actors(self.env, args, self.known_users)  # as Cli does (see tests.e2e.cli)
         saved_environ, saved_argv = dict(os.environ), sys.argv
         # Text streams over bytes, as a terminal's are (JSON is echoed as bytes).
         out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", write_through=True)

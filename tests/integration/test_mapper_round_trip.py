@@ -12,11 +12,13 @@ from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
+import pytest
 from eventsourcing.domain import Aggregate, CanMutateAggregate, DomainEventProtocol
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic
 
 from application.compliance_cases import ALL_TYPES, ComplianceCases
+from application.identity import AuthenticationError
 from application.log_replay import event_topics
 from domain.case_file import case_file_id
 from domain.case_numbers import case_id, sequence_id
@@ -24,8 +26,10 @@ from domain.follow_up_verification import FollowUpVerification
 from domain.importer_account import AccountStatus, importer_account_id
 from domain.improvement_plan import ImprovementPlan
 from domain.reference import ComplianceArea
+from domain.user import USER_DIRECTORY_ID, user_id
 from infrastructure.hash_chain import GENESIS, PREV_KEY, event_hash
 from infrastructure.mapper import MsgspecMapper, MsgspecTranscoder
+from infrastructure.passwords import Argon2Hasher
 from infrastructure.seal import seal_ledger
 from infrastructure.settings import load_settings
 from tests.builders import (
@@ -50,6 +54,7 @@ def concrete_event_topics() -> set[str]:
     """Every event class an aggregate declares, less the per-aggregate `Event` and
     `Created` bases the library generates."""
     topics = {t for t in event_topics(ALL_TYPES) if not t.endswith((".Event", ".Created"))}
+    topics.add("domain.user:User.Created")  # declared by User itself, with its grants
     assert len(topics) == (10     # ImporterAccount
                            + 7    # Assessment
                            + 13   # ImprovementPlan
@@ -62,7 +67,9 @@ def concrete_event_topics() -> set[str]:
                            + 1    # ImportBatch
                            + 5    # TargetingRule
                            + 1    # ChannelRun
-                           + 1)   # SelectionPlan
+                           + 1    # SelectionPlan
+                           + 14   # User
+                           + 2)   # UserDirectory
     return topics
 
 
@@ -147,6 +154,7 @@ def exercise_every_event_type(app: ComplianceCases, clock: FakeClock) -> dict[st
     app.close_importer(audited, actor=ACTOR, reason="ceased trading")
     workflow = exercise_the_workflow(app, clock)
     targeting = exercise_risk_and_targeting(app, clock)
+    users = exercise_users(app, clock)
     clock.advance()
     signer = app.events.signer  # type: ignore[attr-defined]
     seal_ledger(app, signer.key, signer.path.parent / "seal-witness.jsonl", "system:sealer")
@@ -159,7 +167,46 @@ def exercise_every_event_type(app: ComplianceCases, clock: FakeClock) -> dict[st
         "sequence": sequence_id("CA", clock.now.year),
         **workflow,
         **targeting,
+        **users,
     }
+
+
+def exercise_users(app: ComplianceCases, clock: FakeClock) -> dict[str, UUID]:
+    """Every event of users (grants, scope, credentials, logins, tokens) and of the user
+    directory."""
+    hasher = Argon2Hasher(time_cost=1, memory_cost=8, parallelism=1)
+    app.add_user("round.trip", roles=["officer"], districts=["11"], email="rt@customs.example",
+                 password_hash=hasher.hash("a password for the trip"), actor="system:setup",
+                 reason="new officer")
+    app.add_user("rep.trip", roles=["importer_representative"], importers=["12-3456789AB"],
+                 actor="system:setup", reason="broker")
+    commands: tuple[Callable[[], object], ...] = (
+        lambda: app.set_user_email("round.trip", "trip@customs.example", actor=ACTOR,
+                                   reason="new address"),
+        lambda: app.grant_role("round.trip", "supervisor", actor=ACTOR, reason="promoted"),
+        lambda: app.revoke_role("round.trip", "officer", actor=ACTOR, reason="supervises"),
+        lambda: app.assign_districts("round.trip", ["11", "12"], actor=ACTOR, reason="wider"),
+        lambda: app.assign_importers("rep.trip", ["12-3456789AB", "98-7654321ZY"],
+                                     actor=ACTOR, reason="second client"),
+        lambda: app.create_token("round.trip", "nightly", roles=["supervisor"],
+                                 districts=["12"], expires_at=clock.now + timedelta(days=30),
+                                 actor=ACTOR, reason="a job"),
+        lambda: app.revoke_token("round.trip", app.get_user("round.trip").tokens[0].token_id,
+                                 actor=ACTOR, reason="done"),
+        lambda: app.disable_user("round.trip", actor=ACTOR, reason="leave"),
+        lambda: app.enable_user("round.trip", actor=ACTOR, reason="back"),
+        lambda: app.authenticate_password("round.trip", "a password for the trip", hasher,
+                                          max_failures=2),
+    )
+    for command in commands:
+        clock.advance()
+        command()
+    for _ in range(2):
+        clock.advance()
+        with pytest.raises(AuthenticationError):
+            app.authenticate_password("round.trip", "wrong", hasher, max_failures=2)
+    return {"user": user_id("round.trip"), "representative": user_id("rep.trip"),
+            "user directory": USER_DIRECTORY_ID}
 
 
 def exercise_the_workflow(app: ComplianceCases, clock: FakeClock) -> dict[str, UUID]:

@@ -21,7 +21,6 @@ import pytest
 
 from application.compliance_cases import ComplianceCases
 from application.ingest.schemas import IngestKind
-from application.queries import list_assessments
 from application.targeting.selection import SelectionPlanner
 from domain.errors import InvalidValueError
 from domain.selection_plan import SelectionPlan
@@ -135,8 +134,8 @@ def test_a_refused_opening_is_reported_and_the_other_picks_are_opened(
     assert [a.importer_number for a in opened] == [first, third]
     assert {a.origin.value for a in opened} == {"risk_selection"}
     # the refused opening recorded nothing: the second importer has the referral alone
-    assert [row["number"] for row in list_assessments(app, importer_number=second)] == \
-        interloper
+    assert [case.number for case in app.get_case_file(second)
+            if case.kind == "assessment"] == interloper
     assert app.get_assessment(interloper[0]).origin.value == "referral"
 
 
