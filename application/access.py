@@ -97,11 +97,18 @@ class ForbiddenError(Exception):
     """The caller's roles do not allow this kind of command or read at all (a case outside
     the caller's scope is a NotFoundError instead, so its existence does not leak)."""
 
-    def __init__(self, actor: str, permission: str) -> None:
+    def __init__(self, actor: str, permission: str, message: str | None = None) -> None:
         roles = ", ".join(allowed_roles(permission)) or "no role"
-        super().__init__(f"{actor} may not {permission.replace('_', ' ')}: it takes the "
-                         f"role {roles}")
+        super().__init__(message or f"{actor} may not {permission.replace('_', ' ')}: it "
+                                    f"takes the role {roles}")
         self.actor, self.permission = actor, permission
+
+    @classmethod
+    def outside_scope(cls, actor: str, district: str | None,
+                      importer: str | None) -> ForbiddenError:
+        where = f"importer {importer}" if importer else f"district {district}"
+        return cls(actor, "write", f"{actor} may not record anything for {where}: it is "
+                                   "outside the districts or importers they hold")
 
 
 class UnknownActorError(Exception):
@@ -168,13 +175,12 @@ def system_principal(actor: str) -> Principal:
 
 def scope_of(aggregate: Any) -> tuple[str | None, str | None] | None:
     """(district, importer number) of a case or account, None for what is not scoped
-    (number sequences, receipts, seal logs, users, ...)."""
+    (number sequences, receipts, seal logs, users, case files, ...)."""
     district = getattr(aggregate, "district", None)
     importer = getattr(aggregate, "importer_number", None)
-    if isinstance(district, str) or isinstance(importer, str):
-        return (district if isinstance(district, str) else None,
-                importer if isinstance(importer, str) else None)
-    return None
+    if not isinstance(district, str):
+        return None  # bookkeeping filed under a case (an importer's case file), not a case
+    return district, importer if isinstance(importer, str) else None
 
 
 _CALLER: ContextVar[Principal | None] = ContextVar("caller", default=None)

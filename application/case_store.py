@@ -29,7 +29,14 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import EnvType
 
-from application.access import Principal, UnknownActorError, acting_as, current_caller, scope_of
+from application.access import (
+    ForbiddenError,
+    Principal,
+    UnknownActorError,
+    acting_as,
+    current_caller,
+    scope_of,
+)
 from application.damage import (
     ReplayError,
     damaged_history,
@@ -224,6 +231,12 @@ class CaseStore(Application[UUID]):
         key); a version clash becomes a conflict naming what clashed (see `_conflict`)."""
         receipt = _RECEIPT.get()
         saved = [a for a in aggregates if a is not None]
+        caller = current_caller()
+        if caller is not None:  # the last guard: nothing is ever written outside scope
+            for aggregate in saved:
+                scope = scope_of(aggregate)
+                if scope is not None and not caller.sees(*scope):
+                    raise ForbiddenError.outside_scope(caller.actor, *scope)
         if receipt is not None:
             key, command, actor, fingerprint = receipt
             saved.append(CommandReceipt.record(

@@ -52,6 +52,8 @@ class Settings:
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     """argon2id cost of password hashes (RFC 9106 low-memory profile: t=3, 64 MiB)."""
+    max_upload_mb: int = 512
+    """Largest ingest file the HTTP API takes (streamed to disk, refused with 413 above)."""
 
     @property
     def findings_policy(self) -> FindingsPolicy:
@@ -161,6 +163,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         login_max_failures=_int(environ, "COMPLIANCE_LOGIN_MAX_FAILURES", 5, 1),
         argon2_time_cost=_int(environ, "COMPLIANCE_ARGON2_TIME_COST", 3, 1),
         argon2_memory_kib=_int(environ, "COMPLIANCE_ARGON2_MEMORY_KIB", 65536, 8),
+        max_upload_mb=_int(environ, "COMPLIANCE_MAX_UPLOAD_MB", 512, 1),
         workflow=WorkflowPolicy(
             findings=FindingsPolicy(
                 minimum_lower_bound=_decimal(environ, "COMPLIANCE_MIN_RATE_LOWER_BOUND",

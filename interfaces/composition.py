@@ -41,22 +41,31 @@ def utc_now() -> datetime:
 
 
 def build_application(settings: Settings, clock: Clock = utc_now, *,
-                      access_control: bool = True) -> ComplianceCases:
+                      access_control: bool = True, cache_size: int = 0) -> ComplianceCases:
     """The application on an initialised ledger. No DDL and no lock: a role that can only
     SELECT can read, and commands never queue behind one another at start-up. Without a
     ledger this version can open: LedgerUnavailableError (exit 6) saying what to run.
 
     Every interface gets access control (each command's actor must be a user holding a
     role for it); only the demo and benchmark loaders, which create the users their
-    actors name, and the application's own tests switch it off."""
+    actors name, and the application's own tests switch it off.
+
+    `cache_size`: a long-running server keeps up to this many aggregates in memory and
+    brings a cached one up to date with one query for the events after it (the library's
+    fast-forwarding cache; each caller gets a copy, so a refused command leaves the cache
+    untouched). A one-shot CLI process gains nothing from it."""
     check_ledger(settings)
-    return _open_application(settings, clock, access_control)
+    return _open_application(settings, clock, access_control, cache_size)
 
 
-def _open_application(settings: Settings, clock: Clock,
-                      access_control: bool = True) -> ComplianceCases:
+def _open_application(settings: Settings, clock: Clock, access_control: bool = True,
+                      cache_size: int = 0) -> ComplianceCases:
+    environment = store_environment(settings)
+    if cache_size:
+        environment["AGGREGATE_CACHE_MAXSIZE"] = str(cache_size)
+        environment["AGGREGATE_CACHE_FASTFORWARD"] = "y"
     try:
-        return ComplianceCases(store_environment(settings),
+        return ComplianceCases(environment,
                                storage=ChainedStorage(LazySigner(settings.seal_key_path)),
                                clock=clock, workflow=settings.workflow,
                                snapshot_interval=settings.snapshot_interval,

@@ -60,6 +60,7 @@ ANALYSIS_COMMANDS = {
     "channel": "interfaces.cli.targeting:channel_command",
     "select": "interfaces.cli.targeting:select_command",
     "effectiveness": "interfaces.cli.targeting:effectiveness_command",
+    "serve": "interfaces.cli.serve:serve_command",
 }
 
 

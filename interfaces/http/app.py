@@ -14,7 +14,7 @@ import uuid
 from typing import Any
 
 import msgspec
-from litestar import Litestar, Request, Response, get
+from litestar import Litestar, Request, Response, Router, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import ASGIMiddleware
@@ -33,6 +33,19 @@ READY_MAX_LAG = 10_000
 RESOURCE_MODULES = [
     "interfaces.http.auth",
     "interfaces.http.assessments",
+    "interfaces.http.rules",
+    "interfaces.http.imports",
+    "interfaces.http.risk",
+    "interfaces.http.targeting",
+    "interfaces.http.accounts",
+    "interfaces.http.plans",
+    "interfaces.http.enforcement",
+    "interfaces.http.verifications",
+    "interfaces.http.worklist",
+    "interfaces.http.audit",
+    "interfaces.http.integrity",
+    "interfaces.http.users",
+    "interfaces.http.tokens",
 ]
 """Each module's ROUTES are mounted; a new resource is one more line here."""
 
@@ -92,7 +105,9 @@ def create_app(settings: Settings, services: HttpServices | None = None) -> Lite
     for name in RESOURCE_MODULES:
         handlers.extend(importlib.import_module(name).ROUTES)
     return Litestar(
-        route_handlers=handlers,
+        # One router for everything: litestar registers a GET and a POST on one path
+        # correctly only when they are registered together.
+        route_handlers=[Router(path="/", route_handlers=handlers)],
         dependencies={"caller": Provide(resolve_caller, sync_to_thread=True)},
         exception_handlers={Exception: handle_error},
         middleware=[RequestIdMiddleware()],

@@ -11,6 +11,7 @@ from application.compliance_cases import ComplianceCases
 from application.queries import assessment_summary
 from domain.assessment import SampleTest
 from domain.values import parse_period, parse_reason
+from interfaces.http.case_lists import build_case_list, one_route
 from interfaces.http.commands import CommandSpec, Common, build_command_handler, parse_fields
 from interfaces.http.reads import build_case_read
 
@@ -112,6 +113,13 @@ SPECS = [
                 "Cancel an assessment before findings are issued"),
 ]
 
-ROUTES = [build_command_handler(spec, load, lambda result, _: str(result))
-          if spec.creates else build_command_handler(spec, load) for spec in SPECS]
+COLUMNS = ("id", "number", "importer_number", "district", "origin", "state", "officer",
+           "period", "scope", "outcome", "opened_on", "version")
+"""The list's CSV header: the keys of application.queries.assessment_summary."""
+
+CREATE = next(spec for spec in SPECS if spec.creates)
+ROUTES: list[Any] = [build_command_handler(spec, load) for spec in SPECS if not spec.creates]
 ROUTES.append(build_case_read(RESOURCE, "read:assessments", describe))
+ROUTES.append(one_route(  # POST and GET /api/assessments: one path, registered together
+    build_command_handler(CREATE, load, lambda result, _: str(result)),
+    build_case_list(RESOURCE, "assessment", "read:assessments", COLUMNS)))

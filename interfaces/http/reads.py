@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Annotated, Any
 
 import msgspec
@@ -40,11 +40,17 @@ def wants_csv(request: Request[Any, Any, Any]) -> bool:
     return "text/csv" in (request.headers.get("accept") or "")
 
 
-def csv_response(rows: Iterable[dict[str, Any]], filename: str) -> Response[str]:
+def csv_response(rows: Iterable[dict[str, Any]], filename: str,
+                 columns: Sequence[str] | None = None) -> Response[str]:
     """Rows as CSV. Cells a spreadsheet would run as a formula are prefixed with a quote
-    (free text is hostile: an importer's name can be "=HYPERLINK(...)")."""
+    (free text is hostile: an importer's name can be "=HYPERLINK(...)"). `columns` fixes
+    the header (in that order), so that even an empty page has one; else the first row's
+    keys are the header."""
     buffer = io.StringIO()
     writer: csv.DictWriter[str] | None = None
+    if columns is not None:
+        writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
+        writer.writeheader()
     for row in rows:
         if writer is None:
             writer = csv.DictWriter(buffer, fieldnames=list(row), extrasaction="ignore")

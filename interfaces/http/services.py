@@ -16,6 +16,10 @@ from infrastructure.sql_tables import SqlTables
 from interfaces.composition import build_application, utc_now
 from projections.worker import Projections
 
+SERVER_CACHE_SIZE = 20_000
+"""Aggregates a server process keeps in memory (users read on every request, busy
+cases); each is brought up to date from the log with one query before use."""
+
 
 @dataclass
 class HttpServices:
@@ -25,6 +29,8 @@ class HttpServices:
     hasher: PasswordHasher
     clock: Clock = utc_now
     projections: Projections = field(init=False)
+    analysis: object | None = field(default=None, init=False, repr=False)
+    """Ingest, risk and targeting services: interfaces.http.analysis_services, on first use."""
 
     def __post_init__(self) -> None:
         self.projections = Projections(self.app)
@@ -37,7 +43,7 @@ class HttpServices:
 
 
 def build_http_services(settings: Settings, clock: Clock = utc_now) -> HttpServices:
-    app = build_application(settings, clock)
+    app = build_application(settings, clock, cache_size=SERVER_CACHE_SIZE)
     sessions = SqlSessionStore(SqlTables(app.recorder),
                                idle=timedelta(minutes=settings.session_idle_minutes),
                                absolute=timedelta(hours=settings.session_absolute_hours))

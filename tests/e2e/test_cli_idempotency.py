@@ -126,6 +126,7 @@ def test_rule_commands_take_an_expected_version_and_an_idempotency_key(cli: Cli)
              "--idempotency-key", f"{KEY}-draft")
     number = cli.ok(*draft, "--json").json()["number"]
     assert cli.ok(*draft, "--json").json()["number"] == number
+    cli.provision(["user:bo"])  # its user first: the count below is of the steps
     events = cli.events()
 
     def step(verb: str, version: int, *extra: str) -> tuple[str, ...]:

@@ -226,7 +226,6 @@ def _assessment_commands(store: Store) -> dict[tuple[str, ...], int]:
         ("history", number, "--diff", "1", "6"),
         ("assessments", "list"), ("assessments", "list", "--json"),
         ("assessments", "list", "--importer", IMPORTER, "--state", "findings_issued"),
-        ("status",), ("status", "--json"),
         *_lifecycle(number),
     ]
     untouched: list[tuple[str, ...]] = [
@@ -235,6 +234,8 @@ def _assessment_commands(store: Store) -> dict[tuple[str, ...], int]:
         ("worklist", "--district", "11"), ("register", "--district", "11"),
         ("audit", "--case", number), ("stats", "compliance", "--by", "area"),
         ("views", "status"),
+        # counts come from the views and the events' topics, replaying nothing
+        ("status",), ("status", "--json"),
     ]
     return {**dict.fromkeys(touching, 8), **dict.fromkeys(untouched, 0), ("verify",): 1}
 

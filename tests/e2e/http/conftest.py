@@ -117,3 +117,50 @@ def api(api_environ: dict[str, str]) -> Iterator[Api]:
     finally:
         running.close()
         services.close()
+
+
+# -- one store per test module (the cross-cutting tests: matrix, fuzz) -------------------
+
+
+@pytest.fixture(scope="module", params=[
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+])
+def module_api_environ(request: pytest.FixtureRequest,
+                       tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """As `api_environ`, but one store per module and backend: for tests that set up many
+    cases once and then ask hundreds of questions of them (PostgreSQL: a schema of its
+    own, dropped afterwards; skipped, or failed under CI=true, as tests/conftest.py says)."""
+    from interfaces.composition import initialise_store
+    from tests.conftest import drop_schema, unique_schema
+
+    home = tmp_path_factory.mktemp(f"api-{request.param}")
+    keys = {"COMPLIANCE_SEAL_KEY": str(home / "keys" / "seal.key"), **FAST_ARGON2}
+    if request.param == "sqlite":
+        environ = {"COMPLIANCE_SQLITE_PATH": str(home / "ledger.db"), **keys}
+        initialise_store(load_settings(environ))
+        yield environ
+        return
+    url = request.getfixturevalue("postgres_url")
+    schema = unique_schema()
+    try:
+        environ = {"COMPLIANCE_DATABASE_URL": url, "COMPLIANCE_POSTGRES_SCHEMA": schema, **keys}
+        initialise_store(load_settings(environ))
+        yield environ
+    finally:
+        drop_schema(url, schema)
+
+
+@pytest.fixture(scope="module")
+def module_api(module_api_environ: dict[str, str]) -> Iterator[Api]:
+    """An `api` shared by every test of a module (per backend): staffed once."""
+    settings = load_settings(module_api_environ)
+    importer11, importer12 = staff_the_store(settings)
+    services = build_http_services(settings)
+    app = create_app(settings, services)
+    running = Api(settings, app, TestClient(app), importer11, importer12)
+    try:
+        yield running
+    finally:
+        running.close()
+        services.close()

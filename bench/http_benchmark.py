@@ -1,0 +1,226 @@
+"""Benchmark 12, the HTTP API (`--only http`).
+
+12a: an authenticated case read (`GET /api/assessments/{number}` with a session cookie) at
+50 concurrent keep-alive connections, against a bare litestar + msgspec endpoint returning
+the same bytes, both served by the same uvicorn with the same workers in the same run.
+Target: >= 50% of the baseline's requests/s, and p99 < 50 ms.
+
+12b: a command over HTTP (`POST /api/assessments/{number}/assign`, 4 connections, each on
+its own case) against the same command called in-process by 4 threads on the same store.
+Target: >= 60%.
+
+Both servers are real processes (`uvicorn --workers 2`) on 127.0.0.1; the load generator
+(bench.http_load) is bounded in requests and in time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from bench.common import (
+    Measure,
+    Result,
+    application,
+    percentile_ms,
+    pg_schema,
+    pg_settings,
+)
+from bench.http_baseline import BODY_FILE
+from bench.http_load import LoadResult, request_bytes, run_load
+from bench.workloads import importer_numbers
+from domain.assessment import AssessmentOrigin
+from domain.importer_account import Registration
+from domain.values import parse_period
+from infrastructure.passwords import Argon2Hasher
+from infrastructure.settings import Settings
+from interfaces.composition import build_application
+
+WORKERS = 2
+READ_CONNECTIONS = 50
+COMMAND_CONNECTIONS = 4
+PASSWORD = "benchmark password 2026"
+OFFICER = "bench.officer"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _environment(settings: Settings) -> dict[str, str]:
+    return {**os.environ, "COMPLIANCE_DATABASE_URL": str(settings.database_url),
+            "COMPLIANCE_POSTGRES_SCHEMA": settings.postgres_schema,
+            "COMPLIANCE_SEAL_KEY": str(settings.seal_key_path),
+            "COMPLIANCE_SEAL_PUBLIC_KEY": str(settings.seal_public_key_path),
+            "COMPLIANCE_SEAL_WITNESS": str(settings.seal_witness_path)}
+
+
+@contextmanager
+def uvicorn_server(factory: str, environ: dict[str, str]) -> Iterator[int]:
+    """A uvicorn process serving `factory` on a free port of 127.0.0.1; stopped after."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(WORKERS), "--no-access-log",
+         "--log-level", "warning"], env=environ, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    error = process.stderr.read().decode() if process.stderr else ""
+                    raise RuntimeError(f"{factory} did not start: {error[-2000:]}") from None
+                time.sleep(0.2)
+        time.sleep(1.0)  # every worker up
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _prepare(settings: Settings, cases: int) -> list[str]:
+    """An officer with a password, importers in district 11 and an open assessment on
+    each (not timed)."""
+    with application(settings) as app:
+        app.add_user(OFFICER, roles=["officer", "supervisor"], districts=["11"],
+                     password_hash=Argon2Hasher().hash(PASSWORD), actor="system:bench",
+                     reason="benchmark user")
+        numbers = []
+        for importer_number, _ in zip(importer_numbers(77), range(cases), strict=False):
+            reg = Registration.parse(importer_number, "Benchmark Imports Ltd", "11", "73",
+                                     "2020-01-15")
+            app.register_importer(reg, actor="system:bench", reason="benchmark")
+            numbers.append(app.open_assessment(
+                reg.importer_number, origin=AssessmentOrigin.RISK_SELECTION,
+                period=parse_period("2025-01-01", "2025-12-31"), scope=["value"],
+                actor=f"user:{OFFICER}", reason="benchmark"))
+        return numbers
+
+
+def _measure(label: str, load: LoadResult, unit: str = "requests") -> Measure:
+    bad = {status: n for status, n in load.statuses.items() if status >= 300}
+    if bad:
+        raise AssertionError(f"{label}: unexpected statuses {bad}")
+    return Measure(label, load.seconds, load.requests, unit,
+                   median_ms=percentile_ms(load.latencies, 0.5),
+                   p95_ms=percentile_ms(load.latencies, 0.95),
+                   p99_ms=percentile_ms(load.latencies, 0.99),
+                   max_ms=max(load.latencies) * 1000)
+
+
+def bench_http(url: str, requests: int, seconds: float, commands: int) -> list[Result]:
+    with pg_schema(url, "http") as schema, tempfile.TemporaryDirectory() as keys:
+        settings = dataclasses.replace(
+            pg_settings(url, schema), seal_key_path=Path(keys) / "seal.key",
+            seal_public_key_path=Path(keys) / "seal.key.pub",
+            seal_witness_path=Path(keys) / "witness.jsonl")
+        numbers = _prepare(settings, max(COMMAND_CONNECTIONS, 8))
+        environ = _environment(settings)
+        path = f"/api/assessments/{numbers[0]}"
+        with uvicorn_server("interfaces.http.app:create_app_from_env", environ) as port:
+            base = f"http://127.0.0.1:{port}"
+            login = httpx.post(f"{base}/api/auth/login",
+                               json={"username": OFFICER, "password": PASSWORD})
+            login.raise_for_status()
+            cookie = f"cl_session={login.cookies['cl_session']}"
+            body = httpx.get(base + path, headers={"Cookie": cookie}).content
+            read = request_bytes("GET", path, {"Cookie": cookie})
+            run_load(port, read, connections=READ_CONNECTIONS, max_requests=requests // 10,
+                     max_seconds=seconds / 3)  # warm-up
+            ours = _measure("authenticated case read", run_load(
+                port, read, connections=READ_CONNECTIONS, max_requests=requests,
+                max_seconds=seconds))
+            command_result = _http_commands(port, cookie, numbers[:COMMAND_CONNECTIONS],
+                                            commands, seconds)
+        body_file = Path(keys) / "body.json"
+        body_file.write_bytes(body)
+        with uvicorn_server("bench.http_baseline:create_baseline_app",
+                            {**environ, BODY_FILE: str(body_file)}) as port:
+            bare = request_bytes("GET", path, {"Cookie": cookie})
+            run_load(port, bare, connections=READ_CONNECTIONS, max_requests=requests // 10,
+                     max_seconds=seconds / 3)
+            baseline = _measure("bare litestar endpoint, same bytes", run_load(
+                port, bare, connections=READ_CONNECTIONS, max_requests=requests,
+                max_seconds=seconds))
+        in_process = _in_process_commands(settings, numbers[:COMMAND_CONNECTIONS], commands)
+    return [
+        Result("12a", "Authenticated case read over HTTP", "PostgreSQL", ours, baseline,
+               ours.rate / baseline.rate, "ours / bare endpoint (requests/s)", 0.5, ">= 50%",
+               True, sizes={"connections": READ_CONNECTIONS, "workers": WORKERS,
+                            "body bytes": len(body)},
+               facts=[f"p99 ours {ours.p99_ms:.1f} ms (target < 50 ms), bare "
+                      f"{baseline.p99_ms:.1f} ms",
+                      "ours per request: session lookup, user load, case load (scoped), "
+                      "encoding; the bare endpoint returns stored bytes"]),
+        Result("12b", "Command over HTTP vs in-process", "PostgreSQL", command_result,
+               in_process, command_result.rate / in_process.rate,
+               "HTTP / in-process (commands/s)", 0.6, ">= 60%", True,
+               sizes={"connections / threads": COMMAND_CONNECTIONS, "workers": WORKERS},
+               facts=["POST /api/assessments/{n}/assign, each connection on its own case; "
+                      "in-process: app.assign_officer by as many threads"]),
+    ]
+
+
+def _http_commands(port: int, cookie: str, numbers: list[str], commands: int,
+                   seconds: float) -> Measure:
+    body = (b'{"officer": "user:' + OFFICER.encode() + b'", "reason": "benchmark"}')
+    requests = [request_bytes("POST", f"/api/assessments/{number}/assign",
+                              {"Cookie": cookie, "Content-Type": "application/json"}, body)
+                for number in numbers]
+    run_load(port, requests, connections=len(numbers), max_requests=commands // 10,
+             max_seconds=seconds / 3)
+    return _measure("POST assign over HTTP", run_load(
+        port, requests, connections=len(numbers), max_requests=commands,
+        max_seconds=seconds), "commands")
+
+
+def _in_process_commands(settings: Settings, numbers: list[str], commands: int) -> Measure:
+    app = build_application(settings)
+    try:
+        per_thread = commands // len(numbers)
+        latencies: list[float] = []
+        lock = threading.Lock()
+
+        def work(number: str, count: int) -> None:
+            for _ in range(count):
+                started = time.perf_counter()
+                app.assign_officer(number, f"user:{OFFICER}", actor=f"user:{OFFICER}",
+                                   reason="benchmark")
+                with lock:
+                    latencies.append(time.perf_counter() - started)
+
+        for number in numbers:  # warm-up
+            work(number, max(1, per_thread // 10))
+        latencies.clear()
+        threads = [threading.Thread(target=work, args=(n, per_thread)) for n in numbers]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+    finally:
+        app.close()
+    return Measure("app.assign_officer in-process", elapsed, len(latencies), "commands",
+                   median_ms=percentile_ms(latencies, 0.5), p95_ms=percentile_ms(latencies, 0.95),
+                   p99_ms=percentile_ms(latencies, 0.99))

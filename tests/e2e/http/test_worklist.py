@@ -1,0 +1,220 @@
+"""/api/worklist, /api/register and /api/stats/* over HTTP: the lists as the CLI prints
+them, restricted to the caller's districts (another district answers an empty list),
+caught up on read, as CSV on request, and refused to roles that may not read them."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+import pytest
+
+from domain.values import Period
+from infrastructure.passwords import Argon2Hasher
+from interfaces.composition import build_application
+from tests.builders import propose_penalty, walk_assessment, walk_to_findings
+from tests.e2e.http.conftest import PASSWORD, Api
+
+
+@dataclass
+class Cases:
+    findings11: str
+    plan11: str
+    assigned12: str
+    penalty11: str
+    penalty12: str
+    opened12: str
+
+
+@pytest.fixture
+def cases(api: Api) -> Iterator[Cases]:
+    """Findings with a plan and a penalty in district 11; an assigned assessment, a
+    penalty and an unassigned assessment in district 12; and `officer.both`, an officer
+    of districts 11 and 12."""
+    loader = build_application(api.settings, access_control=False)
+    try:
+        findings, result = walk_to_findings(loader, api.importer11)
+        assert result.plan_number is not None
+        made = Cases(findings, result.plan_number,
+                     walk_assessment(loader, api.importer12, "assigned"),
+                     propose_penalty(loader, api.importer11),
+                     propose_penalty(loader, api.importer12),
+                     walk_assessment(loader, api.importer12, "opened",
+                                     period=Period(date(2024, 1, 1), date(2024, 12, 31))))
+        digest = Argon2Hasher(time_cost=api.settings.argon2_time_cost,
+                              memory_cost=api.settings.argon2_memory_kib).hash(PASSWORD)
+        loader.add_user("officer.both", roles=["officer"], districts=["11", "12"],
+                        password_hash=digest, actor="system:test-setup", reason="two districts")
+    finally:
+        loader.close()
+    return made
+
+
+def numbers(response_json: dict[str, object]) -> set[str]:
+    items = response_json["items"]
+    assert isinstance(items, list)
+    return {str(row["number"]) for row in items}
+
+
+def test_the_worklist_holds_the_callers_districts_only(api: Api, cases: Cases) -> None:
+    own = api.as_user("officer11").get("/api/worklist")
+    assert own.status_code == 200, own.text
+    assert {cases.findings11, cases.plan11, cases.penalty11} <= numbers(own.json())
+    assert not {cases.assigned12, cases.penalty12} & numbers(own.json())
+    assert {row["district"] for row in own.json()["items"]} == {"11"}
+
+    elsewhere = api.as_user("officer11").get("/api/worklist", params={"district": "12"})
+    assert elsewhere.status_code == 200
+    assert elsewhere.json() == {"items": [], "next_cursor": None}
+
+    national = api.as_user("officer.national").get("/api/worklist").json()
+    assert {cases.findings11, cases.assigned12, cases.penalty12} <= numbers(national)
+    only12 = api.as_user("officer.national").get("/api/worklist", params={"district": "12"})
+    assert {row["district"] for row in only12.json()["items"]} == {"12"}
+    both = api.as_user("officer.both").get("/api/worklist").json()
+    assert numbers(both) == numbers(national)
+    assert numbers(api.as_user("auditor").get("/api/worklist").json()) == numbers(national)
+
+
+def test_the_worklist_filters_by_officer_and_lists_due_items(api: Api, cases: Cases) -> None:
+    national = api.as_user("supervisor.national")
+    assigned = national.get("/api/worklist", params={"officer": "user:officer.one"}).json()
+    assert cases.assigned12 in numbers(assigned)
+    assert all(row["officer"] == "user:officer.one" for row in assigned["items"])
+    unassigned = national.get("/api/worklist", params={"officer": "unassigned"}).json()
+    assert cases.opened12 in numbers(unassigned)
+    assert all(row["officer"] is None for row in unassigned["items"])
+
+    due = api.as_user("officer11").get("/api/worklist", params={"due": "true"})
+    assert due.status_code == 200
+    assert due.json()["items"], "the plan's due items"
+    assert {row["district"] for row in due.json()["items"]} == {"11"}
+    assert {"item", "case_number", "due_on", "days_overdue"} <= set(due.json()["items"][0])
+    overdue = api.as_user("officer11").get("/api/worklist", params={"overdue": "true"})
+    assert overdue.json()["items"] == []  # nothing is due before today yet
+
+
+def test_a_case_recorded_a_moment_ago_is_on_the_worklist(api: Api, cases: Cases) -> None:
+    officer = api.as_user("officer11")
+    before = numbers(officer.get("/api/worklist").json())
+    opened = officer.post("/api/assessments", json={
+        "importer_number": api.importer11, "origin": "risk_selection",
+        "period_start": "2023-01-01", "period_end": "2023-12-31", "scope": ["value"],
+        "reason": "selected by risk"})
+    assert opened.status_code == 201, opened.text
+    after = numbers(officer.get("/api/worklist").json())
+    assert after - before == {opened.json()["number"]}
+    assert cases.findings11 in after
+
+
+def test_the_worklist_as_csv(api: Api, cases: Cases) -> None:
+    response = api.as_user("officer11").get("/api/worklist", headers={"Accept": "text/csv"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert cases.findings11 in {row["number"] for row in rows}
+    assert {row["district"] for row in rows} == {"11"}
+
+
+@pytest.mark.parametrize("path", ["/api/worklist", "/api/register", "/api/stats/compliance",
+                                  "/api/stats/enforcement", "/api/stats/plans"])
+@pytest.mark.parametrize("user", ["rep11", "admin"])
+def test_roles_that_may_not_read_the_lists_are_refused(api: Api, path: str,
+                                                       user: str) -> None:
+    response = api.as_user(user).get(path)
+    assert response.status_code == 403, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert api.client.get(path).status_code == 401
+
+
+@pytest.mark.parametrize(("path", "params", "field"), [
+    ("/api/worklist", {"district": "99"}, "district"),
+    ("/api/worklist", {"officer": "mallory\x1b[31m"}, "officer"),
+    ("/api/register", {"district": "x"}, "district"),
+    ("/api/register", {"importer": "not-an-importer"}, "importer"),
+    ("/api/register", {"tier": "7"}, "tier"),
+    ("/api/register", {"state": "asleep"}, "state"),
+    ("/api/register", {"sort": "password"}, "sort"),
+    ("/api/register", {"limit": "0"}, "limit"),
+    ("/api/register", {"cursor": "garbage!"}, "cursor"),
+    ("/api/stats/compliance", {"by": "colour"}, "by"),
+    ("/api/stats/plans", {"district": "00"}, "district"),
+])
+def test_bad_filters_are_refused_naming_them(api: Api, path: str, params: dict[str, str],
+                                             field: str) -> None:
+    response = api.as_user("officer.national").get(path, params=params)
+    assert response.status_code == 422, response.text
+    assert field in {p["name"] for p in response.json()["invalid-params"]}
+
+
+def importers(response_json: dict[str, object]) -> list[str]:
+    items = response_json["items"]
+    assert isinstance(items, list)
+    return [str(row["importer_number"]) for row in items]
+
+
+@pytest.mark.usefixtures("cases")
+def test_the_register_is_scoped_paged_and_filtered(api: Api) -> None:
+    officer = api.as_user("officer11")
+    assert importers(officer.get("/api/register").json()) == [api.importer11]
+    hidden = officer.get("/api/register", params={"importer": api.importer12})
+    assert hidden.status_code == 200
+    assert hidden.json()["items"] == []
+    assert officer.get("/api/register", params={"district": "12"}).json()["items"] == []
+
+    national = api.as_user("analyst.national")
+    everyone = importers(national.get("/api/register").json())
+    assert everyone == sorted([api.importer11, api.importer12])
+    first = national.get("/api/register", params={"limit": "1"}).json()
+    assert importers(first) == everyone[:1]
+    assert first["next_cursor"]
+    second = national.get("/api/register", params={"limit": "1",
+                                                   "cursor": first["next_cursor"]}).json()
+    assert importers(second) == everyone[1:]
+    assert second["next_cursor"] is None
+    one = national.get("/api/register", params={"importer": api.importer12.lower()}).json()
+    assert importers(one) == [api.importer12]
+    row = one["items"][0]
+    assert {"tier", "compliance_class", "partnerships", "open_cases", "annual_value"} <= set(row)
+
+    as_csv = national.get("/api/register", headers={"Accept": "text/csv"})
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    assert {r["importer_number"] for r in csv.DictReader(io.StringIO(as_csv.text))} == set(
+        everyone)
+
+
+def test_statistics_are_scoped_by_district(api: Api, cases: Cases) -> None:
+    own = api.as_user("analyst11").get("/api/stats/compliance", params={"by": "district"})
+    assert own.status_code == 200, own.text
+    assert [row["district"] for row in own.json()["items"]] == ["11"]
+    assert api.as_user("analyst12").get("/api/stats/compliance").json()["items"] == []
+    assert api.as_user("analyst12").get(
+        "/api/stats/compliance", params={"district": "11"}).json()["items"] == []
+
+    national = api.as_user("analyst.national").get("/api/stats/compliance").json()["items"]
+    by_area = api.as_user("officer.both").get("/api/stats/compliance").json()["items"]
+    assert by_area == national  # two districts' figures put together equal the nation's
+    assert {row["area"] for row in national} == {"value", "classification"}
+    assert all(0 < row["compliance_rate"] < 1 for row in national)
+
+    plans = api.as_user("officer11").get("/api/stats/plans").json()["items"]
+    assert [row["plan_number"] for row in plans] == [cases.plan11]
+    assert api.as_user("officer12").get("/api/stats/plans").json()["items"] == []
+
+    def actions(user: str, **params: str) -> int:
+        rows = api.as_user(user).get("/api/stats/enforcement", params=params).json()["items"]
+        return sum(int(row["actions"]) for row in rows)
+    assert actions("officer11") == 1
+    assert actions("officer12") == 1
+    assert actions("officer.national") == 2
+    assert actions("officer.both") == 2
+    assert actions("officer11", district="12") == 0
+    both = api.as_user("officer.both").get("/api/stats/enforcement").json()["items"]
+    national_rows = api.as_user("auditor").get("/api/stats/enforcement").json()["items"]
+    assert both == national_rows
+
+    as_csv = api.as_user("officer11").get("/api/stats/plans", headers={"Accept": "text/csv"})
+    assert as_csv.text.splitlines()[0].startswith("plan_number,")
