@@ -86,6 +86,9 @@ class Sizes:
     channel_rounds: int = 3
     select_capacity: int = 2_000
     select_rounds: int = 3
+    http_requests: int = 20_000
+    http_seconds: float = 30.0
+    http_commands: int = 2_000
 
 
 FULL = Sizes()
@@ -97,7 +100,8 @@ QUICK = Sizes(commit_ops=100, commit_warmup=20, commit_rounds=4, bulk_accounts=1
               rebuild_events=100_000, rebuild_base_accounts=1_500, lag_commands=60,
               lag_warmup=12, ingest_samples=10_000, ingest_importers=200, ingest_rounds=2,
               register_accounts=4_430, register_profile_accounts=1_000, risk_samples=1_000,
-              risk_profile_accounts=1_000, channel_entries=10_000, select_capacity=200)
+              risk_profile_accounts=1_000, channel_entries=10_000, select_capacity=200,
+              http_requests=2_000, http_seconds=10.0, http_commands=200)
 
 SAVE_PATHS = "application/compliance_cases.py|eventsourcing/application.py"
 PUT = ("infrastructure/event_store.py", "put")

@@ -8,6 +8,7 @@
                                                     # benchmarks 7-9 (ingest, risk run)
     .venv/bin/python -m bench.run --only risk,channel,select --output /tmp/targeting.md
                                                     # benchmarks 10-11 (channel, selection)
+    .venv/bin/python -m bench.run --only http --output /tmp/http.md   # benchmark 12 (HTTP)
 
 PostgreSQL comes from --database-url, else COMPLIANCE_BENCH_DATABASE_URL, else
 postgresql://postgres@127.0.0.1:5432/test. Each benchmark uses a fresh schema named
@@ -53,6 +54,7 @@ from rich.table import Table
 
 from bench.benchmarks import FULL, QUICK, Sizes, bench_bulk, bench_commit
 from bench.common import DATABASE_URL_VARIABLE, DEFAULT_DATABASE_URL, Result, machine_facts
+from bench.http_benchmark import bench_http
 from bench.ingest_benchmarks import IngestBenchmarks
 from bench.report import render, verdict
 from bench.targeting_benchmarks import TargetingBenchmarks
@@ -63,7 +65,7 @@ from bench.workflow_benchmark import bench_workflow
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = ROOT / "docs" / "benchmarks.md"
 BENCHMARKS = ("commit", "bulk", "verify", "load", "workflow", "rebuild", "lag", "ingest",
-              "accounts", "risk", "channel", "select")
+              "accounts", "risk", "channel", "select", "http")
 
 
 class RichUI:
@@ -174,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "risk": ingest.risk,
         "channel": targeting.channel,
         "select": targeting.select,
+        "http": lambda: bench_http(url, sizes.http_requests, sizes.http_seconds,
+                                   sizes.http_commands),
     }
     results: list[Result] = []
     failed: list[str] = []

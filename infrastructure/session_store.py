@@ -105,7 +105,7 @@ class SqlSessionStore:
         key = _digest(secret)
         if key is None:
             return None
-        found = self.tables.rows(f"SELECT username, last_seen_at, expires_at, revoked_at "
+        found = self.tables.read(f"SELECT username, last_seen_at, expires_at, revoked_at "
                                  f"FROM {self._table} WHERE session_hash = ?", (key,))
         if not found:
             return None

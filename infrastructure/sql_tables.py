@@ -69,6 +69,16 @@ class SqlTables:
             cursor.execute(self.sql(statement), tuple(params))
             return [tuple(row) for row in cursor.fetchall()]
 
+    def read(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """One SELECT in one round trip: on PostgreSQL outside a transaction (the pool's
+        connections are in autocommit), for lookups on every request such as sessions."""
+        if isinstance(self.recorder, PostgresApplicationRecorder):
+            with self.recorder.datastore.get_connection() as conn, \
+                    conn.cursor(row_factory=tuple_row) as cursor:
+                cursor.execute(self.sql(statement), tuple(params))
+                return [tuple(row) for row in cursor.fetchall()]
+        return self.rows(statement, params)
+
     def execute_in(self, cursor: Any, statement: str, params: Sequence[Any] = ()) -> None:
         cursor.execute(self.sql(statement), tuple(params))
 

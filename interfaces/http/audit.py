@@ -133,13 +133,17 @@ def _changes(found: dict[str, tuple[Any, Any]]) -> dict[str, HistoryChange]:
     return {str(key): HistoryChange(plain(old), plain(new)) for key, (old, new) in found.items()}
 
 
+def _names_a_user(key: str) -> bool:
+    return key.strip().lower().startswith("user:")
+
+
 def _checked(app: ComplianceCases, caller: Principal, key: str) -> tuple[UUID, str | None]:
     """The aggregate `key` names, if the caller may read it: a case (or importer) in its
     scope, or, for "read:users", a user. Anything else is 404, as if it did not exist."""
     aggregate_id, label = resolve_case(key), case_label(key)
     found = app.find_aggregate(aggregate_id)
-    caller.require("read:users" if isinstance(found, User | UserDirectory)
-                   else "read:history")
+    of_users = isinstance(found, User | UserDirectory) or _names_a_user(key)
+    caller.require("read:users" if of_users else "read:history")
     scope = scope_of(found) if found is not None else None
     if found is None or (scope is not None and not caller.sees(*scope)):
         raise NotFoundError("case", label or key)
@@ -173,8 +177,7 @@ def case_history(request: AnyRequest, caller: Caller, number: CaseNumber,
                  diff_of: Annotated[str | None, QueryParameter(
                      name="diff", description="Two versions, e.g. 2,5: what changed")
                                     ] = None) -> CaseHistory | StateAsOf | Differences:
-    caller.require("read:users" if number.strip().lower().startswith("user:")
-                   else "read:history")
+    caller.require("read:users" if _names_a_user(number) else "read:history")
     if as_of is not None and diff_of is not None:
         raise InvalidRequestError([InvalidParam("diff", "give as_of or diff, not both")])
     app = services_of(request).app

@@ -26,6 +26,8 @@ from litestar.params import Body, HeaderParameter
 
 from application.access import Principal, acting_as
 from application.compliance_cases import ComplianceCases
+from application.receipts import parse_idempotency_key, receipt_id
+from domain.errors import InvalidValueError
 from interfaces.http.auth import services_of
 from interfaces.http.params import Caller, CaseNumber
 from interfaces.http.problems import InvalidParam, InvalidRequestError, PreconditionFailedError
@@ -82,6 +84,18 @@ class CommandSpec:
         return f"/api/{self.resource}/{{number:str}}/{self.name}"
 
 
+def _already_answered(app: ComplianceCases, key: str | None) -> bool:
+    """A retry of a command that succeeded: its If-Match names the version before the
+    command, so the precondition is left to the receipt, which answers with the first
+    result (or refuses the key if it was sent with anything else)."""
+    if key is None:
+        return False
+    try:
+        return app.find_aggregate(receipt_id(parse_idempotency_key(key))) is not None
+    except InvalidValueError:
+        return False  # a malformed key: the command itself names it
+
+
 def parse_if_match(value: str | None) -> int | None:
     """`"5"`, `W/"5"` or `5`; None when absent. Anything else names the header."""
     if value is None:
@@ -111,7 +125,8 @@ def build_command_handler(spec: CommandSpec, loader: Loader,
         with acting_as(caller):
             if not spec.creates:
                 current = _version_of(loader(app, number))
-                if expected is not None and expected != current:
+                if (expected is not None and expected != current
+                        and not _already_answered(app, idempotency_key)):
                     raise PreconditionFailedError(number.upper(), expected, current)
             common = Common(caller.actor, getattr(data, "reason", ""), expected,
                             idempotency_key)

@@ -138,6 +138,8 @@ def test_a_users_history_never_shows_a_hash(api: Api) -> None:
         assert diff.json()["changes"]["password_hash"] == {"from": None, "to": "<redacted>"}
     for user in ("officer11", "officer.national", "supervisor.national"):
         assert api.as_user(user).get("/api/history/user:officer11b").status_code == 403
+    assert api.as_user("admin").get("/api/history/user:nobody").status_code == 404
+    assert api.as_user("auditor").get("/api/history/user:Bad Name!").status_code == 422
 
 
 def test_the_audit_log_is_for_auditors(api: Api) -> None:
