@@ -18,13 +18,13 @@ from litestar import Litestar, Request, Response, Router, get
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.middleware import ASGIMiddleware
-from litestar.openapi import OpenAPIConfig
+from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from infrastructure.settings import Settings, load_settings
 from interfaces.http.auth import resolve_caller, services_of
-from interfaces.http.problems import REQUEST_ID_HEADER, handle_error
+from interfaces.http.problems import PROBLEM_JSON, REQUEST_ID_HEADER, Problem, handle_error
 from interfaces.http.services import HttpServices, build_http_services
 
 READY_MAX_LAG = 10_000
@@ -97,13 +97,47 @@ def readyz(request: Request[Any, Any, Any]) -> Response[Health]:
     return Response(Health("ok", f"log at {head}, views within {lag} events"))
 
 
+_READ_PROBLEMS = {400: "The request is malformed", 401: "Not authenticated",
+                  403: "The caller's roles do not allow this",
+                  404: "No such resource, or outside the caller's scope",
+                  422: "Invalid input: every bad field in invalid-params",
+                  500: "Internal error: quote the request id",
+                  503: "The database does not answer"}
+_WRITE_PROBLEMS = {**_READ_PROBLEMS,
+                   409: "Conflict: the case moved meanwhile, or its state forbids the step",
+                   412: "If-Match names a version the case is no longer at",
+                   413: "The upload is over the size limit",
+                   415: "The body is not of a type this endpoint takes"}
+
+
+def document_problems(handler: Any) -> None:
+    """Every error an /api route can answer is in the schema, as the problem details it
+    is (litestar alone documents only a 400 of its own shape, which is never sent); a
+    204 is documented without a body."""
+    paths: set[str] = getattr(handler, "paths", set())
+    if not any(path.startswith("/api/") for path in paths):
+        return
+    statuses = _WRITE_PROBLEMS if "POST" in (handler.http_methods or ()) else _READ_PROBLEMS
+    responses = dict(handler.responses or {})
+    for status, description in statuses.items():
+        responses.setdefault(status, ResponseSpec(Problem, media_type=PROBLEM_JSON,
+                                                  description=description,
+                                                  generate_examples=False))
+    if handler.status_code == 204:
+        responses[204] = ResponseSpec(None, description="Done; no content")
+    handler.responses = responses
+
+
 def create_app(settings: Settings, services: HttpServices | None = None) -> Litestar:
     """Services given by the caller (tests, benchmarks) are the caller's to close; those
     built here close when the server shuts down."""
     built = services or build_http_services(settings)
     handlers: list[Any] = [healthz, readyz]
     for name in RESOURCE_MODULES:
-        handlers.extend(importlib.import_module(name).ROUTES)
+        for route in importlib.import_module(name).ROUTES:
+            handlers.extend(route if isinstance(route, tuple) else [route])
+    for handler in handlers:
+        document_problems(handler)
     return Litestar(
         # One router for everything: litestar registers a GET and a POST on one path
         # correctly only when they are registered together.

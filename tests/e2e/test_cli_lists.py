@@ -6,20 +6,46 @@ order. A bad cursor, limit or sort exits 2 naming it. `status` counts from the v
 from __future__ import annotations
 
 import json
+import math
+import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
+from infrastructure.settings import load_settings
+from interfaces.composition import initialise_store
+from tests.conftest import drop_schema
 from tests.e2e.cli import Cli, Result
 
 DEMO = ("demo", "--accounts", "100", "--seed", "3", "--today", "2026-11-01")
 NEXT = "next page: --cursor "
 
 
-@pytest.fixture
-def demo(cli: Cli) -> Cli:
-    cli.ok(*DEMO)
-    return cli
+@pytest.fixture(scope="module", params=[
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+])
+def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+         ) -> Iterator[Cli]:
+    """One demo store per store kind for the whole module: every test here only reads."""
+    home: Path = tmp_path_factory.mktemp(f"cli-lists-{request.param}")
+    env = {"COMPLIANCE_SEAL_KEY": str(home / "keys" / "seal.key")}
+    schema = None
+    if request.param == "sqlite":
+        env["COMPLIANCE_SQLITE_PATH"] = str(home / "var" / "compliance.db")
+    else:
+        schema = f"e2e_{uuid.uuid4().hex[:12]}"
+        env |= {"COMPLIANCE_DATABASE_URL": request.getfixturevalue("postgres_url"),
+                "COMPLIANCE_POSTGRES_SCHEMA": schema}
+    try:
+        cli = Cli(env)
+        initialise_store(load_settings(cli.env))
+        cli.ok(*DEMO)
+        yield cli
+    finally:
+        if schema is not None:
+            drop_schema(env["COMPLIANCE_DATABASE_URL"], schema)
 
 
 def next_cursor(text: str) -> str | None:
@@ -46,11 +72,11 @@ def test_paging_a_list_in_text_gives_every_row_once_in_order(demo: Cli) -> None:
     *rows, count = whole.out.splitlines()
     assert count == "100 account(s)"
     seen: list[str] = []
-    for page in pages(demo, "accounts", "list", "--limit", "7"):
+    for page in pages(demo, "accounts", "list", "--limit", "30"):
         lines = page.out.splitlines()
         if lines[-1].startswith(NEXT):
             lines.pop()
-            assert lines[-1] == "7 account(s)"
+            assert lines[-1] == "30 account(s)"
         assert page.err == ""
         seen += lines[:-1]
     assert seen == rows
@@ -64,12 +90,13 @@ def test_paging_with_a_sort_both_ways_gives_every_row_once(demo: Cli, command: s
     everything = demo.ok(command, "list", "--json").json()
     numbers = {row["number"] for row in everything}
     assert len(numbers) == len(everything) > 1
+    limit = math.ceil(len(everything) / 3)  # three pages or so
     for direction in ((), ("--desc",)):
         listed: list[str] = []
-        for page in pages(demo, command, "list", "--json", "--limit", "3", "--sort", sort,
-                          *direction):
+        for page in pages(demo, command, "list", "--json", "--limit", str(limit), "--sort",
+                          sort, *direction):
             rows = page.json()  # stdout stays one JSON array
-            assert 1 <= len(rows) <= 3
+            assert 1 <= len(rows) <= limit
             listed += [row["number"] for row in rows]
         assert len(listed) == len(set(listed)) == len(numbers)
         assert set(listed) == numbers

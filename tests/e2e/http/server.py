@@ -12,6 +12,7 @@ free and, should another process take it between choosing and binding, chosen ag
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -41,16 +42,17 @@ class ServerError(RuntimeError):
 
 
 class ApiServer:
-    """One uvicorn process on the store `environ` names. Use as a context manager, or call
-    start() and stop(); `client()` gives an httpx client on its base URL. Its output goes
-    to a log file (`log_text()`), so a failure can quote the server's side."""
+    """One uvicorn process on the store `environ` names (and only that: COMPLIANCE_*
+    variables of the test's own environment are not passed on). Use as a context manager,
+    or call start() and stop(); `client()` gives an httpx client on its base URL. Its
+    output goes to a log file (`log_text()`), so a failure can quote the server's side."""
 
     def __init__(self, environ: Mapping[str, str], *, workers: int = 1,
                  extra: Mapping[str, str] | None = None) -> None:
         from tests.e2e.http.conftest import FAST_ARGON2
 
-        self.environ = {**os.environ, **environ, **FAST_ARGON2, **(extra or {})}
-        self.environ.pop("COMPLIANCE_TEST_DATABASE_URL", None)
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("COMPLIANCE_")}
+        self.environ = {**inherited, **environ, **FAST_ARGON2, **(extra or {})}
         self.environ["PYTHONPATH"] = str(REPO) + os.pathsep + self.environ.get(
             "PYTHONPATH", "")
         self.workers = workers
@@ -123,6 +125,8 @@ class ApiServer:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
         self.stop()
+        if kind is None:  # the log is kept only when it may explain a failure
+            shutil.rmtree(self._log_dir, ignore_errors=True)
 
 
 def login(client: httpx.Client, username: str, password: str | None = None) -> httpx.Client:
