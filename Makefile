@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck bench coverage clean
+.PHONY: install demo serve test lint typecheck bench coverage clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ demo: $(STAMP)
 	@mkdir -p var
 	@if [ -e var/compliance.db ]; then echo "var/compliance.db exists: keeping it (make clean to start over)"; \
 	else $(BIN)/compliance demo; fi
+
+# The HTTP API on the demo ledger (make demo first), on 127.0.0.1:8000.
+serve: $(STAMP)
+	$(BIN)/compliance serve --host 127.0.0.1 --port 8000
 
 lint: $(STAMP)
 	$(BIN)/ruff check domain application infrastructure interfaces projections tests bench

@@ -171,7 +171,14 @@ def bench_http(url: str, requests: int, seconds: float, commands: int) -> list[R
                facts=[f"p99 ours {ours.p99_ms:.1f} ms (target < 50 ms), bare "
                       f"{baseline.p99_ms:.1f} ms",
                       "ours per request: session lookup, user load, case load (scoped), "
-                      "encoding; the bare endpoint returns stored bytes"]),
+                      "encoding; the bare endpoint returns stored bytes"],
+               limits="three database round trips per request (the session row, the "
+                      "user's events after the cached version, the case's events after "
+                      "the cached version), each a thread hop into the pool, plus two "
+                      "thread hops (the caller dependency and the handler): the bare "
+                      "endpoint does none of it. Not yet tried: caching the principal "
+                      "per session for a second or two (a disabled user would then keep "
+                      "access that long in other processes)."),
         Result("12b", "Command over HTTP vs in-process", "PostgreSQL", command_result,
                in_process, command_result.rate / in_process.rate,
                "HTTP / in-process (commands/s)", 0.6, ">= 60%", True,

@@ -83,15 +83,17 @@ def list_command(username: str | None, as_json: bool) -> None:
             return
         if rows:
             click.echo(f"{'TOKEN':<17} {'NAME':<24} {'OWNER':<24} {'STATE':<8} "
-                       f"{'ROLES':<28} {'DISTRICTS':<10} {'CREATED':<20} EXPIRES")
+                       f"{'ROLES':<28} {'DISTRICTS':<10} {'CREATED':<17} {'EXPIRES':<17} "
+                       "REVOKED")
         for row in rows:
             districts = ",".join(row["districts"]) if row["districts"] else "owner's"
+            created, expires, revoked = (
+                "-" if row[k] is None else f"{row[k]:%Y-%m-%dT%H:%MZ}"
+                for k in ("created_at", "expires_at", "revoked_at"))
             click.echo(one_line(
                 f"{row['token_id']:<17} {row['name']:<24} {row['owner']:<24} "
                 f"{row['state']:<8} {','.join(row['roles']):<28} {districts:<10} "
-                f"{row['created_at']:%Y-%m-%dT%H:%M}Z {row['expires_at']:%Y-%m-%dT%H:%M}Z"
-                + (f" revoked {row['revoked_at']:%Y-%m-%dT%H:%M}Z" if row["revoked_at"]
-                   else "")))
+                f"{created:<17} {expires:<17} {revoked}"))
         click.echo(f"{len(rows)} token{'' if len(rows) == 1 else 's'}")
     run_guarded(action)
 

@@ -21,6 +21,7 @@ from tests.e2e.test_cli_assessment_lifecycle import (
 @pytest.fixture
 def prepared(cli: Cli) -> Cli:
     register(cli)
+    cli.provision([WHO[1], "user:a"])  # users first: the tests count the events they write
     return cli
 
 

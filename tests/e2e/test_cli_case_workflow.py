@@ -43,7 +43,10 @@ def test_a_plan_that_fails_verification_ends_in_a_paid_penalty(cli: Cli) -> None
                    "--due-on", due, *REP, "our proposal", "--json").json()
     assert added["result"] == "A1"
     cli.ok("plans", "submit", plan, *REP, "proposed")
-    for who, rule in ((REP, "PlanReviewerIsNotTheSubmitter"),
+    # The representative who submitted may not approve: no representative may (its role
+    # does not allow it, so access control refuses first); the officer whose findings
+    # drafted the plan holds the supervisor role here, so four eyes refuse it.
+    for who, rule in ((REP, "user:rep-acme may not approve plan"),
                       (OFFICER, "PlanReviewerIsNotTheDrafter")):
         own = cli("plans", "approve", plan, *who, "four eyes")
         assert own.code == 3

@@ -24,7 +24,7 @@ import pytest
 from click.testing import CliRunner
 
 from interfaces.cli.main import cli as compliance
-from tests.e2e.cli import Cli, Result
+from tests.e2e.cli import Cli, Result, provision_actors
 from tests.e2e.ingest_files import ACCOUNTS_HEADER, count, event_count, write_csv
 from tests.e2e.test_cli_assessment_lifecycle import IMPORTER, register
 from tests.e2e.test_cli_case_workflow import BOSS, OFFICER, REP
@@ -84,6 +84,8 @@ def assert_refused(cli: Cli, field: str, build: Build,
     """Every text, put in `field`'s option by `build(text)`, is refused with exit 2 naming
     the field and what is wrong, in one line of error, and the ledger is unchanged; the
     first text without a NUL is sent through the real executable as well."""
+    for text, _ in texts:  # the actors' users first (see tests.e2e.cli): nothing after
+        provision_actors(cli.env, build(text), cli.known_users)
     before = event_count(cli)
     through_process = next(t for t, _ in texts if "\x00" not in t)
     for text, named in texts:

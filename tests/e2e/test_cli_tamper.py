@@ -86,6 +86,7 @@ def test_key_files_are_private_from_creation_and_writing_needs_the_key(
     verified = sqlite_cli.ok("verify")
     assert "sits under the database's folder" in verified.out
 
+    sqlite_cli.provision(["user:registrar"])  # its user is added while there is a key
     events = sqlite_cli.events()
     os.rename(key, key.with_suffix(".away"))
     refused = sqlite_cli("accounts", "register", "--importer-number", IMPORTER, "--name",
