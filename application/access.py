@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from domain.user import Role
@@ -127,6 +128,9 @@ class Principal:
     importers: frozenset[str] | None
     """None: not bound to importers; else an importer's representative's importers."""
     token_id: str | None = None
+    valid_until: datetime | None = None
+    """When the credential it was found by stops working (a token's expiry); None for a
+    session, whose timeouts the session store keeps."""
 
     @property
     def username(self) -> str:

@@ -72,8 +72,10 @@ def principal_of(user: User, grant: TokenGrant | None = None) -> Principal:
                 districts & frozenset(grant.districts))
     importers = (frozenset(user.importers) if Role.IMPORTER_REPRESENTATIVE in roles
                  else None)
-    return Principal(user.actor, roles, districts, importers,
-                     None if grant is None else grant.token_id)
+    if grant is None:
+        return Principal(user.actor, roles, districts, importers)
+    return Principal(user.actor, roles, districts, importers, grant.token_id,
+                     grant.expires_at)
 
 
 def token_hash(secret: str) -> str:

@@ -47,6 +47,11 @@ class Settings:
     """A person's session ends after this long without a request."""
     session_absolute_hours: int = 12
     """A person's session ends this long after login, however busy (one working day)."""
+    caller_cache_seconds: int = 2
+    """How long an API process trusts a session or token it has already checked before
+    reading it again (0: every request). A user disabled, or a session ended, through
+    another process stops working within this many seconds; through the same process,
+    at once."""
     login_max_failures: int = 5
     """Failed logins in a row an account may have before further logins are refused."""
     argon2_time_cost: int = 3
@@ -160,6 +165,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
                                     Decimal("0.02")),
         session_idle_minutes=_int(environ, "COMPLIANCE_SESSION_IDLE_MINUTES", 30, 1),
         session_absolute_hours=_int(environ, "COMPLIANCE_SESSION_ABSOLUTE_HOURS", 12, 1),
+        caller_cache_seconds=_int(environ, "COMPLIANCE_CALLER_CACHE_SECONDS", 2, 0),
         login_max_failures=_int(environ, "COMPLIANCE_LOGIN_MAX_FAILURES", 5, 1),
         argon2_time_cost=_int(environ, "COMPLIANCE_ARGON2_TIME_COST", 3, 1),
         argon2_memory_kib=_int(environ, "COMPLIANCE_ARGON2_MEMORY_KIB", 65536, 8),

@@ -142,7 +142,7 @@ def create_app(settings: Settings, services: HttpServices | None = None) -> Lite
         # One router for everything: litestar registers a GET and a POST on one path
         # correctly only when they are registered together.
         route_handlers=[Router(path="/", route_handlers=handlers)],
-        dependencies={"caller": Provide(resolve_caller, sync_to_thread=True)},
+        dependencies={"caller": Provide(resolve_caller)},
         exception_handlers={Exception: handle_error},
         middleware=[RequestIdMiddleware()],
         state=State({"services": built}),

@@ -4,8 +4,10 @@ endpoints. The principal found here is the only actor any handler records."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import anyio.to_thread
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.datastructures import Cookie
@@ -26,24 +28,45 @@ def services_of(request: Request[Any, Any, Any]) -> HttpServices:
     return services
 
 
-def resolve_caller(request: Request[Any, Any, Any]) -> Principal:
-    """A bearer token when one is sent, else the session cookie; 401 otherwise. A
-    disabled user's sessions and tokens stop working at once: the user is read on every
-    request."""
+async def resolve_caller(request: Request[Any, Any, Any]) -> Principal:
+    """A bearer token when one is sent, else the session cookie; 401 otherwise. A caller
+    this process checked moments ago is taken from its memory (interfaces.http.
+    caller_cache: no thread, no database); otherwise the session row and the user are read
+    in a worker thread, so a disabled user's sessions and tokens stop working."""
     services = services_of(request)
     header = request.headers.get("authorization")
     if header is not None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthenticationError("send Authorization: Bearer <token>")
-        return services.app.authenticate_token(token.strip(), services.now())
-    secret = request.cookies.get(SESSION_COOKIE)
-    if secret:
-        username = services.sessions.find(secret, services.now())
-        user = services.app.find_user(username) if username else None
-        if user is not None and user.enabled:
-            return principal_of(user)
-    raise AuthenticationError("log in (POST /api/auth/login) or send a bearer token")
+        credential = token.strip()
+        check: Callable[[HttpServices, str], Principal] = _check_token
+    else:
+        credential = request.cookies.get(SESSION_COOKIE) or ""
+        if not credential:
+            raise AuthenticationError(_LOG_IN)
+        check = _check_session
+    known = services.callers.get(credential, services.now())
+    if known is not None:
+        return known
+    principal = await anyio.to_thread.run_sync(check, services, credential)
+    services.callers.put(credential, principal)
+    return principal
+
+
+_LOG_IN = "log in (POST /api/auth/login) or send a bearer token"
+
+
+def _check_token(services: HttpServices, token: str) -> Principal:
+    return services.app.authenticate_token(token, services.now())
+
+
+def _check_session(services: HttpServices, secret: str) -> Principal:
+    username = services.sessions.find(secret, services.now())
+    user = services.app.find_user(username) if username else None
+    if user is None or not user.enabled:
+        raise AuthenticationError(_LOG_IN)
+    return principal_of(user)
 
 
 class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -98,7 +121,9 @@ def login(request: Request[Any, Any, Any], data: JSONBody[LoginRequest]) -> Resp
 def logout(request: Request[Any, Any, Any]) -> Response[None]:
     secret = request.cookies.get(SESSION_COOKIE)
     if secret:
-        services_of(request).sessions.revoke(secret)
+        services = services_of(request)
+        services.sessions.revoke(secret)
+        services.callers.forget(secret)
     return Response(None, status_code=204, cookies=[_cookie(request, "", 0)])
 
 
@@ -117,6 +142,7 @@ def change_password(request: Request[Any, Any, Any], caller: Caller,
     check_password(data.new_password, username=caller.username, field="new_password")
     services.app.change_own_password(caller, data.old_password,
                                      services.hasher.hash(data.new_password), services.hasher)
+    services.callers.clear()
     return Response(None, status_code=204)
 
 

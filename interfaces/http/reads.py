@@ -75,7 +75,7 @@ def build_case_read(resource: str, permission: str,
              number: str) -> Response[CaseDocument]:
         caller.require(permission)
         app = services_of(request).app
-        with acting_as(caller):
+        with acting_as(caller), app.reading():
             case = describe(app, number)
         version = int(case.get("version", 0))
         return Response(CaseDocument(number=str(case.get("number", number.upper())),

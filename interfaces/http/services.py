@@ -14,6 +14,7 @@ from infrastructure.session_store import SqlSessionStore
 from infrastructure.settings import Settings
 from infrastructure.sql_tables import SqlTables
 from interfaces.composition import build_application, utc_now
+from interfaces.http.caller_cache import CallerCache
 from projections.worker import Projections
 
 SERVER_CACHE_SIZE = 20_000
@@ -29,11 +30,13 @@ class HttpServices:
     hasher: PasswordHasher
     clock: Clock = utc_now
     projections: Projections = field(init=False)
+    callers: CallerCache = field(init=False)
     analysis: object | None = field(default=None, init=False, repr=False)
     """Ingest, risk and targeting services: interfaces.http.analysis_services, on first use."""
 
     def __post_init__(self) -> None:
         self.projections = Projections(self.app)
+        self.callers = CallerCache(self.settings.caller_cache_seconds)
 
     def now(self) -> datetime:
         return self.clock()

@@ -126,6 +126,7 @@ def revoke_token(request: AnyRequest, caller: Caller, username: Username, token_
             raise PreconditionFailedError(user.label, expected, user.version)
         version = services.app.revoke_token(user.username, token_id, actor=caller.actor,
                                             reason=data.reason)
+    services.callers.clear()
     return Response(CommandResult(number=user.username, version=version),
                     headers={"ETag": f'"{version}"'})
 

@@ -219,6 +219,7 @@ def build_user_command(spec: UserCommand) -> HTTPRouteHandler:
                     raise  # without a key the version was compared above: a lost race
                 raise PreconditionFailedError(f"user:{username}", expected,
                                               error.current or 0) from None
+            services.callers.clear()  # the change bites on this process's next request
             name = str(result) if spec.creates else username
             version = services.app.get_user(name).version
         headers = {"ETag": f'"{version}"'}
