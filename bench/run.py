@@ -9,6 +9,8 @@
     .venv/bin/python -m bench.run --only risk,channel,select --output /tmp/targeting.md
                                                     # benchmarks 10-11 (channel, selection)
     .venv/bin/python -m bench.run --only http --output /tmp/http.md   # benchmark 12 (HTTP)
+    BENCH_NATIONAL_SCHEMA=bench_national_kept .venv/bin/python -m bench.run \
+        --only http-national --output /tmp/national.md   # benchmark 13 (national lists)
 
 PostgreSQL comes from --database-url, else COMPLIANCE_BENCH_DATABASE_URL, else
 postgresql://postgres@127.0.0.1:5432/test. Each benchmark uses a fresh schema named
@@ -55,6 +57,7 @@ from rich.table import Table
 from bench.benchmarks import FULL, QUICK, Sizes, bench_bulk, bench_commit
 from bench.common import DATABASE_URL_VARIABLE, DEFAULT_DATABASE_URL, Result, machine_facts
 from bench.http_benchmark import bench_http
+from bench.http_national import bench_http_national
 from bench.ingest_benchmarks import IngestBenchmarks
 from bench.report import render, verdict
 from bench.targeting_benchmarks import TargetingBenchmarks
@@ -65,7 +68,7 @@ from bench.workflow_benchmark import bench_workflow
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = ROOT / "docs" / "benchmarks.md"
 BENCHMARKS = ("commit", "bulk", "verify", "load", "workflow", "rebuild", "lag", "ingest",
-              "accounts", "risk", "channel", "select", "http")
+              "accounts", "risk", "channel", "select", "http", "http-national")
 
 
 class RichUI:
@@ -178,6 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "select": targeting.select,
         "http": lambda: bench_http(url, sizes.http_requests, sizes.http_seconds,
                                    sizes.http_commands),
+        "http-national": lambda: bench_http_national(url, quick=args.quick, log=ui.log),
     }
     results: list[Result] = []
     failed: list[str] = []

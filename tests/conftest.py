@@ -245,12 +245,12 @@ def make_app(store: Settings, clock: FakeClock) -> Iterator[
     built: list[ComplianceCases] = []
 
     def make(settings: Settings | None = None, clock_: Clock | None = None, *,
-             access_control: bool = False) -> ComplianceCases:
+             access_control: bool = False, cache_size: int = 0) -> ComplianceCases:
         # The use cases are tested here on their own; access control (who may do what)
         # has its own tests (tests/integration/test_access_control.py and the HTTP
         # matrix), which pass access_control=True.
         app = build_application(settings or store, clock=clock_ or clock,
-                                access_control=access_control)
+                                access_control=access_control, cache_size=cache_size)
         built.append(app)
         return app
 

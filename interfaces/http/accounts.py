@@ -20,11 +20,16 @@ from domain.values import (
     parse_importer_number,
     parse_industry,
     parse_name,
-    parse_reason,
 )
-from interfaces.http.assessments import ReasonOnly
 from interfaces.http.case_lists import build_account_list, one_route
-from interfaces.http.commands import CommandSpec, Common, build_command_handler, parse_fields
+from interfaces.http.commands import (
+    CommandSpec,
+    Common,
+    ReasonOnly,
+    build_command_handler,
+    checked,
+    reason_only_step,
+)
 from interfaces.http.reads import build_case_read
 
 RESOURCE = "accounts"
@@ -87,14 +92,10 @@ class OutsideDistrictsError(ForbiddenError):
         self.actor, self.permission = actor, "register_importer"
 
 
-def _checked(reason: str, **checks: Any) -> dict[str, Any]:
-    """Every field of the body checked at once, the reason always among them."""
-    return parse_fields(**checks, reason=lambda: parse_reason(reason))
-
 
 def _register(app: ComplianceCases, _: str, body: RegisterImporter, common: Common) -> str:
     day = body.registered_on or app.clock().date().isoformat()
-    fields = _checked(
+    fields = checked(
         body.reason,
         importer_number=lambda: parse_importer_number(body.importer_number),
         legal_name=lambda: parse_name(body.legal_name, "legal_name"),
@@ -112,7 +113,7 @@ def _register(app: ComplianceCases, _: str, body: RegisterImporter, common: Comm
 
 
 def _manager(app: ComplianceCases, number: str, body: AssignManager, common: Common) -> int:
-    _checked(body.reason, manager=lambda: parse_actor(body.manager, "manager"))
+    checked(body.reason, manager=lambda: parse_actor(body.manager, "manager"))
     return app.assign_account_manager(number, body.manager, **common.kwargs())
 
 
@@ -121,29 +122,22 @@ def _programme(value: str) -> PartnershipProgramme:
 
 
 def _join(app: ComplianceCases, number: str, body: JoinProgramme, common: Common) -> int:
-    _checked(body.reason, programme=lambda: _programme(body.programme),
+    checked(body.reason, programme=lambda: _programme(body.programme),
              joined_on=lambda: parse_date(body.joined_on, "joined_on"))
     return app.join_partnership(number, body.programme, body.joined_on, **common.kwargs())
 
 
 def _leave(app: ComplianceCases, number: str, body: LeaveProgramme, common: Common) -> int:
-    _checked(body.reason, programme=lambda: _programme(body.programme),
+    checked(body.reason, programme=lambda: _programme(body.programme),
              left_on=lambda: parse_date(body.left_on, "left_on"))
     return app.leave_partnership(number, body.programme, body.left_on, **common.kwargs())
 
 
 def _set_class(app: ComplianceCases, number: str, body: SetClass, common: Common) -> int:
-    _checked(body.reason, compliance_class=lambda: parse_enum(
+    checked(body.reason, compliance_class=lambda: parse_enum(
         ComplianceClass, body.compliance_class, "compliance_class"))
     return app.set_compliance_class(number, body.compliance_class, **common.kwargs())
 
-
-def _plain(method: str) -> Any:
-    """A command taking nothing but the reason: `method` of the application."""
-    def call(app: ComplianceCases, number: str, body: ReasonOnly, common: Common) -> Any:
-        _checked(body.reason)
-        return getattr(app, method)(number, **common.kwargs())
-    return call
 
 
 SPECS = [
@@ -159,10 +153,10 @@ SPECS = [
     CommandSpec(RESOURCE, "set-class", SetClass, "set_compliance_class", _set_class,
                 "Set the importer's compliance class (aa best, d worst)"),
     CommandSpec(RESOURCE, "suspend", ReasonOnly, "suspend_importer",
-                _plain("suspend_importer"), "Suspend an active account"),
+                reason_only_step("suspend_importer"), "Suspend an active account"),
     CommandSpec(RESOURCE, "reinstate", ReasonOnly, "reinstate_importer",
-                _plain("reinstate_importer"), "Reinstate a suspended account"),
-    CommandSpec(RESOURCE, "close", ReasonOnly, "close_importer", _plain("close_importer"),
+                reason_only_step("reinstate_importer"), "Reinstate a suspended account"),
+    CommandSpec(RESOURCE, "close", ReasonOnly, "close_importer", reason_only_step("close_importer"),
                 "Close an account; it then takes no command"),
 ]
 

@@ -12,7 +12,13 @@ from application.queries import assessment_summary
 from domain.assessment import SampleTest
 from domain.values import parse_period, parse_reason
 from interfaces.http.case_lists import build_case_list, one_route
-from interfaces.http.commands import CommandSpec, Common, build_command_handler, parse_fields
+from interfaces.http.commands import (
+    CommandSpec,
+    Common,
+    ReasonOnly,
+    build_command_handler,
+    parse_fields,
+)
 from interfaces.http.reads import build_case_read
 
 RESOURCE = "assessments"
@@ -53,9 +59,6 @@ class IssueFindings(msgspec.Struct, forbid_unknown_fields=True):
     duty_paid: str | None = None
     fraud_indicators: bool = False
 
-
-class ReasonOnly(msgspec.Struct, forbid_unknown_fields=True):
-    reason: str
 
 
 def load(app: ComplianceCases, number: str) -> Any:

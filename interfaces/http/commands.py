@@ -189,3 +189,25 @@ def parse_fields(**checks: Callable[[], Any]) -> dict[str, Any]:
     if problems:
         raise InvalidRequestError(problems)
     return values
+
+
+class ReasonOnly(msgspec.Struct, forbid_unknown_fields=True):
+    """The body of every step that takes nothing but its reason."""
+
+    reason: str
+
+
+def checked(reason: str, **checks: Callable[[], Any]) -> dict[str, Any]:
+    """Every field of a body checked at once, the reason always among them."""
+    from domain.values import parse_reason
+
+    return parse_fields(**checks, reason=lambda: parse_reason(reason))
+
+
+def reason_only_step(method: str) -> Callable[[ComplianceCases, str, ReasonOnly, Common], Any]:
+    """A step taking nothing but the reason: `method` of the application."""
+    def call(app: ComplianceCases, number: str, body: ReasonOnly, common: Common) -> Any:
+        checked(body.reason)
+        return getattr(app, method)(number, **common.kwargs())
+    return call
+

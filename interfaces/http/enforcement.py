@@ -27,9 +27,15 @@ from domain.values import (
     parse_name,
     parse_reason,
 )
-from interfaces.http.assessments import ReasonOnly
 from interfaces.http.case_lists import build_case_list, one_route
-from interfaces.http.commands import CommandSpec, Common, build_command_handler, parse_fields
+from interfaces.http.commands import (
+    CommandSpec,
+    Common,
+    ReasonOnly,
+    build_command_handler,
+    checked,
+    reason_only_step,
+)
 from interfaces.http.reads import build_case_read
 
 RESOURCE = "enforcement"
@@ -112,10 +118,6 @@ def describe(app: ComplianceCases, number: str) -> dict[str, Any]:
             "facts": found.facts, "vote_list": msgspec.to_builtins(found.votes)}
 
 
-def _checked(reason: str, **checks: Callable[[], Any]) -> dict[str, Any]:
-    """Every field of the body checked at once, the reason always among them."""
-    return parse_fields(**checks, reason=lambda: parse_reason(reason))
-
 
 def _optional(parse: Callable[[str], Any], value: str | None) -> Callable[[], Any]:
     return lambda: None if value is None else parse(value)
@@ -126,7 +128,7 @@ def _money(field: str, value: str | None) -> Callable[[], Any]:
 
 
 def _propose(app: ComplianceCases, _: str, body: ProposeEnforcement, common: Common) -> str:
-    _checked(body.reason,
+    checked(body.reason,
              importer_number=lambda: parse_importer_number(body.importer_number),
              kind=lambda: parse_enum(EnforcementKind, body.kind, "kind"),
              legal_basis=lambda: parse_name(body.legal_basis, "legal_basis"),
@@ -152,7 +154,7 @@ def _propose(app: ComplianceCases, _: str, body: ProposeEnforcement, common: Com
 
 def _culpability(app: ComplianceCases, number: str, body: ChangeCulpability,
                  common: Common) -> int:
-    _checked(body.reason,
+    checked(body.reason,
              culpability=lambda: parse_enum(Culpability, body.culpability, "culpability"),
              amount=_money("amount", body.amount))
     return app.change_culpability(number, body.culpability, amount=body.amount,
@@ -160,7 +162,7 @@ def _culpability(app: ComplianceCases, number: str, body: ChangeCulpability,
 
 
 def _review(app: ComplianceCases, number: str, body: ReviewVote, common: Common) -> int:
-    _checked(body.reason, vote=lambda: parse_enum(Vote, body.vote, "vote"))
+    checked(body.reason, vote=lambda: parse_enum(Vote, body.vote, "vote"))
     return app.record_review_vote(number, body.vote, **common.kwargs())
 
 
@@ -169,40 +171,33 @@ def _due(value: str | None) -> Callable[[], Any]:
 
 
 def _issue(app: ComplianceCases, number: str, body: IssueNotice, common: Common) -> int:
-    _checked(body.reason, response_due_on=_due(body.response_due_on))
+    checked(body.reason, response_due_on=_due(body.response_due_on))
     return app.issue_enforcement(number, response_due_on=body.response_due_on,
                                  **common.kwargs())
 
 
 def _notice(app: ComplianceCases, number: str, body: PenaltyNotice, common: Common) -> int:
-    _checked(body.reason, response_due_on=_due(body.response_due_on))
+    checked(body.reason, response_due_on=_due(body.response_due_on))
     return app.issue_penalty_notice(number, response_due_on=body.response_due_on,
                                     **common.kwargs())
 
 
 def _respond(app: ComplianceCases, number: str, body: RecordResponse, common: Common) -> int:
-    _checked(body.reason, kind=lambda: parse_enum(ResponseKind, body.kind, "kind"),
+    checked(body.reason, kind=lambda: parse_enum(ResponseKind, body.kind, "kind"),
              summary=lambda: parse_reason(body.summary, "summary"))
     return app.record_enforcement_response(number, body.kind, body.summary, **common.kwargs())
 
 
 def _decide(app: ComplianceCases, number: str, body: Decide, common: Common) -> int:
-    _checked(body.reason, amount=_money("amount", body.amount))
+    checked(body.reason, amount=_money("amount", body.amount))
     return app.decide_enforcement(number, body.amount, **common.kwargs())
 
 
 def _pay(app: ComplianceCases, number: str, body: RecordPayment, common: Common) -> int:
-    _checked(body.reason, amount=_money("amount", body.amount),
+    checked(body.reason, amount=_money("amount", body.amount),
              paid_on=lambda: parse_date(body.paid_on, "paid_on"))
     return app.record_payment(number, body.amount, body.paid_on, **common.kwargs())
 
-
-def _plain(method: str) -> Callable[[ComplianceCases, str, ReasonOnly, Common], Any]:
-    """A step taking nothing but the reason: `method` of the application."""
-    def call(app: ComplianceCases, number: str, body: ReasonOnly, common: Common) -> Any:
-        _checked(body.reason)
-        return getattr(app, method)(number, **common.kwargs())
-    return call
 
 
 SPECS = [
@@ -213,7 +208,7 @@ SPECS = [
     CommandSpec(RESOURCE, "review", ReviewVote, "record_review_vote", _review,
                 "Record an evaluation-team reviewer's vote (not the proposer)"),
     CommandSpec(RESOURCE, "conclude-review", ReasonOnly, "conclude_review",
-                _plain("conclude_review"),
+                reason_only_step("conclude_review"),
                 "Conclude the review; the result is true when approved (a majority)"),
     CommandSpec(RESOURCE, "issue", IssueNotice, "issue_enforcement", _issue,
                 "Issue (for penalties: the pre-penalty notice)"),
@@ -226,11 +221,12 @@ SPECS = [
     CommandSpec(RESOURCE, "pay", RecordPayment, "record_payment", _pay,
                 "Record payment of the decided amount"),
     CommandSpec(RESOURCE, "refer-collection", ReasonOnly, "refer_for_collection",
-                _plain("refer_for_collection"), "Refer an unpaid decision for collection"),
+                reason_only_step("refer_for_collection"),
+                "Refer an unpaid decision for collection"),
     CommandSpec(RESOURCE, "withdraw", ReasonOnly, "withdraw_enforcement",
-                _plain("withdraw_enforcement"), "Withdraw before a decision"),
+                reason_only_step("withdraw_enforcement"), "Withdraw before a decision"),
     CommandSpec(RESOURCE, "close", ReasonOnly, "close_enforcement",
-                _plain("close_enforcement"), "Close a completed action"),
+                reason_only_step("close_enforcement"), "Close a completed action"),
 ]
 
 COLUMNS = ("id", "number", "importer_number", "district", "kind", "state", "culpability",

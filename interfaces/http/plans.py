@@ -8,7 +8,6 @@ are a supervisor's (and never the drafter's or the submitter's: the domain's fou
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -17,10 +16,16 @@ from application.compliance_cases import ComplianceCases
 from application.queries import plan_summary
 from domain.improvement_plan import Evidence
 from domain.reference import ComplianceArea
-from domain.values import parse_actor, parse_date, parse_enum, parse_name, parse_reason, parse_text
-from interfaces.http.assessments import ReasonOnly
+from domain.values import parse_actor, parse_date, parse_enum, parse_name, parse_text
 from interfaces.http.case_lists import build_case_list
-from interfaces.http.commands import CommandSpec, Common, build_command_handler, parse_fields
+from interfaces.http.commands import (
+    CommandSpec,
+    Common,
+    ReasonOnly,
+    build_command_handler,
+    checked,
+    reason_only_step,
+)
 from interfaces.http.reads import build_case_read
 
 RESOURCE = "plans"
@@ -81,10 +86,6 @@ def describe(app: ComplianceCases, number: str) -> dict[str, Any]:
             "action_list": msgspec.to_builtins(plan.actions, str_keys=True)}
 
 
-def _checked(reason: str, **checks: Callable[[], Any]) -> dict[str, Any]:
-    """Every field of the body checked at once, the reason always among them."""
-    return parse_fields(**checks, reason=lambda: parse_reason(reason))
-
 
 def _action_fields(body: AddAction | ChangeAction | AmendAction) -> dict[str, Any]:
     return {"description": lambda: parse_text("description", body.description, 200,
@@ -98,26 +99,26 @@ def _area(value: str) -> ComplianceArea:
 
 
 def _add(app: ComplianceCases, number: str, body: AddAction, common: Common) -> str:
-    _checked(body.reason, area=lambda: _area(body.area), **_action_fields(body))
+    checked(body.reason, area=lambda: _area(body.area), **_action_fields(body))
     return app.add_plan_action(number, area=body.area, description=body.description,
                                owner=body.owner, due_on=body.due_on, **common.kwargs())
 
 
 def _change(app: ComplianceCases, number: str, body: ChangeAction, common: Common) -> int:
-    _checked(body.reason, area=lambda: _area(body.area), **_action_fields(body))
+    checked(body.reason, area=lambda: _area(body.area), **_action_fields(body))
     return app.change_plan_action(number, body.action_id, area=body.area,
                                   description=body.description, owner=body.owner,
                                   due_on=body.due_on, **common.kwargs())
 
 
 def _amend(app: ComplianceCases, number: str, body: AmendAction, common: Common) -> int:
-    _checked(body.reason, **_action_fields(body))
+    checked(body.reason, **_action_fields(body))
     return app.amend_plan_action(number, body.action_id, description=body.description,
                                  owner=body.owner, due_on=body.due_on, **common.kwargs())
 
 
 def _remove(app: ComplianceCases, number: str, body: RemoveAction, common: Common) -> int:
-    _checked(body.reason)
+    checked(body.reason)
     return app.remove_plan_action(number, body.action_id, **common.kwargs())
 
 
@@ -127,7 +128,7 @@ def _digest(value: str) -> str:
 
 
 def _complete(app: ComplianceCases, number: str, body: CompleteAction, common: Common) -> int:
-    _checked(body.reason,
+    checked(body.reason,
              evidence=lambda: parse_text("evidence", body.evidence, 200, multiline=True),
              document=lambda: parse_name(body.document, "document"),
              sha256=lambda: _digest(body.sha256),
@@ -137,13 +138,6 @@ def _complete(app: ComplianceCases, number: str, body: CompleteAction, common: C
                                     completed_on=body.completed_on, **common.kwargs())
 
 
-def _plain(method: str) -> Callable[[ComplianceCases, str, ReasonOnly, Common], Any]:
-    """A step taking nothing but the reason: `method` of the application."""
-    def call(app: ComplianceCases, number: str, body: ReasonOnly, common: Common) -> Any:
-        _checked(body.reason)
-        return getattr(app, method)(number, **common.kwargs())
-    return call
-
 
 SPECS = [
     CommandSpec(RESOURCE, "add-action", AddAction, "add_plan_action", _add,
@@ -152,20 +146,21 @@ SPECS = [
                 "Change an action of a draft plan"),
     CommandSpec(RESOURCE, "remove-action", RemoveAction, "remove_plan_action", _remove,
                 "Remove an action from a draft plan"),
-    CommandSpec(RESOURCE, "submit", ReasonOnly, "submit_plan", _plain("submit_plan"),
+    CommandSpec(RESOURCE, "submit", ReasonOnly, "submit_plan", reason_only_step("submit_plan"),
                 "Submit the plan (the importer's representative)"),
-    CommandSpec(RESOURCE, "approve", ReasonOnly, "approve_plan", _plain("approve_plan"),
+    CommandSpec(RESOURCE, "approve", ReasonOnly, "approve_plan", reason_only_step("approve_plan"),
                 "Approve a submitted plan (a supervisor, not its drafter or submitter)"),
     CommandSpec(RESOURCE, "send-back", ReasonOnly, "send_back_plan",
-                _plain("send_back_plan"), "Send a submitted plan back, saying why"),
+                reason_only_step("send_back_plan"), "Send a submitted plan back, saying why"),
     CommandSpec(RESOURCE, "amend-action", AmendAction, "amend_plan_action", _amend,
                 "Amend an action of an approved plan (recorded with its reason)"),
     CommandSpec(RESOURCE, "complete-action", CompleteAction, "complete_plan_action",
                 _complete, "Complete an action with evidence"),
     CommandSpec(RESOURCE, "report-implementation", ReasonOnly, "report_implementation",
-                _plain("report_implementation"),
+                reason_only_step("report_implementation"),
                 "Report implementation; the result is the follow-up verification scheduled"),
-    CommandSpec(RESOURCE, "escalate", ReasonOnly, "escalate_plan", _plain("escalate_plan"),
+    CommandSpec(RESOURCE, "escalate", ReasonOnly, "escalate_plan",
+                reason_only_step("escalate_plan"),
                 "Escalate to enforcement; the result is the enforcement action proposed"),
 ]
 

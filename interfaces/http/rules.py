@@ -17,7 +17,7 @@ from domain.values import parse_reason
 from interfaces.http.analysis_services import analysis, checked
 from interfaces.http.auth import services_of
 from interfaces.http.case_lists import one_route
-from interfaces.http.commands import CommandSpec, Common, build_command_handler
+from interfaces.http.commands import CommandSpec, Common, ReasonOnly, build_command_handler
 from interfaces.http.params import Caller, CaseNumber
 from interfaces.http.reads import PageOf, build_case_read
 from interfaces.http.targeting import HitRateOut
@@ -42,9 +42,6 @@ class RuleBody(msgspec.Struct, forbid_unknown_fields=True):
     districts: list[str] = msgspec.field(default_factory=list)
     effective_to: str | None = None
 
-
-class ReasonOnly(msgspec.Struct, forbid_unknown_fields=True):
-    reason: str
 
 
 class Backtest(msgspec.Struct):

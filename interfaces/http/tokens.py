@@ -20,10 +20,10 @@ from domain.errors import InvalidValueError
 from domain.user import parse_username_or_actor
 from domain.values import parse_reason
 from interfaces.http.auth import services_of
-from interfaces.http.commands import CommandResult, parse_fields, parse_if_match
+from interfaces.http.commands import CommandResult, ReasonOnly, parse_fields, parse_if_match
 from interfaces.http.params import Caller
 from interfaces.http.problems import PreconditionFailedError
-from interfaces.http.users import AnyRequest, ReasonOnly, TokenView, Username, token_view
+from interfaces.http.users import AnyRequest, TokenView, Username, token_view
 
 TokenId = FromPath[str]
 MAX_TOKEN_DAYS = 366

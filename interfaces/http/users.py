@@ -33,6 +33,7 @@ from interfaces.http.auth import services_of
 from interfaces.http.commands import (
     CommandResult,
     Common,
+    ReasonOnly,
     parse_fields,
     parse_if_match,
 )
@@ -157,9 +158,6 @@ class Email(msgspec.Struct, forbid_unknown_fields=True):
     email: str | None = None
     """None (or absent): the address is cleared."""
 
-
-class ReasonOnly(msgspec.Struct, forbid_unknown_fields=True):
-    reason: str
 
 
 class NewPassword(msgspec.Struct, forbid_unknown_fields=True):

@@ -8,7 +8,6 @@ reported it may neither be assigned nor conclude (the domain's four eyes)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import msgspec
@@ -17,10 +16,15 @@ from application.compliance_cases import ComplianceCases, VerificationResult
 from application.queries import verification_summary
 from domain.assessment import SampleTest
 from domain.reference import ComplianceArea
-from domain.values import parse_actor, parse_count, parse_enum, parse_money, parse_reason
-from interfaces.http.assessments import ReasonOnly
+from domain.values import parse_actor, parse_count, parse_enum, parse_money
 from interfaces.http.case_lists import Rows, build_case_list
-from interfaces.http.commands import CommandSpec, Common, build_command_handler, parse_fields
+from interfaces.http.commands import (
+    CommandSpec,
+    Common,
+    ReasonOnly,
+    build_command_handler,
+    checked,
+)
 from interfaces.http.reads import build_case_read
 
 RESOURCE = "verifications"
@@ -56,18 +60,14 @@ def describe(app: ComplianceCases, number: str) -> dict[str, Any]:
             "findings": msgspec.to_builtins(found.findings)}
 
 
-def _checked(reason: str, **checks: Callable[[], Any]) -> dict[str, Any]:
-    """Every field of the body checked at once, the reason always among them."""
-    return parse_fields(**checks, reason=lambda: parse_reason(reason))
-
 
 def _assign(app: ComplianceCases, number: str, body: AssignVerifier, common: Common) -> int:
-    _checked(body.reason, officer=lambda: parse_actor(body.officer, "officer"))
+    checked(body.reason, officer=lambda: parse_actor(body.officer, "officer"))
     return app.assign_verification_officer(number, body.officer, **common.kwargs())
 
 
 def _retest(app: ComplianceCases, number: str, body: RecordRetest, common: Common) -> int:
-    _checked(body.reason,
+    checked(body.reason,
              area=lambda: parse_enum(ComplianceArea, body.area, "area"),
              lines_tested=lambda: parse_count(body.lines_tested, "lines_tested"),
              discrepancies=lambda: parse_count(body.discrepancies, "discrepancies"),
@@ -81,12 +81,12 @@ def _retest(app: ComplianceCases, number: str, body: RecordRetest, common: Commo
 
 def _conclude(app: ComplianceCases, number: str, body: ReasonOnly,
               common: Common) -> VerificationResult:
-    _checked(body.reason)
+    checked(body.reason)
     return app.conclude_verification(number, **common.kwargs())
 
 
 def _cancel(app: ComplianceCases, number: str, body: ReasonOnly, common: Common) -> int:
-    _checked(body.reason)
+    checked(body.reason)
     return app.cancel_verification(number, **common.kwargs())
 
 

@@ -342,3 +342,19 @@ def test_an_unknown_user_and_a_disabled_one_fail_like_a_wrong_password(
             ledger.app.authenticate_password(username, password, hasher, max_failures=5)
         messages.add(str(refused.value))
     assert len(messages) == 1
+
+
+def test_reading_hands_out_cached_aggregates_and_refuses_commands(
+        make_app: Callable[..., ComplianceCases], clock: FakeClock) -> None:
+    app = make_app(cache_size=100)
+    number = walk_assessment(app, register_importer(app, district="11"), "assigned",
+                             clock=clock)
+    app.get_assessment(number)  # into the cache
+    with app.reading():
+        first, second = app.get_assessment(number), app.get_assessment(number)
+        assert first is second  # no defensive copy while only reading
+        before = app.recorder.max_notification_id()
+        with pytest.raises(RuntimeError, match="reading"):
+            app.cancel_assessment(number, actor="user:officer11", reason="not while reading")
+        assert app.recorder.max_notification_id() == before
+    assert app.get_assessment(number) is not app.get_assessment(number)
