@@ -66,7 +66,7 @@ verification; the reporter may never conclude it), answers penalty notices."""
 _ADMINISTRATION = frozenset({
     "add_user", "set_user_email", "set_password", "grant_role", "revoke_role",
     "assign_districts", "assign_importers", "disable_user", "enable_user", "create_token",
-    "revoke_token", "seal",
+    "revoke_token", "seal", "manage_outbox",
 })
 
 _CASE_READS = frozenset({"read:accounts", "read:assessments", "read:worklist",
@@ -84,6 +84,11 @@ PERMISSIONS: dict[Role, frozenset[str]] = {
     REPRESENTATIVE: _REPRESENTATION | _REPRESENTATIVE_READS,
 }
 
+SCHEDULER_DUTIES = frozenset({"flag_overdue", "close_response_window", "record_reminder",
+                              "record_overdue_digest"})
+"""What only the system's own jobs (the scheduler) do, each by a rule its aggregate checks
+(an item really is past due, a window really has closed): no person records these."""
+
 SYSTEM_ROLES = (OFFICER, ANALYST, ADMIN)
 """What a `system:<job>` actor (the scheduler, an import job, the demo loader) may do:
 casework, analysis and sealing, never a supervisor's decision: approvals, reviews and
@@ -91,6 +96,8 @@ penalty decisions are always taken by a person who can be named."""
 
 
 def allowed_roles(permission: str) -> tuple[Role, ...]:
+    if permission in SCHEDULER_DUTIES:
+        return ()
     return tuple(role for role in Role if permission in PERMISSIONS[role])
 
 
@@ -99,7 +106,8 @@ class ForbiddenError(Exception):
     the caller's scope is a NotFoundError instead, so its existence does not leak)."""
 
     def __init__(self, actor: str, permission: str, message: str | None = None) -> None:
-        roles = ", ".join(allowed_roles(permission)) or "no role"
+        roles = ("a system:<job> actor" if permission in SCHEDULER_DUTIES
+                 else ", ".join(allowed_roles(permission)) or "no role")
         super().__init__(message or f"{actor} may not {permission.replace('_', ' ')}: it "
                                     f"takes the role {roles}")
         self.actor, self.permission = actor, permission
@@ -141,6 +149,8 @@ class Principal:
         return self.actor.startswith("system:")
 
     def may(self, permission: str) -> bool:
+        if permission in SCHEDULER_DUTIES:
+            return self.is_system
         return any(permission in PERMISSIONS[role] for role in self.roles)
 
     def require(self, permission: str) -> None:

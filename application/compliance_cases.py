@@ -7,6 +7,7 @@ from eventsourcing.domain import Aggregate
 
 from application.account_commands import AccountCommands, BulkRegistration
 from application.assessment_commands import AssessmentCommands, FindingsResult
+from application.deadline_commands import DeadlineCommands
 from application.enforcement_commands import EnforcementCommands
 from application.identity import UserCommands
 from application.plan_commands import PlanCommands
@@ -22,6 +23,7 @@ from domain.follow_up_verification import FollowUpVerification
 from domain.import_batch import ImportBatch
 from domain.importer_account import ImporterAccount
 from domain.improvement_plan import ImprovementPlan
+from domain.reminder import OverdueDigest, Reminder
 from domain.seal_log import SealLog
 from domain.selection_plan import SelectionPlan
 from domain.targeting_rule import TargetingRule
@@ -32,13 +34,14 @@ CASE_TYPES: tuple[type[Aggregate], ...] = (ImporterAccount, Assessment, Improvem
 ALL_TYPES: tuple[type[Aggregate], ...] = (*CASE_TYPES, ImporterCaseFile, CaseNumberSequence,
                                           SealLog, CommandReceipt, ImportBatch,
                                           TargetingRule, ChannelRun, SelectionPlan, User,
-                                          UserDirectory)
+                                          UserDirectory, Reminder, OverdueDigest)
 
 __all__ = ["ALL_TYPES", "CASE_TYPES", "BulkRegistration", "ComplianceCases", "FindingsResult",
            "VerificationResult"]
 
 
 class ComplianceCases(AccountCommands, AssessmentCommands, PlanCommands, EnforcementCommands,
-                      VerificationCommands, TargetingCommands, UserCommands):
+                      VerificationCommands, TargetingCommands, UserCommands,
+                      DeadlineCommands):
     name = "ComplianceCases"
     snapshot_types = ALL_TYPES

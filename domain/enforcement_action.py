@@ -30,7 +30,7 @@ from domain.enforcement_rules import (
     ReviewerIsNotTheProposer,
     ReviewNeedsTwoReviewers,
 )
-from domain.errors import InvalidValueError
+from domain.errors import InvalidValueError, RuleViolationError
 from domain.penalties import CapPolicy, Culpability, PenaltyBasis, penalty_cap
 from domain.rules import check
 from domain.values import parse_actor, parse_date, parse_enum, parse_money, parse_name, parse_reason
@@ -55,6 +55,8 @@ class EnforcementState(StrEnum):
     ISSUED = "issued"
     PENALTY_NOTICE_ISSUED = "penalty_notice_issued"
     RESPONSE_RECEIVED = "response_received"
+    RESPONSE_OVERDUE = "response_overdue"
+    """A penalty notice's response window closed unanswered: the action awaits decision."""
     DECIDED = "decided"
     PAID = "paid"
     REFERRED_FOR_COLLECTION = "referred_for_collection"
@@ -102,6 +104,8 @@ class EnforcementAction(CaseAggregate):
     response_due_on: date | None
     examinations_until: date | None
     penalty_notice_on: date | None
+    overdue_flags: tuple[tuple[str, date], ...] = ()
+    """(item, due date) flagged overdue by the scheduler (see CaseAggregate.flag_overdue)."""
 
     def __init__(self) -> None:
         """State is set by the Proposed event's apply."""
@@ -315,11 +319,42 @@ class EnforcementAction(CaseAggregate):
                         reason: str, at: datetime) -> None:
         self._refuse_unless_in("record the importer's response", EnforcementState.ISSUED,
                                EnforcementState.PENALTY_NOTICE_ISSUED,
-                               EnforcementState.RESPONSE_RECEIVED)
+                               EnforcementState.RESPONSE_RECEIVED,
+                               EnforcementState.RESPONSE_OVERDUE)
         self._record(self.ResponseRecorded, at, actor=parse_actor(actor),
                      reason=parse_reason(reason),
                      response_kind=parse_enum(ResponseKind, response_kind, "response_kind"),
                      summary=parse_reason(summary, "summary"))
+
+    def open_due_items(self) -> dict[str, date]:
+        """The importer's response to a notice, while the action waits for it."""
+        waiting = self.state in (EnforcementState.ISSUED,
+                                 EnforcementState.PENALTY_NOTICE_ISSUED)
+        if waiting and self.response_due_on is not None:
+            return {"response": self.response_due_on}
+        return {}
+
+    class ResponseWindowClosed(CaseAggregate.Event):
+        """A penalty notice went unanswered past its date: the action moves to decision
+        (a late response may still be recorded before the decision)."""
+
+        due_on: date
+
+        def apply(self, aggregate: EnforcementAction) -> None:
+            aggregate.state = EnforcementState.RESPONSE_OVERDUE
+
+    def close_response_window(self, *, today: date, actor: str, reason: str,
+                              at: datetime) -> None:
+        self._refuse_unless_in("close the response window unanswered",
+                               EnforcementState.PENALTY_NOTICE_ISSUED)
+        assert self.response_due_on is not None  # a penalty notice always sets one
+        if self.response_due_on >= today:
+            raise RuleViolationError(
+                "ResponseWindowHasPassed",
+                f"{self.label}: the response is due {self.response_due_on}; the window is "
+                f"still open on {today}")
+        self._record(self.ResponseWindowClosed, at, actor=parse_actor(actor),
+                     reason=parse_reason(reason), due_on=self.response_due_on)
 
     class Decided(CaseAggregate.Event):
         decided_amount: Decimal
@@ -331,7 +366,8 @@ class EnforcementAction(CaseAggregate):
     def decide(self, decided_amount: Decimal | str, *, cap_policy: CapPolicy, actor: str,
                reason: str, at: datetime) -> None:
         self._refuse_unless_in("decide", EnforcementState.PENALTY_NOTICE_ISSUED,
-                               EnforcementState.RESPONSE_RECEIVED)
+                               EnforcementState.RESPONSE_RECEIVED,
+                               EnforcementState.RESPONSE_OVERDUE)
         if not self.is_monetary:
             # A non-monetary action reaches response_received too; refuse it as a domain
             # error instead of failing the asserts below.
@@ -386,7 +422,8 @@ class EnforcementAction(CaseAggregate):
         self._refuse_unless_in("withdraw", EnforcementState.PROPOSED,
                                EnforcementState.APPROVED_FOR_ISSUE, EnforcementState.ISSUED,
                                EnforcementState.PENALTY_NOTICE_ISSUED,
-                               EnforcementState.RESPONSE_RECEIVED)
+                               EnforcementState.RESPONSE_RECEIVED,
+                               EnforcementState.RESPONSE_OVERDUE)
         self._record(self.Withdrawn, at, actor=parse_actor(actor), reason=parse_reason(reason))
 
     class Closed(CaseAggregate.Event):

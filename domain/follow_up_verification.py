@@ -58,6 +58,8 @@ class FollowUpVerification(CaseAggregate):
     officer: str | None = None
     """The officer responsible for the re-tests (None until one is assigned); a class
     default, so verifications recorded before assignment existed load unchanged."""
+    overdue_flags: tuple[tuple[str, date], ...] = ()
+    """(item, due date) flagged overdue by the scheduler (see CaseAggregate.flag_overdue)."""
 
     def __init__(self) -> None:
         """State is set by the Scheduled event's apply."""
@@ -65,6 +67,10 @@ class FollowUpVerification(CaseAggregate):
     @property
     def label(self) -> str:
         return f"follow-up verification {self.number}"
+
+    def open_due_items(self) -> dict[str, date]:
+        """The re-test, until the verification is concluded or cancelled."""
+        return {} if self.state in VERIFICATION_FINAL_STATES else {"retest": self.due_on}
 
     def is_overdue(self, today: date) -> bool:
         return self.state not in VERIFICATION_FINAL_STATES and self.due_on < today

@@ -112,6 +112,8 @@ class ImprovementPlan(CaseAggregate):
     drafted_by: str | None = None
     submitted_by: str | None = None
     implementation_reported_by: str | None = None
+    overdue_flags: tuple[tuple[str, date], ...] = ()
+    """(item, due date) flagged overdue by the scheduler (see CaseAggregate.flag_overdue)."""
 
     def __init__(self) -> None:
         """State is set by the Drafted event's apply."""
@@ -366,6 +368,16 @@ class ImprovementPlan(CaseAggregate):
                                PlanState.VERIFICATION_SCHEDULED)
         self._record(self.Escalated, at, actor=parse_actor(actor), reason=parse_reason(reason),
                      enforcement_number=enforcement_number)
+
+    def open_due_items(self) -> dict[str, date]:
+        """The proposal until first submitted, then every action not completed, until
+        the plan is closed or escalated."""
+        if self.state in PLAN_FINAL_STATES:
+            return {}
+        items = {a.action_id: a.due_on for a in self.actions if not a.is_completed}
+        if self.state is PlanState.DRAFT and self.submitted_by is None:
+            items["proposal"] = self.proposal_due_on
+        return items
 
     def overdue_actions(self, today: date) -> list[CorrectiveAction]:
         return [a for a in self.actions if not a.is_completed and a.due_on < today]

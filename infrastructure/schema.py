@@ -21,14 +21,17 @@ from infrastructure.settings import Settings
 from infrastructure.stores import DatabaseUnavailableError, postgres_conninfo
 
 META_TABLE = "compliance_meta"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Raised whenever `initialise_store` creates or changes something existing stores lack
 (tables, columns, indexes); `compliance migrate` brings a store up to it.
 2: the work list's due items describe themselves (wl_due.description) and name the officer
 responsible; migrate drops the old work-list tables, rebuilt from the log.
 3: people's sessions (compliance_sessions) for the HTTP API; users are events, so the
 ledger's history needs nothing, but commands now need their actors to be users: migrate,
-then create the first admin with `compliance users add ... --actor system:setup`."""
+then create the first admin with `compliance users add ... --actor system:setup`.
+4: the scheduler and e-mail: the outbox (compliance_outbox), the scheduler's job runs and
+leader (compliance_scheduler_*), and the work list's due items know their last reminder
+and overdue flag (the work-list view is rebuilt from the log)."""
 SCHEMA_VERSION_KEY = "schema_version"
 CHAIN_SCHEME_KEY = "chain_scheme"
 

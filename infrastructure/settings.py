@@ -10,7 +10,9 @@ from urllib.parse import unquote, urlparse
 
 from domain.assessment import FindingsPolicy
 from domain.penalties import CapPolicy
+from domain.reminder import ReminderPolicy
 from domain.workflow_policy import WorkflowPolicy
+from infrastructure.mail_settings import MailSettings, load_mail_settings
 
 
 class SettingsError(ValueError):
@@ -59,6 +61,11 @@ class Settings:
     """argon2id cost of password hashes (RFC 9106 low-memory profile: t=3, 64 MiB)."""
     max_upload_mb: int = 512
     """Largest ingest file the HTTP API takes (streamed to disk, refused with 413 above)."""
+    mail: MailSettings = field(default_factory=MailSettings)
+    reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
+    """When the scheduler reminds, and when it escalates (COMPLIANCE_REMINDER_DAYS_BEFORE,
+    COMPLIANCE_REMINDER_OVERDUE_EVERY_DAYS, COMPLIANCE_ESCALATION_GRACE_DAYS)."""
+    """SMTP server, sender address, public URL and retries of the outbox."""
 
     @property
     def findings_policy(self) -> FindingsPolicy:
@@ -131,6 +138,26 @@ def _share(environ: Mapping[str, str], name: str, default: Decimal) -> Decimal:
     return value
 
 
+def _reminder_policy(environ: Mapping[str, str]) -> ReminderPolicy:
+    name = "COMPLIANCE_REMINDER_DAYS_BEFORE"
+    raw = environ.get(name, "").strip()
+    before = ReminderPolicy().days_before
+    if raw:
+        try:
+            before = tuple(sorted({int(part) for part in raw.split(",") if part.strip()},
+                                  reverse=True))
+        except ValueError:
+            raise SettingsError(f"{name}={raw!r}: expected whole days before the due date, "
+                                "e.g. 14,3") from None
+        if any(day <= 0 for day in before):
+            raise SettingsError(f"{name}={raw!r}: days before the due date must be positive "
+                                "(the day itself always has a reminder)")
+    return ReminderPolicy(
+        days_before=before,
+        overdue_every_days=_int(environ, "COMPLIANCE_REMINDER_OVERDUE_EVERY_DAYS", 7, 1),
+        escalation_grace_days=_int(environ, "COMPLIANCE_ESCALATION_GRACE_DAYS", 30, 0))
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
     url = environ.get("COMPLIANCE_DATABASE_URL", "").strip() or None
     if url is not None and url.startswith("sqlite:///"):
@@ -170,6 +197,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         argon2_time_cost=_int(environ, "COMPLIANCE_ARGON2_TIME_COST", 3, 1),
         argon2_memory_kib=_int(environ, "COMPLIANCE_ARGON2_MEMORY_KIB", 65536, 8),
         max_upload_mb=_int(environ, "COMPLIANCE_MAX_UPLOAD_MB", 512, 1),
+        mail=load_mail_settings(environ),
+        reminders=_reminder_policy(environ),
         workflow=WorkflowPolicy(
             findings=FindingsPolicy(
                 minimum_lower_bound=_decimal(environ, "COMPLIANCE_MIN_RATE_LOWER_BOUND",

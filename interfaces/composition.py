@@ -164,7 +164,9 @@ def _create_everything(app: ComplianceCases) -> list[str]:
     from eventsourcing.sqlite import SQLiteRecorder
 
     from infrastructure.ingest_tables import IngestTables
+    from infrastructure.outbox import outbox_ddl
     from infrastructure.risk_tables import RiskTables
+    from infrastructure.scheduler_state import scheduler_ddl
     from infrastructure.seal import seal_ddl
     from infrastructure.session_store import session_ddl
     from infrastructure.sql_tables import SqlTables
@@ -181,6 +183,8 @@ def _create_everything(app: ComplianceCases) -> list[str]:
         kind.create(tables)
     tables.create(seal_ddl())
     tables.create(session_ddl())
+    tables.create(scheduler_ddl())
+    tables.create(outbox_ddl())
     views = view_store(app.recorder, app.name)
     views.create_tracking()
     reset = []

@@ -75,6 +75,16 @@ def representatives(importer_numbers: Iterable[str]) -> list[Person]:
             for number in dict.fromkeys(importer_numbers)]
 
 
+DEMO_MAIL_DOMAINS = ("customs.example.org", "importers.example.org")
+"""Reserved example domains (RFC 2606): the demo's reminders go to a test SMTP server,
+never to a real mailbox."""
+
+
+def demo_email(person: Person) -> str:
+    staff, importers = DEMO_MAIL_DOMAINS
+    return f"{person.username}@{importers if person.importers else staff}"
+
+
 def create_people(app: ComplianceCases, people: Iterable[Person], at: datetime) -> int:
     """Creates those not yet users, and lists them in the user directory, in one
     transaction, as `system:demo`; returns how many were created."""
@@ -91,7 +101,8 @@ def create_people(app: ComplianceCases, people: Iterable[Person], at: datetime) 
         known.add(person.username)
         created.append(User.create(person.username, roles=person.roles,
                                    districts=person.districts, importers=person.importers,
-                                   email=None, actor=SYSTEM, reason="demo staff", at=at))
+                                   email=demo_email(person), actor=SYSTEM,
+                                   reason="demo staff", at=at))
         directory.list_user(person.username, actor=SYSTEM, at=at)
     if created:
         app.save(directory, *created)

@@ -94,7 +94,25 @@ def due_items(store: ViewStore, today: date, *, district: str | None = None,
                         f"{where} ORDER BY d.due_on, d.item", [*params, *scoped], columns)
     for row in rows:
         row["days_overdue"] = _days_overdue(row["due_on"], today)
+        row["item"] = f"{row['case_number']}/{str(row['item']).split('/', 1)[1]}"
     return rows
+
+
+SCAN_COLUMNS = ("item", "case_number", "kind", "district", "due_on", "description", "owner",
+                "reminded_offset", "overdue", "importer_number", "officer", "state")
+
+
+def due_items_to_watch(store: ViewStore, until: date) -> list[tuple[Any, ...]]:
+    """Every open due item falling due by `until`, with its case's importer, officer and
+    state, for the scheduler's due scan: one indexed query over the view, never the log.
+    Rows are tuples in SCAN_COLUMNS order (a national scan reads 100,000 of them)."""
+    selected = ", ".join(f"c.{c}" if c in ("importer_number", "officer", "state") else f"d.{c}"
+                         for c in SCAN_COLUMNS)
+    return list(store.rows(
+        f"SELECT {selected} FROM {store.qualified('wl_due')} d JOIN "
+        f"{store.qualified('wl_cases')} c ON c.case_id = d.case_id "
+        "WHERE d.done = 0 AND d.due_on <= ? ORDER BY d.district, d.due_on, d.item",
+        [until.isoformat()]))
 
 
 def account_register(store: ViewStore, *, district: str | None = None,

@@ -19,6 +19,7 @@ from domain.enforcement_action import EnforcementAction
 from domain.errors import InvalidValueError
 from domain.follow_up_verification import FollowUpVerification
 from domain.improvement_plan import ImprovementPlan
+from domain.reminder import Reminder
 from projections.view import Handler, Statement, View, iso
 
 OPEN_CASE = ("INSERT INTO {wl_cases} (case_id, number, kind, importer_number, district, "
@@ -39,9 +40,18 @@ ASSIGN = "UPDATE {wl_cases} SET officer = ? WHERE case_id = ?"
 ASSIGNED = ("UPDATE {wl_cases} SET state = ?, next_step = ? WHERE case_id = ? "
             "AND state = 'opened'")
 DUE = ("INSERT INTO {wl_due} (item, case_id, case_number, kind, district, due_on, done, "
-       "description) SELECT ?, case_id, number, ?, district, ?, 0, ? FROM {wl_cases} "
-       "WHERE case_id = ? ON CONFLICT (item) DO UPDATE SET due_on = excluded.due_on, "
-       "done = 0, description = excluded.description")
+       "description, owner, reminded_offset, overdue) SELECT ?, case_id, number, ?, district, ?, "
+       "0, ?, ?, NULL, 0 FROM {wl_cases} WHERE case_id = ? ON CONFLICT (item) DO UPDATE SET "
+       "reminded_offset = CASE WHEN {wl_due}.due_on = excluded.due_on "
+       "THEN {wl_due}.reminded_offset END, "
+       "overdue = CASE WHEN {wl_due}.due_on = excluded.due_on THEN {wl_due}.overdue ELSE 0 END, "
+       "due_on = excluded.due_on, done = 0, description = excluded.description, "
+       "owner = excluded.owner")
+"""A due item, keyed `<case id>/<item>` (item: "proposal", an action id, "retest",
+"response"); a new due date starts its reminders and overdue flag afresh."""
+REMINDED = ("UPDATE {wl_due} SET reminded_offset = ? WHERE item = ? AND due_on = ? "
+            "AND (reminded_offset IS NULL OR reminded_offset < ?)")
+FLAGGED = "UPDATE {wl_due} SET overdue = 1 WHERE item = ? AND due_on = ?"
 DONE = "UPDATE {wl_due} SET done = 1 WHERE item = ?"
 DROP_ITEM = "DELETE FROM {wl_due} WHERE item = ?"
 
@@ -113,9 +123,9 @@ def _plan_drafted(view: Any, event: Any, n: int) -> list[Statement]:
     opened = _open_inheriting("improvement_plan", "draft",
                               "importer proposes corrective actions", "proposal_due_on",
                               lambda e: e.assessment_number, lambda _: None)(view, event, n)
-    return [*opened, Statement(DUE, (f"{event.number}/proposal", "plan_proposal",
+    return [*opened, Statement(DUE, (f"{event.originator_id}/proposal", "plan_proposal",
                                      iso(event.proposal_due_on),
-                                     "proposal of corrective actions",
+                                     "proposal of corrective actions", None,
                                      str(event.originator_id)))]
 
 
@@ -123,7 +133,8 @@ def _action_due(_: Any, event: Any, __: int) -> list[Statement]:
     case = str(event.originator_id)
     action = event.action
     return [Statement(DUE, (f"{case}/{action.action_id}", "plan_action", iso(action.due_on),
-                            f"action {action.action_id} ({action.description})", case))]
+                            f"action {action.action_id} ({action.description})",
+                            action.owner, case))]
 
 
 def _action_removed(_: Any, event: Any, __: int) -> list[Statement]:
@@ -144,8 +155,8 @@ def _verification_scheduled(view: Any, event: Any, n: int) -> list[Statement]:
     opened = _open("follow_up_verification", "scheduled", "re-test the corrected areas",
                    "due_on")(view, event, n)
     areas = ", ".join(area.value for area in event.areas)
-    return [*opened, Statement(DUE, (f"{event.number}/retest", "verification",
-                                     iso(event.due_on), f"re-test of {areas}",
+    return [*opened, Statement(DUE, (f"{event.originator_id}/retest", "verification",
+                                     iso(event.due_on), f"re-test of {areas}", None,
                                      str(event.originator_id)))]
 
 
@@ -157,8 +168,25 @@ def _response_due(state: str, notice: str) -> Handler:
         case = str(event.originator_id)
         return [*moved, Statement(DUE, (f"{case}/response", "enforcement_response",
                                         iso(event.response_due_on),
-                                        f"importer's response to the {notice}", case))]
+                                        f"importer's response to the {notice}", None,
+                                        case))]
     return handler
+
+
+def _reminded(_: Any, event: Any, __: int) -> list[Statement]:
+    item = f"{id_of_case(event.case_number)}/{event.item}"
+    return [Statement(REMINDED, (event.offset_days, item, iso(event.due_on),
+                                 event.offset_days))]
+
+
+def _flagged(_: Any, event: Any, __: int) -> list[Statement]:
+    return [Statement(FLAGGED, (f"{event.originator_id}/{event.item}", iso(event.due_on)))]
+
+
+def _window_closed(view: Any, event: Any, n: int) -> list[Statement]:
+    moved = _move("response_overdue", "decide the amount: no response came", None)(
+        view, event, n)
+    return [*moved, Statement(DONE, (f"{event.originator_id}/response",))]
 
 
 def _response_received(view: Any, event: Any, n: int) -> list[Statement]:
@@ -192,7 +220,8 @@ class WorkList(View):
                      "opened_on TEXT NOT NULL, closed INTEGER NOT NULL"),
         "wl_due": ("item TEXT PRIMARY KEY, case_id TEXT NOT NULL, case_number TEXT NOT NULL, "
                    "kind TEXT NOT NULL, district TEXT NOT NULL, due_on TEXT NOT NULL, "
-                   "done INTEGER NOT NULL, description TEXT NOT NULL"),
+                   "done INTEGER NOT NULL, description TEXT NOT NULL, "
+                   "owner TEXT, reminded_offset INTEGER, overdue INTEGER NOT NULL"),
     }
     indexes: ClassVar[tuple[tuple[str, str, str], ...]] = (
         ("wl_cases_district", "wl_cases", "closed, district"),
@@ -242,4 +271,9 @@ class WorkList(View):
         FollowUpVerification.RetestRecorded: _move("testing", "conclude the verification"),
         FollowUpVerification.Concluded: _verification_concluded,
         FollowUpVerification.Cancelled: _close("cancelled"),
+        Reminder.Recorded: _reminded,
+        ImprovementPlan.OverdueFlagged: _flagged,
+        FollowUpVerification.OverdueFlagged: _flagged,
+        EnforcementAction.OverdueFlagged: _flagged,
+        EnforcementAction.ResponseWindowClosed: _window_closed,
     }

@@ -8,7 +8,7 @@ import ast
 import re
 from pathlib import Path
 
-from application.access import PERMISSIONS, SYSTEM_ROLES, allowed_roles
+from application.access import PERMISSIONS, SCHEDULER_DUTIES, SYSTEM_ROLES, allowed_roles
 from domain.user import Role
 
 APPLICATION = Path(__file__).resolve().parents[2] / "application"
@@ -48,7 +48,7 @@ def test_the_scan_finds_the_commands_of_every_command_module() -> None:
 
 
 def test_every_command_name_has_a_permission() -> None:
-    granted = frozenset().union(*PERMISSIONS.values())
+    granted = frozenset().union(*PERMISSIONS.values(), SCHEDULER_DUTIES)
     missing = {name: where for name, where in command_names().items() if name not in granted}
     assert missing == {}, f"add these to application.access.PERMISSIONS: {missing}"
 
@@ -73,3 +73,12 @@ def test_no_supervisors_decision_is_open_to_a_system_actor() -> None:
                      "conclude_review", "decide_enforcement"):
         assert not set(allowed_roles(decision)) & set(SYSTEM_ROLES), decision
     assert Role.SUPERVISOR not in SYSTEM_ROLES
+
+
+def test_the_schedulers_duties_are_a_system_actors_alone() -> None:
+    from application.access import Principal, system_principal
+
+    person = Principal("user:chief", frozenset(Role), None, None)
+    for duty in SCHEDULER_DUTIES:
+        assert system_principal("system:scheduler").may(duty), duty
+        assert not person.may(duty), duty

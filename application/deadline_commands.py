@@ -1,0 +1,88 @@
+"""The scheduler's own commands on deadlines: flag a due item overdue, close a penalty
+notice's response window unanswered, and record reminders and overdue digests in bulk.
+
+Each is checked by its aggregate's rule (the item really is open and past due, the window
+really has closed) and allowed to system actors alone (application.access.
+SCHEDULER_DUTIES). Reminders and digests have ids derived from what they are about, so a
+repeat, by a retry or a second scheduler, collides with the first instead of doubling it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any, TypeVar
+
+from eventsourcing.persistence import IntegrityError, RecordConflictError
+
+from application.case_store import CaseStore
+from domain.base import CaseAggregate
+from domain.case_numbers import case_id, parse_case_number
+from domain.enforcement_action import EnforcementAction
+from domain.reminder import OverdueDigest, Reminder
+
+A = TypeVar("A", Reminder, OverdueDigest)
+WriteAlso = Callable[[Any], None]
+"""Writes other rows in the transaction that records the events (the outbox's mails)."""
+
+
+class DeadlineCommands(CaseStore):
+    def get_case(self, number: str) -> CaseAggregate:
+        """Any case by its number (CA-, IP-, EA-, FV-), scoped like every load."""
+        canonical = parse_case_number(number)
+        return self._load(case_id(canonical), CaseAggregate, "case", canonical)
+
+    def flag_overdue(self, number: str, item: str, *, today: date, actor: str, reason: str,
+                     expected_version: int | None = None) -> int:
+        return self._step(
+            "flag_overdue", lambda: self.get_case(number), actor, expected_version, None,
+            lambda case: case.flag_overdue(item, today=today, actor=actor, reason=reason,
+                                           at=self.clock()))
+
+    def close_response_window(self, number: str, *, today: date, actor: str, reason: str,
+                              expected_version: int | None = None) -> int:
+        def close(case: CaseAggregate) -> None:
+            if not isinstance(case, EnforcementAction):
+                raise self._not_enforcement(number)
+            case.close_response_window(today=today, actor=actor, reason=reason,
+                                       at=self.clock())
+        return self._step("close_response_window", lambda: self.get_case(number), actor,
+                          expected_version, None, close)
+
+    @staticmethod
+    def _not_enforcement(number: str) -> Exception:
+        from domain.errors import InvalidValueError
+        return InvalidValueError("number", number, "only an enforcement action has a "
+                                                   "response window")
+
+    def record_reminders(self, reminders: Sequence[Reminder], *, actor: str,
+                         write_also: Callable[[Sequence[Reminder]], WriteAlso],
+                         ) -> list[Reminder]:
+        """Saves the reminders in one transaction with what `write_also` writes for them
+        (their mails); returns those that were new. If any was recorded before (by another
+        instance, or a run that crashed after committing), the batch is saved one by one
+        and those are skipped: a reminder is never recorded, nor mailed, twice."""
+        self.authorise(actor, "record_reminder")
+        return self._save_new(list(reminders), write_also)
+
+    def record_overdue_digest(self, digest: OverdueDigest, *, actor: str,
+                              write_also: Callable[[Sequence[OverdueDigest]], WriteAlso],
+                              ) -> bool:
+        """True when the digest was new (a district's digest of a day is recorded once)."""
+        self.authorise(actor, "record_overdue_digest")
+        return bool(self._save_new([digest], write_also))
+
+    def _save_new(self, aggregates: list[A],
+                  write_also: Callable[[Sequence[A]], WriteAlso]) -> list[A]:
+        if not aggregates:
+            return []
+        try:
+            self.save(*aggregates, write_also=write_also(aggregates))
+            return aggregates
+        except (IntegrityError, RecordConflictError):
+            if len(aggregates) == 1:
+                return []
+        saved: list[A] = []
+        for aggregate in aggregates:
+            if self.find_aggregate(aggregate.id) is None:
+                saved.extend(self._save_new([aggregate], write_also))
+        return saved
