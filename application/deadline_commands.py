@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from eventsourcing.persistence import IntegrityError, RecordConflictError
 
 from application.case_store import CaseStore
-from domain.base import CaseAggregate
+from domain.base import DeadlineCase
 from domain.case_numbers import case_id, parse_case_number
 from domain.enforcement_action import EnforcementAction
 from domain.reminder import OverdueDigest, Reminder
@@ -26,26 +26,26 @@ WriteAlso = Callable[[Any], None]
 
 
 class DeadlineCommands(CaseStore):
-    def get_case(self, number: str) -> CaseAggregate:
-        """Any case by its number (CA-, IP-, EA-, FV-), scoped like every load."""
+    def get_deadline_case(self, number: str) -> DeadlineCase:
+        """A plan, verification or enforcement action by its number, scoped like every load."""
         canonical = parse_case_number(number)
-        return self._load(case_id(canonical), CaseAggregate, "case", canonical)
+        return self._load(case_id(canonical), DeadlineCase, "case with deadlines", canonical)
 
     def flag_overdue(self, number: str, item: str, *, today: date, actor: str, reason: str,
                      expected_version: int | None = None) -> int:
         return self._step(
-            "flag_overdue", lambda: self.get_case(number), actor, expected_version, None,
+            "flag_overdue", lambda: self.get_deadline_case(number), actor, expected_version, None,
             lambda case: case.flag_overdue(item, today=today, actor=actor, reason=reason,
                                            at=self.clock()))
 
     def close_response_window(self, number: str, *, today: date, actor: str, reason: str,
                               expected_version: int | None = None) -> int:
-        def close(case: CaseAggregate) -> None:
+        def close(case: DeadlineCase) -> None:
             if not isinstance(case, EnforcementAction):
                 raise self._not_enforcement(number)
             case.close_response_window(today=today, actor=actor, reason=reason,
                                        at=self.clock())
-        return self._step("close_response_window", lambda: self.get_case(number), actor,
+        return self._step("close_response_window", lambda: self.get_deadline_case(number), actor,
                           expected_version, None, close)
 
     @staticmethod

@@ -80,3 +80,24 @@ class ReminderText:
                 "</small></p>")
         return OutgoingMail(message_id(cause, username), address, username, subject, text,
                             html, cause, None)
+
+    def verify_alert(self, *, cause: str, username: str, address: str, at: str,
+                     problems: Sequence[str], total: int) -> OutgoingMail:
+        subject = f"Ledger verification FAILED at {at}: {total} problem(s)"
+        more = total - len(problems)
+        text = (f"Hello {username},\n\nThe scheduled verification of the ledger at {at} "
+                f"found {total} problem(s):\n\n" + "\n".join(f"- {p}" for p in problems)
+                + (f"\n... and {more} more\n" if more > 0 else "\n")
+                + "\nRun `compliance verify` on the host for the full report, and keep the "
+                "witness file and the database as they are for the investigation.\n\n"
+                "-- Compliance Ledger (sent by the scheduler; replies are not read)\n")
+        items = "".join(f"<li>{escape(p)}</li>" for p in problems)
+        html = (f"<p>Hello {escape(username)},</p><p>The scheduled verification of the "
+                f"ledger at {escape(at)} found <strong>{total} problem(s)</strong>:</p>"
+                f"<ul>{items}</ul>" + (f"<p>... and {more} more</p>" if more > 0 else "")
+                + "<p>Run <code>compliance verify</code> on the host for the full report, "
+                "and keep the witness file and the database as they are for the "
+                "investigation.</p>")
+        return OutgoingMail(message_id(cause, username), address, username, subject, text,
+                            html, cause, None)
+

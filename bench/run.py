@@ -11,6 +11,8 @@
     .venv/bin/python -m bench.run --only http --output /tmp/http.md   # benchmark 12 (HTTP)
     BENCH_NATIONAL_SCHEMA=bench_national_kept .venv/bin/python -m bench.run \
         --only http-national --output /tmp/national.md   # benchmark 13 (national lists)
+    .venv/bin/python -m bench.run --only due-scan --output /tmp/due-scan.md   # benchmark 14
+    .venv/bin/python -m bench.run --only mail --output /tmp/mail.md   # benchmark 15 (mail)
 
 PostgreSQL comes from --database-url, else COMPLIANCE_BENCH_DATABASE_URL, else
 postgresql://postgres@127.0.0.1:5432/test. Each benchmark uses a fresh schema named
@@ -56,9 +58,11 @@ from rich.table import Table
 
 from bench.benchmarks import FULL, QUICK, Sizes, bench_bulk, bench_commit
 from bench.common import DATABASE_URL_VARIABLE, DEFAULT_DATABASE_URL, Result, machine_facts
+from bench.due_scan_benchmark import bench_due_scan
 from bench.http_benchmark import bench_http
 from bench.http_national import bench_http_national
 from bench.ingest_benchmarks import IngestBenchmarks
+from bench.mail_benchmark import bench_mail
 from bench.report import render, verdict
 from bench.targeting_benchmarks import TargetingBenchmarks
 from bench.verify_load_benchmarks import bench_load, bench_verify
@@ -68,7 +72,8 @@ from bench.workflow_benchmark import bench_workflow
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = ROOT / "docs" / "benchmarks.md"
 BENCHMARKS = ("commit", "bulk", "verify", "load", "workflow", "rebuild", "lag", "ingest",
-              "accounts", "risk", "channel", "select", "http", "http-national")
+              "accounts", "risk", "channel", "select", "http", "http-national",
+              "due-scan", "mail")
 
 
 class RichUI:
@@ -182,6 +187,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "http": lambda: bench_http(url, sizes.http_requests, sizes.http_seconds,
                                    sizes.http_commands),
         "http-national": lambda: bench_http_national(url, quick=args.quick, log=ui.log),
+        "due-scan": lambda: bench_due_scan(url, quick=args.quick, log=ui.log),
+        "mail": lambda: bench_mail(url, quick=args.quick, sqlite=not args.no_sqlite,
+                                   log=ui.log),
     }
     results: list[Result] = []
     failed: list[str] = []

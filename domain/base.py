@@ -52,7 +52,11 @@ class CaseAggregate(Aggregate):
         if state not in allowed:
             raise InvalidTransitionError(case, state, step, allowed)
 
-    # -- deadlines -------------------------------------------------------------------
+
+class DeadlineCase(CaseAggregate):
+    """A case that waits for things by a date (a plan's proposal and actions, a
+    verification's re-test, an enforcement action's response), which the scheduler flags
+    once each when they pass undone."""
 
     # Cases with deadlines declare, at the end of their fields (a class default, so
     # cases recorded before flags existed, and their snapshots, load unchanged):
@@ -69,7 +73,7 @@ class CaseAggregate(Aggregate):
         "response"), with its due date. A case without deadlines waits for nothing."""
         return {}
 
-    class OverdueFlagged(Event):
+    class OverdueFlagged(CaseAggregate.Event):
         """A due item passed its date undone: recorded once per item and due date, by
         the scheduler (actor `system:scheduler`, the rule in the reason)."""
 
@@ -77,7 +81,7 @@ class CaseAggregate(Aggregate):
         due_on: date
         days_overdue: int
 
-        def apply(self, aggregate: CaseAggregate) -> None:
+        def apply(self, aggregate: DeadlineCase) -> None:
             flags = (*aggregate.flagged_overdue(), (self.item, self.due_on))
             setattr(aggregate, "overdue_flags", flags)  # noqa: B010 - declared by subclasses
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
 
-from domain.base import CaseAggregate, require_aware
+from domain.base import CaseAggregate, DeadlineCase, require_aware
 from domain.case_numbers import case_id, parse_case_number
 from domain.date_rules import business_date_rules
 from domain.enforcement_rules import (
@@ -85,7 +85,7 @@ class ReviewVote:
     reason: str
 
 
-class EnforcementAction(CaseAggregate):
+class EnforcementAction(DeadlineCase):
     number: str
     importer_id: UUID
     importer_number: str
@@ -142,6 +142,7 @@ class EnforcementAction(CaseAggregate):
             aggregate.proposer = self.actor
             aggregate.state = EnforcementState.PROPOSED
             aggregate.votes = ()
+            aggregate.overdue_flags = ()
             aggregate.decided_amount = None
             aggregate.paid_amount = None
             aggregate.response_due_on = None

@@ -13,7 +13,7 @@ from uuid import UUID
 
 from domain.assessment import AreaFinding, FindingsPolicy, SampleTest, evaluate_area
 from domain.assessment_rules import FindingsNeedATestInEveryScopedArea, TestedAreaIsInScope
-from domain.base import CaseAggregate, require_aware
+from domain.base import CaseAggregate, DeadlineCase, require_aware
 from domain.case_numbers import case_id, parse_case_number
 from domain.reference import ComplianceArea
 from domain.rules import FourEyesRule, check
@@ -39,7 +39,7 @@ class VerifierIsNotTheImplementationReporter(FourEyesRule):
     first_act = "reported the plan's implementation"
 
 
-class FollowUpVerification(CaseAggregate):
+class FollowUpVerification(DeadlineCase):
     number: str
     importer_id: UUID
     importer_number: str
@@ -109,6 +109,7 @@ class FollowUpVerification(CaseAggregate):
             aggregate.verified_rate = None
             aggregate.implementation_reported_by = self.implementation_reported_by
             aggregate.officer = None
+            aggregate.overdue_flags = ()
 
     @classmethod
     def schedule(cls, *, number: str, importer_id: UUID, importer_number: str, district: str,

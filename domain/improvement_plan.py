@@ -16,7 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
 
-from domain.base import CaseAggregate, require_aware
+from domain.base import CaseAggregate, DeadlineCase, require_aware
 from domain.case_numbers import case_id, parse_case_number
 from domain.date_rules import business_date_rules
 from domain.errors import InvalidValueError
@@ -92,7 +92,7 @@ class CorrectiveAction:
         return self.completed_on is not None
 
 
-class ImprovementPlan(CaseAggregate):
+class ImprovementPlan(DeadlineCase):
     number: str
     importer_id: UUID
     importer_number: str
@@ -150,6 +150,7 @@ class ImprovementPlan(CaseAggregate):
             aggregate.drafted_by = self.actor
             aggregate.submitted_by = None
             aggregate.implementation_reported_by = None
+            aggregate.overdue_flags = ()
 
     @classmethod
     def draft(cls, *, number: str, importer_id: UUID, importer_number: str, district: str,

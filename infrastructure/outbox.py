@@ -172,7 +172,7 @@ class SqlOutbox:
         and another sender's outcome): it was delivered."""
         self._update("status = 'sent', sent_at = ?, attempts = attempts + 1, "
                      "claimed_by = NULL, claimed_until = NULL", (_stamp(now),),
-                     "message_id = ? AND status <> 'sent'", (message_id,))
+                     "message_id = ? AND status <> 'sent'", (message_id,), outcome=True)
 
     def mark_failed(self, message_id: str, error: str, now: datetime,
                     retry_at: datetime | None) -> None:
@@ -183,7 +183,7 @@ class SqlOutbox:
         self._update("status = ?, next_attempt_at = ?, attempts = attempts + 1, "
                      "claimed_by = NULL, claimed_until = NULL, last_error = ?",
                      (status, due, error[:MAX_ERROR_LENGTH]),
-                     "message_id = ? AND status = 'sending'", (message_id,))
+                     "message_id = ? AND status = 'sending'", (message_id,), outcome=True)
 
     def release(self, message_ids: Sequence[str], error: str, retry_at: datetime) -> None:
         """Claimed mails back to the queue for `retry_at`, no attempt counted (the server
@@ -197,8 +197,14 @@ class SqlOutbox:
                     (_stamp(retry_at), error[:MAX_ERROR_LENGTH], message_id))
 
     def _update(self, assignments: str, values: Sequence[Any], condition: str,
-                arguments: Sequence[Any]) -> int:
+                arguments: Sequence[Any], *, outcome: bool = False) -> int:
         with self.tables.transaction() as cursor:
+            if outcome and self.tables.postgres:
+                # A delivery outcome need not wait for the disk: visible at once, and
+                # lost only if the database server itself crashes in the next moment,
+                # when the mail is sent again under the same Message-ID (receivers drop
+                # it). Halves the cost of the per-mail mark (benchmark 15).
+                cursor.execute("SET LOCAL synchronous_commit = off")
             self.tables.execute_in(cursor, f"UPDATE {self._table} SET {assignments} "
                                    f"WHERE {condition} RETURNING message_id",
                                    (*values, *arguments))

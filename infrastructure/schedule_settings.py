@@ -114,7 +114,7 @@ def load_schedule_settings(environ: Mapping[str, str],
     for variable in sorted(environ):
         if variable.startswith(SCHEDULE_PREFIX) and not any(
                 variable == interval_variable(name) for name in known_jobs):
-            raise SettingsError(f"{variable}: no job is named "
+            raise SettingsError(f"{variable}={environ[variable]!r}: no job is named "
                                 f"{variable.removeprefix(SCHEDULE_PREFIX).lower()!r} "
                                 f"(known jobs: {known})")
     intervals = {}

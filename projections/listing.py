@@ -160,8 +160,11 @@ def _seek(store: ViewStore, table: str, columns: tuple[str, ...], tie: str,
     if wanted.cursor is not None:
         value, number = _decode(wanted, text)
         sign = "<" if wanted.descending else ">"
-        clauses.append(f"({key} {sign} ? OR ({key} = ? AND {last_key} {sign} ?))")
-        params += [value, value, number]
+        # The first bound repeats what the rest implies, so that the database can seek
+        # to the cursor in an index on the sort key instead of filtering every row before it.
+        clauses.append(f"{key} {sign}= ? AND ({key} {sign} ? OR ({key} = ? AND "
+                       f"{last_key} {sign} ?))")
+        params += [value, value, value, number]
     if "1 = 0" in clauses:
         return Page([], None)
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""

@@ -25,7 +25,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresTracking
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteTrackingRecorder
 from psycopg.rows import tuple_row
 
-from projections.view import Statement, View
+from projections.view import CODE_POINTS, Statement, View
 
 REBUILD = "__rebuild"
 
@@ -60,6 +60,10 @@ class ViewStore:
 
     def placeholders(self, sql: str) -> str:
         return sql
+
+    def index_columns(self, columns: str) -> str:
+        """A view's index columns in this database's terms (see view.CODE_POINTS)."""
+        return columns.replace(" " + CODE_POINTS, "")
 
     def render(self, sql: str, view: type[View], suffix: str = "") -> str:
         names = {name: self.qualified(name + suffix) for name in view.tables}
@@ -103,7 +107,10 @@ class ViewStore:
                     f"CREATE TABLE IF NOT EXISTS {self.qualified(name + suffix)} ({columns})")
             for index, table, columns in view.indexes:
                 cursor.execute(f"CREATE INDEX IF NOT EXISTS {index}{suffix} ON "
-                               f"{self.qualified(table + suffix)} ({columns})")
+                               f"{self.qualified(table + suffix)} "
+                               f"({self.index_columns(columns)})")
+            for index in view.retired_indexes:
+                cursor.execute(f"DROP INDEX IF EXISTS {self.qualified(index + suffix)}")
 
     def drop(self, view: type[View], suffix: str = "") -> None:
         with self.transaction() as cursor:
@@ -132,7 +139,7 @@ class ViewStore:
             for index, table, columns in view.indexes:
                 cursor.execute(f"DROP INDEX IF EXISTS {self.qualified(index + suffix)}")
                 cursor.execute(f"CREATE INDEX IF NOT EXISTS {index} ON "
-                               f"{self.qualified(table)} ({columns})")
+                               f"{self.qualified(table)} ({self.index_columns(columns)})")
             self._set_position(cursor, self.tracking_name(view), position)
             self._set_position(cursor, self.tracking_name(view, suffix), None)
         return True
@@ -306,6 +313,9 @@ class PostgresViewStore(ViewStore):
 
     def placeholders(self, sql: str) -> str:
         return sql.replace("?", "%s")
+
+    def index_columns(self, columns: str) -> str:
+        return columns.replace(CODE_POINTS, 'COLLATE "C"')
 
     def tracking_table(self) -> str:
         return self.qualified("view_tracking")

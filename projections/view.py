@@ -44,6 +44,12 @@ def iso(value: date | datetime | None) -> str | None:
     return value.isoformat()
 
 
+CODE_POINTS = "{code_points}"
+"""In a view's index columns, after a text column: PostgreSQL indexes it COLLATE "C" (its
+default collation follows the server's locale, and an index serves only an ORDER BY of
+its own collation); SQLite's default collation (BINARY) is already code-point order."""
+
+
 class ViewUnavailableError(RuntimeError):
     """A view cannot apply an event; names the view and the notification id."""
 
@@ -54,7 +60,11 @@ class View(Projection[TrackingRecorder]):
     tables: ClassVar[dict[str, str]] = {}
     """Table name -> column definitions (the part inside CREATE TABLE (...))."""
     indexes: ClassVar[tuple[tuple[str, str, str], ...]] = ()
-    """(index name, table, columns) for the queries the view serves."""
+    """(index name, table, columns) for the queries the view serves. A text column
+    followed by CODE_POINTS is indexed in code-point order, the order the paged lists
+    sort text in (projections.listing), so that a page reads its rows off the index."""
+    retired_indexes: ClassVar[tuple[str, ...]] = ()
+    """Indexes earlier versions created that the view no longer declares: dropped."""
     handlers: ClassVar[dict[type[Any], Handler]] = {}
     handles_everything: ClassVar[bool] = False
     """True for a view that must see every event (the audit log): an event it cannot

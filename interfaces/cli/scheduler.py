@@ -115,8 +115,6 @@ def run_command() -> None:
                             lambda line: click.echo(one_line(line)))
             click.echo(f"scheduler {lease.instance} started on {context.settings.describe} "
                        f"(heartbeat {schedule.heartbeat_seconds:g}s)")
-            if lease.is_leader:  # SQLite: the lease is taken above, say so at once
-                worker.heartbeat()
             worker.run()
         except SchedulerBusyError as error:
             click.echo(f"error: refused: {one_line(error)}", err=True)

@@ -44,7 +44,9 @@ def _unsealed_events(ctx: JobContext) -> tuple[int | None, bool]:
     if not seals:
         return None, True
     latest = seals[-1]
-    after = ctx.app.recorder.select_notifications(start=latest.checkpoint + 1, limit=2)
+    # After the checkpoint come at most the seal log's own events (its start, on the first
+    # seal, and the seal): a third is something new.
+    after = ctx.app.recorder.select_notifications(start=latest.checkpoint + 1, limit=3)
     return latest.number, any(str(n.originator_id) != str(SEAL_LOG_ID) for n in after)
 
 
@@ -114,6 +116,28 @@ def on_verify_failed(ctx: JobContext, report: LedgerReport) -> None:
     if len(report.findings) > _LISTED:
         logger.error("verify at %s: and %d more problem(s); run compliance verify",
                      ctx.now.isoformat(), len(report.findings) - _LISTED)
+    alert_admins(ctx, [str(f) for f in report.findings[:_LISTED]], len(report.findings))
+
+
+def alert_admins(ctx: JobContext, problems: list[str], total: int) -> int:
+    """Queues one mail per enabled admin with an address; one alert a day (the Message-ID
+    is the day's), however often verify runs. Returns the mails newly queued."""
+    from application.reminder_mail import ReminderText
+    from domain.user import Role
+    from infrastructure.outbox import SqlOutbox
+    from infrastructure.sql_tables import SqlTables
+
+    text = ReminderText(ctx.settings.mail.public_url)
+    cause = f"alert:verify:{ctx.now.date().isoformat()}"
+    admins = [u for u in ctx.app.list_users()
+              if u.enabled and Role.ADMIN in u.roles]
+    mails = [text.verify_alert(cause=cause, username=u.username, address=u.email,
+                               at=ctx.now.isoformat(timespec="minutes"), problems=problems,
+                               total=total) for u in admins if u.email]
+    for user in admins:
+        if not user.email:
+            logger.error("verify alert: admin %s has no e-mail address", user.username)
+    return SqlOutbox(SqlTables(ctx.app.recorder)).enqueue(mails, ctx.now)
 
 
 def run_verify(ctx: JobContext) -> JobOutcome:

@@ -190,15 +190,18 @@ class Worker:
         self.stop = threading.Event()
         self.resources: dict[str, Any] = {}
         self._standby_said = ""
+        self.leading = False
+        """As this worker last announced it (the lease may have been taken before)."""
 
     def heartbeat(self) -> None:
         """Leader: record that it lives. Standby: try to take the lease."""
-        was_leader = self.lease.is_leader
+        was_leader = self.leading
         try:
             leads = self.lease.try_acquire(self.clock())
         except Exception as error:  # the database is away: say so, try again next beat
             logger.warning("scheduler heartbeat: %s", one_line(str(error)))
             leads = False
+        self.leading = leads
         if leads and not was_leader:
             self.echo(f"leader: this scheduler ({self.lease.instance}) now leads on "
                       f"{self.settings.describe}; jobs: {self.describe_jobs()}")

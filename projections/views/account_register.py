@@ -11,7 +11,7 @@ from domain.enforcement_action import EnforcementAction
 from domain.follow_up_verification import FollowUpVerification
 from domain.importer_account import ImporterAccount
 from domain.improvement_plan import ImprovementPlan
-from projections.view import Handler, Statement, View, cents
+from projections.view import CODE_POINTS, Handler, Statement, View, cents
 
 REGISTER = ("INSERT INTO {ar_accounts} (importer_id, importer_number, legal_name, district, "
             "industry, registered_on, manager, tier, annual_value_cents, compliance_class, "
@@ -99,9 +99,12 @@ class AccountRegister(View):
         "ar_cases": "case_id TEXT PRIMARY KEY, importer_id TEXT NOT NULL",
     }
     indexes: ClassVar[tuple[tuple[str, str, str], ...]] = (
-        ("ar_accounts_district", "ar_accounts", "district, importer_number"),
+        # A district's register page by page, in the lists' order (projections.listing).
+        ("ar_accounts_district_pages", "ar_accounts",
+         f"district, importer_number {CODE_POINTS}"),
         ("ar_accounts_number", "ar_accounts", "importer_number"),
     )
+    retired_indexes: ClassVar[tuple[str, ...]] = ("ar_accounts_district",)
     handlers: ClassVar[dict[type[Any], Handler]] = {
         ImporterAccount.Registered: _registered,
         ImporterAccount.AccountManagerAssigned: _set("manager", lambda e: e.manager),

@@ -17,6 +17,7 @@ from application.due_scan import DueScan, DueScanOutcome
 from application.reminder_mail import ReminderText
 from domain.reminder import Reminder, ReminderPolicy, reminder_id
 from infrastructure.outbox import SqlOutbox
+from infrastructure.settings import Settings
 from infrastructure.sql_tables import SqlTables
 from projections.catalogue import VIEWS
 from projections.queries import due_items_to_watch
@@ -27,6 +28,7 @@ from tests.builders import (
     FakeClock,
     propose_penalty,
     register_importer,
+    walk_assessment,
     walk_enforcement,
     walk_to_findings,
 )
@@ -179,3 +181,30 @@ def test_the_policy_sends_only_the_latest_reminder_due() -> None:
     assert POLICY.latest_offset(due, due + timedelta(days=6)) == 0
     assert POLICY.latest_offset(due, due + timedelta(days=7)) == 7
     assert POLICY.latest_offset(due, due + timedelta(days=20)) == 14
+
+
+def test_a_failed_verify_alerts_the_admins_once_a_day(
+        store: Settings, make_app: Callable[..., ComplianceCases], clock: FakeClock) -> None:
+    from interfaces.scheduler.integrity_jobs import run_verify
+    from interfaces.scheduler.jobs import JobContext
+    from tests.integration.raw_store import RawEvents
+
+    loader = make_app()
+    number = walk_assessment(loader, register_importer(loader, district="11"), "surveyed",
+                             clock=clock)
+    loader.add_user("admin", roles=["admin"], email="admin@customs.example", actor=SETUP,
+                    reason="the admin")
+    loader.add_user("admin2", roles=["admin"], actor=SETUP, reason="an admin without mail")
+    app = make_app(access_control=True)
+    ctx = JobContext(app=app, settings=store, now=clock.now)
+    assert run_verify(ctx).ok
+    assert outbox_rows(app) == []
+
+    RawEvents.of(loader, store).delete(loader.get_assessment(number).id, 2)
+    failed = run_verify(ctx)
+    assert not failed.ok and number in failed.summary
+    [(to, subject, cause)] = outbox_rows(app)
+    assert to == "admin@customs.example" and "FAILED" in subject
+    assert cause == f"alert:verify:{clock.now.date().isoformat()}"
+    run_verify(JobContext(app=app, settings=store, now=clock.now + timedelta(hours=1)))
+    assert len(outbox_rows(app)) == 1  # the day's alert, once

@@ -26,6 +26,7 @@ from domain.follow_up_verification import FollowUpVerification
 from domain.importer_account import AccountStatus, importer_account_id
 from domain.improvement_plan import ImprovementPlan
 from domain.reference import ComplianceArea
+from domain.reminder import OverdueDigest, OverdueLine, Reminder
 from domain.user import USER_DIRECTORY_ID, user_id
 from infrastructure.hash_chain import GENESIS, PREV_KEY, event_hash
 from infrastructure.mapper import MsgspecMapper, MsgspecTranscoder
@@ -57,9 +58,9 @@ def concrete_event_topics() -> set[str]:
     topics.add("domain.user:User.Created")  # declared by User itself, with its grants
     assert len(topics) == (10     # ImporterAccount
                            + 7    # Assessment
-                           + 13   # ImprovementPlan
-                           + 12   # EnforcementAction
-                           + 5    # FollowUpVerification
+                           + 14   # ImprovementPlan
+                           + 14   # EnforcementAction
+                           + 6    # FollowUpVerification
                            + 2    # ImporterCaseFile
                            + 2    # CaseNumberSequence
                            + 2    # SealLog
@@ -69,7 +70,9 @@ def concrete_event_topics() -> set[str]:
                            + 1    # ChannelRun
                            + 1    # SelectionPlan
                            + 14   # User
-                           + 2)   # UserDirectory
+                           + 2    # UserDirectory
+                           + 1    # Reminder
+                           + 1)   # OverdueDigest
     return topics
 
 
@@ -155,6 +158,7 @@ def exercise_every_event_type(app: ComplianceCases, clock: FakeClock) -> dict[st
     workflow = exercise_the_workflow(app, clock)
     targeting = exercise_risk_and_targeting(app, clock)
     users = exercise_users(app, clock)
+    deadlines = exercise_deadlines(app, clock)
     clock.advance()
     signer = app.events.signer  # type: ignore[attr-defined]
     seal_ledger(app, signer.key, signer.path.parent / "seal-witness.jsonl", "system:sealer")
@@ -168,6 +172,7 @@ def exercise_every_event_type(app: ComplianceCases, clock: FakeClock) -> dict[st
         **workflow,
         **targeting,
         **users,
+        **deadlines,
     }
 
 
@@ -207,6 +212,49 @@ def exercise_users(app: ComplianceCases, clock: FakeClock) -> dict[str, UUID]:
             app.authenticate_password("round.trip", "wrong", hasher, max_failures=2)
     return {"user": user_id("round.trip"), "representative": user_id("rep.trip"),
             "user directory": USER_DIRECTORY_ID}
+
+
+def exercise_deadlines(app: ComplianceCases, clock: FakeClock) -> dict[str, UUID]:
+    """The scheduler's events: overdue flags on a plan, a verification and a penalty, its
+    response window closed, a reminder and a district's overdue digest."""
+    scheduler = "system:scheduler"
+    importer = register_importer(app, district="11")
+    _, findings = walk_to_findings(app, importer, clock=clock)
+    plan = findings.plan_number
+    assert plan is not None
+    late = clock.now.date() + timedelta(days=400)
+    clock.advance()
+    app.flag_overdue(plan, "proposal", today=late, actor=scheduler, reason="overdue rule")
+    verification = walk_plan(app, plan, clock=clock)
+    assert verification is not None
+    clock.advance()
+    app.flag_overdue(verification, "retest", today=late, actor=scheduler, reason="overdue")
+    penalty = propose_penalty(app, importer)
+    walk_enforcement(app, penalty, "penalty_notice_issued", clock=clock)
+    clock.advance()
+    app.flag_overdue(penalty, "response", today=late, actor=scheduler, reason="overdue")
+    clock.advance()
+    app.close_response_window(penalty, today=late, actor=scheduler, reason="no response")
+    due = app.get_plan(plan).proposal_due_on
+    reminder = Reminder.record(
+        case_number=plan, item="proposal", kind="plan_proposal", description="proposal",
+        district="11", importer_number=importer, due_on=due, offset_days=-14,
+        recipients=["user:rep.one", "user:rep.two"], unreachable=["user:rep.two"],
+        actor=scheduler, reason="reminder rule", at=clock.advance())
+    digest = OverdueDigest.record(
+        district="11", day=late, count=1,
+        lines=[OverdueLine(plan, "proposal", "proposal of corrective actions", due, None)],
+        recipients=["user:chief"], unreachable=[], actor=scheduler, reason="digest rule",
+        at=clock.advance())
+    assert app.record_reminders([reminder], actor=scheduler, write_also=lambda _: _nothing)
+    assert app.record_overdue_digest(digest, actor=scheduler, write_also=lambda _: _nothing)
+    # The reminder and the digest are one event each: no snapshot to compare.
+    return {"flagged plan": case_id(plan), "flagged verification": case_id(verification),
+            "penalty gone unanswered": case_id(penalty)}
+
+
+def _nothing(_: object) -> None:
+    """Writes no other rows (the mails are the outbox's, tested elsewhere)."""
 
 
 def exercise_the_workflow(app: ComplianceCases, clock: FakeClock) -> dict[str, UUID]:

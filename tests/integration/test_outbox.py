@@ -115,18 +115,22 @@ def test_sent_failed_dead_and_the_counts(outbox: SqlOutbox) -> None:
     assert outbox.counts() == {"queued": 1, "sending": 1, "sent": 1, "dead": 1,
                                "discarded": 0}
     sent, waiting, dead = (outbox.get(key) for key in (one, two, three))
-    assert sent is not None and (sent.status, sent.sent_at, sent.attempts) == (
+    assert sent is not None
+    assert (sent.status, sent.sent_at, sent.attempts) == (
         "sent", later, 1)
-    assert waiting is not None and (waiting.status, waiting.attempts, waiting.last_error,
+    assert waiting is not None
+    assert (waiting.status, waiting.attempts, waiting.last_error,
                                     waiting.next_attempt_at, waiting.claimed_by) == (
         "queued", 1, "450 mailbox busy", START + timedelta(hours=1), None)
-    assert dead is not None and (dead.status, dead.last_error) == (
+    assert dead is not None
+    assert (dead.status, dead.last_error) == (
         "dead", "550 5.1.1 no such user")
     # An outcome for a mail no longer being sent changes nothing; sent twice counts once.
     outbox.mark_failed(one, "late failure", later, None)
     outbox.mark_sent(one, later + timedelta(minutes=1))
     again = outbox.get(one)
-    assert again is not None and (again.status, again.attempts, again.sent_at) == (
+    assert again is not None
+    assert (again.status, again.attempts, again.sent_at) == (
         "sent", 1, later)
     assert [m.message_id for m in outbox.list("dead")] == [three]
     assert four in {m.message_id for m in outbox.list("sending")}
@@ -139,7 +143,8 @@ def test_release_returns_claims_without_using_an_attempt(outbox: SqlOutbox) -> N
         minutes=1))
 
     back = outbox.get(claimed.message_id)
-    assert back is not None and (back.status, back.attempts, back.last_error) == (
+    assert back is not None
+    assert (back.status, back.attempts, back.last_error) == (
         "queued", 0, "mail server unavailable")
     assert outbox.claim(START, 10, "s", LEASE) == []
     assert len(outbox.claim(START + timedelta(minutes=1), 10, "s", LEASE)) == 1
