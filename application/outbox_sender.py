@@ -4,8 +4,12 @@ outcome at once.
 Why it is shaped like this:
 
 - Each mail is marked sent right after the server accepted it, not at the end of the
-  batch: a sender killed between the two sends that one mail again at most (with the
-  same Message-ID, so receivers drop the repeat), never the whole batch.
+  batch. The mark commits on a worker thread while the next mail goes over the wire, and
+  the next mark waits for it: so at most one outcome is ever unrecorded, and a sender
+  killed mid-batch sends again at most that mail and the one in flight (with the same
+  Message-ID, so receivers drop the repeat), never the batch. Overlapping the two waits
+  (database, SMTP server) is what makes the outbox about as fast as a bare SMTP loop
+  (benchmark 15).
 - A mail the server refuses for now (4xx) waits longer after each attempt (exponential
   backoff, capped) and is parked in the dead letters after `max_attempts`; one it refuses
   for good (5xx) is parked at once, with the server's reply, for a person to look at.
@@ -19,8 +23,9 @@ The outbox (infrastructure.outbox.SqlOutbox) and the transport
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -153,6 +158,34 @@ def retry_delay(policy: DeliveryPolicy, attempts: int) -> timedelta:
                                  policy.retry_cap_seconds))
 
 
+class _OneBehind:
+    """Runs outcome writes on one worker thread, at most one at a time: each new write
+    first waits for the one before (and raises its error, if it failed)."""
+
+    def __init__(self, pool: ThreadPoolExecutor) -> None:
+        self.pool = pool
+        self.pending: Future[None] | None = None
+
+    def submit(self, write: Callable[[], None]) -> None:
+        self.wait()
+        self.pending = self.pool.submit(write)
+
+    def wait(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()
+
+    @classmethod
+    @contextmanager
+    def running(cls) -> Iterator[_OneBehind]:
+        with ThreadPoolExecutor(1, thread_name_prefix="outbox-outcomes") as pool:
+            writes = cls(pool)
+            try:
+                yield writes
+            finally:
+                writes.wait()
+
+
 class OutboxSender:
     def __init__(self, outbox: Outbox, transport_factory: TransportFactory,
                  mail_settings: DeliveryPolicy, holder: str, *,
@@ -169,17 +202,20 @@ class OutboxSender:
         if not batch:
             return outcome
         done = 0
-        try:
-            with self.transport_factory() as transport:
-                for mail in batch:
-                    self._deliver(transport, mail, now, outcome)
-                    done += 1
-        except MailServerUnavailableError as error:
-            self._defer(batch[done:], f"mail server unavailable: {error}", now, outcome)
+        with _OneBehind.running() as writes:
+            try:
+                with self.transport_factory() as transport:
+                    for mail in batch:
+                        self._deliver(transport, mail, now, outcome, writes)
+                        done += 1
+            except MailServerUnavailableError as error:
+                writes.wait()
+                self._defer(batch[done:], f"mail server unavailable: {error}", now, outcome)
         return outcome
 
     def _deliver(self, transport: MailTransport, mail: QueuedMail, now: datetime,
-                 outcome: SendOutcome) -> None:
+                 outcome: SendOutcome, writes: _OneBehind) -> None:
+        key = mail.message_id
         attempt = mail.attempts + 1
         try:
             transport.send(mail)
@@ -187,24 +223,24 @@ class OutboxSender:
             raise
         except TemporaryMailError as error:
             if attempt >= self.policy.max_attempts:
-                self._dead(mail, f"{error} (after {attempt} attempts)", now, outcome)
+                self._dead(key, f"{error} (after {attempt} attempts)", now, outcome, writes)
                 return
-            retry_at = now + retry_delay(self.policy, attempt)
-            self.outbox.mark_failed(mail.message_id, str(error), now, retry_at)
+            retry_at, reason = now + retry_delay(self.policy, attempt), str(error)
+            writes.submit(lambda: self.outbox.mark_failed(key, reason, now, retry_at))
             outcome.deferred += 1
-            outcome.reasons[mail.message_id] = f"{error}; retry at {retry_at.isoformat()}"
+            outcome.reasons[key] = f"{reason}; retry at {retry_at.isoformat()}"
             return
         except PermanentMailError as error:
-            self._dead(mail, str(error), now, outcome)
+            self._dead(key, str(error), now, outcome, writes)
             return
-        self.outbox.mark_sent(mail.message_id, now)
+        writes.submit(lambda: self.outbox.mark_sent(key, now))
         outcome.sent += 1
 
-    def _dead(self, mail: QueuedMail, error: str, now: datetime,
-              outcome: SendOutcome) -> None:
-        self.outbox.mark_failed(mail.message_id, error, now, None)
+    def _dead(self, key: str, error: str, now: datetime, outcome: SendOutcome,
+              writes: _OneBehind) -> None:
+        writes.submit(lambda: self.outbox.mark_failed(key, error, now, None))
         outcome.dead += 1
-        outcome.reasons[mail.message_id] = error
+        outcome.reasons[key] = error
 
     def _defer(self, mails: Sequence[QueuedMail], error: str, now: datetime,
                outcome: SendOutcome) -> None:

@@ -216,7 +216,8 @@ def _read_facts(settings: Settings, number: str) -> dict[str, str]:
     with application(settings) as app:
         case = app.get_assessment(number)
         table = app.events.recorder.events_table_name  # type: ignore[attr-defined]
-        return {DSN_VAR: str(settings.database_url), TABLE_VAR: f"{settings.postgres_schema}.{table}",
+        return {DSN_VAR: str(settings.database_url),
+                TABLE_VAR: f"{settings.postgres_schema}.{table}",
                 ORIGINATOR_VAR: str(case.id), VERSION_VAR: str(case.version)}
 
 

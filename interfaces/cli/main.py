@@ -176,6 +176,7 @@ def demo(scale: str, count: int | None, samples: int | None, entries: int | None
         loaded = load_demo_trade(context, summary.importers, samples=lines,
                                  entries=declarations, seed=seed, today=end)
         context.app.clock = utc_now
+        scanned = _first_due_scan(context)
         _seal_and_project(context)
         click.echo(f"demo loaded into {context.settings.describe}:")
         click.echo(f"  {summary.accounts} importer accounts in 42 districts, "
@@ -185,6 +186,7 @@ def demo(scale: str, count: int | None, samples: int | None, entries: int | None
         click.echo(f"  value concentration: {shares}")
         describe_trade_and_targeting(context, loaded, tiers=False)
         click.echo(f"  {context.app.recorder.max_notification_id() or 0} events")
+        click.echo(f"  the scheduler's first due scan: {scanned}")
         click.echo("try next:")
         click.echo("  compliance status")
         click.echo("  compliance assessments list --state findings_issued")
@@ -197,9 +199,22 @@ def demo(scale: str, count: int | None, samples: int | None, entries: int | None
         click.echo("  compliance stats compliance --by industry")
         click.echo("  compliance risk top --limit 10; compliance tiers; compliance rates")
         click.echo("  compliance rules list; compliance effectiveness")
+        click.echo("  compliance outbox list; compliance scheduler tick   (mails go to "
+                   f"{context.settings.mail.smtp_host}:{context.settings.mail.smtp_port})")
         for line in login_lines(summary.logins):
             click.echo(line)
     run_guarded(action)
+
+
+def _first_due_scan(context: CliContext) -> str:
+    """The scheduler's due scan once, as `system:scheduler`, so the demo's reminders,
+    overdue flags, escalations and digests are there, their mails queued in the outbox
+    (sent by `compliance scheduler tick` or `compliance outbox send`)."""
+    from interfaces.scheduler.due_scan_job import run as due_scan
+    from interfaces.scheduler.jobs import JobContext
+
+    outcome = due_scan(JobContext(context.app, context.settings, utc_now()))
+    return outcome.summary
 
 
 def _seal_and_project(context: CliContext) -> SealRecord:

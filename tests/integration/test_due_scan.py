@@ -89,8 +89,10 @@ def test_reminders_fall_at_their_offsets_once_each_with_their_mails(
     assert reminder.recipients == ("user:rep.mailed", "user:rep.silent")
     assert reminder.unreachable == ("user:rep.silent",)
     [(to, subject, cause)] = outbox_rows(app)
-    assert to == "rep@importer.example" and subject.startswith(f"[{plan}] proposal")
-    assert "due in 14 days" in subject and cause == f"reminder:{reminder.id}"
+    assert to == "rep@importer.example"
+    assert subject.startswith(f"[{plan}] proposal")
+    assert "due in 14 days" in subject
+    assert cause == f"reminder:{reminder.id}"
 
     again = scan(app, clock.now + timedelta(hours=2))  # the same day: nothing new
     assert (again.reminders, again.mails) == (0, 0)
@@ -105,7 +107,9 @@ def test_overdue_is_flagged_digested_and_escalated_beyond_grace(
     late = scan(app, clock.now)
     # The scheduler was down before: only the latest reminder (on the day) is sent, to the
     # representative and, now that it is overdue, the officer.
-    assert late.reminders == 1 and late.flagged == 1 and late.digests == 1
+    assert late.reminders == 1
+    assert late.flagged == 1
+    assert late.digests == 1
     assert app.get_plan(plan).overdue_flags == (("proposal", due),)
     addresses = [to for to, _, _ in outbox_rows(app)]
     assert sorted(addresses) == ["chief11@customs.example", "officer@customs.example",
@@ -115,11 +119,12 @@ def test_overdue_is_flagged_digested_and_escalated_beyond_grace(
 
     clock.now = datetime.combine(due + timedelta(days=31), clock.now.timetz())
     beyond = scan(app, clock.now)
-    assert len(beyond.escalated) == 1 and beyond.escalated[0].startswith(plan)
+    assert len(beyond.escalated) == 1
+    assert beyond.escalated[0].startswith(plan)
     escalated = app.get_plan(plan)
     assert escalated.state.value == "escalated"
     assert escalated.enforcement_number is not None
-    events = [e for e in app.replay_history(escalated.id)]
+    events = list(app.replay_history(escalated.id))
     assert events[-1][0].actor == "system:scheduler"
     assert "beyond the 30-day grace period" in events[-1][0].reason
     assert scan(app, clock.now + timedelta(hours=1)).escalated == []
@@ -202,9 +207,11 @@ def test_a_failed_verify_alerts_the_admins_once_a_day(
 
     RawEvents.of(loader, store).delete(loader.get_assessment(number).id, 2)
     failed = run_verify(ctx)
-    assert not failed.ok and number in failed.summary
+    assert not failed.ok
+    assert number in failed.summary
     [(to, subject, cause)] = outbox_rows(app)
-    assert to == "admin@customs.example" and "FAILED" in subject
+    assert to == "admin@customs.example"
+    assert "FAILED" in subject
     assert cause == f"alert:verify:{clock.now.date().isoformat()}"
     run_verify(JobContext(app=app, settings=store, now=clock.now + timedelta(hours=1)))
     assert len(outbox_rows(app)) == 1  # the day's alert, once
