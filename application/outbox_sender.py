@@ -187,6 +187,9 @@ class _OneBehind:
 
 
 class OutboxSender:
+    """Delivers the outbox for one `holder` (named in its claims, shown by `outbox
+    list`); any number of senders may run against one outbox."""
+
     def __init__(self, outbox: Outbox, transport_factory: TransportFactory,
                  mail_settings: DeliveryPolicy, holder: str, *,
                  lease: timedelta = DEFAULT_LEASE) -> None:

@@ -150,14 +150,20 @@ class SmtpTransport:
             except smtplib.SMTPRecipientsRefused as error:
                 code, text = next(iter(error.recipients.values()))
                 raise self._refused(code, text, f"recipient {mail.to_address}") from error
+            except smtplib.SMTPSenderRefused as error:
+                # Our own address (COMPLIANCE_MAIL_FROM) refused: every mail would be,
+                # so none of them is to blame; the batch waits for the setting's fix.
+                self._drop()
+                raise MailServerUnavailableError(
+                    f"sender {self.envelope_from} refused: {error.smtp_code} "
+                    f"{_reply(error.smtp_error)}") from error
             except smtplib.SMTPResponseException as error:
                 raise self._refused(error.smtp_code, error.smtp_error,
                                     "message refused") from error
             except (smtplib.SMTPException, OSError) as error:
                 # The line dropped (an idle connection the server closed, a reset): open
                 # it again and send once more; a repeat is harmless (same Message-ID).
-                self._abandon(self._smtp)
-                self._smtp = None
+                self._drop()
                 if attempt == 2:
                     raise TemporaryMailError(
                         f"connection lost while sending: {type(error).__name__}: {error}"
@@ -166,6 +172,10 @@ class SmtpTransport:
     def _refused(self, code: int, text: bytes | str, what: str) -> Exception:
         refusal = _refusal(code, text, what)
         if isinstance(refusal, MailServerUnavailableError):
-            self._abandon(self._smtp)
-            self._smtp = None
+            self._drop()
         return refusal
+
+    def _drop(self) -> None:
+        """Forget the connection (it is broken or closing); the next mail opens another."""
+        smtp, self._smtp = self._smtp, None
+        self._abandon(smtp)

@@ -175,8 +175,8 @@ def demo(scale: str, count: int | None, samples: int | None, entries: int | None
         context.app.clock = lambda: evening + timedelta(seconds=next(ticks))
         loaded = load_demo_trade(context, summary.importers, samples=lines,
                                  entries=declarations, seed=seed, today=end)
+        scanned = _first_due_scan(context, datetime.combine(end, time(20), tzinfo=UTC))
         context.app.clock = utc_now
-        scanned = _first_due_scan(context)
         _seal_and_project(context)
         click.echo(f"demo loaded into {context.settings.describe}:")
         click.echo(f"  {summary.accounts} importer accounts in 42 districts, "
@@ -206,14 +206,17 @@ def demo(scale: str, count: int | None, samples: int | None, entries: int | None
     run_guarded(action)
 
 
-def _first_due_scan(context: CliContext) -> str:
-    """The scheduler's due scan once, as `system:scheduler`, so the demo's reminders,
-    overdue flags, escalations and digests are there, their mails queued in the outbox
-    (sent by `compliance scheduler tick` or `compliance outbox send`)."""
+def _first_due_scan(context: CliContext, at: datetime) -> str:
+    """The scheduler's due scan once, on the demo's last evening, as `system:scheduler`,
+    so the demo's reminders, overdue flags, escalations and digests are there, their mails
+    queued in the outbox (sent by `compliance scheduler tick` or `compliance outbox
+    send`)."""
     from interfaces.scheduler.due_scan_job import run as due_scan
     from interfaces.scheduler.jobs import JobContext
 
-    outcome = due_scan(JobContext(context.app, context.settings, utc_now()))
+    ticks = itertools.count()
+    context.app.clock = lambda: at + timedelta(milliseconds=next(ticks))
+    outcome = due_scan(JobContext(context.app, context.settings, at))
     return outcome.summary
 
 

@@ -394,8 +394,8 @@ def test_a_connection_that_dropped_between_two_mails_is_opened_again(
 
 def test_a_sender_killed_mid_batch_loses_nothing(cli: Cli, smtp: SmtpServer) -> None:
     """kill -9 while the server is taking the batch: afterwards, once the claims' lease
-    ran out, every mail is sent, each one received (at most the one in flight twice, with
-    the same Message-ID), and the outbox's sent count equals what the server holds."""
+    ran out, every mail is sent and received; at most two twice (the one whose mark was
+    committing and the one in flight, with the same Message-ID)."""
     with_smtp(cli, smtp)
     smtp.handler.delay = 0.1
     mails = [reminder(n) for n in range(1, 31)]
@@ -414,13 +414,13 @@ def test_a_sender_killed_mid_batch_loses_nothing(cli: Cli, smtp: SmtpServer) -> 
     before = len(smtp.received)
     assert 5 <= before < len(mails)
     statuses = [mail.status for mail in mails_in(cli)]
-    assert statuses.count("sent") in (before - 1, before)  # killed before marking it
+    assert before - 2 <= statuses.count("sent") <= before  # killed before marking them
     assert statuses.count("sent") + statuses.count("sending") == len(mails)
 
     cli.ok("outbox", "send", "--now", at(timedelta(minutes=10)))  # the lease ran out
 
     assert sorted(set(smtp.message_ids())) == sorted(m.message_id for m in mails)
-    assert len(smtp.received) - len(mails) <= 1
+    assert len(smtp.received) - len(mails) <= 2
     assert len(mails_in(cli, "sent")) == len(mails)
 
 
