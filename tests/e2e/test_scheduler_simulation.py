@@ -25,7 +25,7 @@ from projections.queries import due_items_to_watch
 from projections.worker import Projections
 from tests.e2e.cli import Cli
 from tests.e2e.scheduler_worker import serve
-from tests.e2e.test_mail_delivery import SmtpServer
+from tests.e2e.smtp_server import SmtpServer
 
 pytestmark = pytest.mark.postgres
 
