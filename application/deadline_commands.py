@@ -14,10 +14,13 @@ from typing import Any, TypeVar
 
 from eventsourcing.persistence import IntegrityError, RecordConflictError
 
+from application.access import acting_as
 from application.case_store import CaseStore
+from application.errors import ConcurrencyConflictError, NotFoundError
 from domain.base import DeadlineCase
 from domain.case_numbers import case_id, parse_case_number
 from domain.enforcement_action import EnforcementAction
+from domain.errors import DomainError
 from domain.reminder import OverdueDigest, Reminder
 
 A = TypeVar("A", Reminder, OverdueDigest)
@@ -37,6 +40,47 @@ class DeadlineCommands(CaseStore):
             "flag_overdue", lambda: self.get_deadline_case(number), actor, expected_version, None,
             lambda case: case.flag_overdue(item, today=today, actor=actor, reason=reason,
                                            at=self.clock()))
+
+    def flag_overdue_many(self, items: Sequence[tuple[str, str, str]], *, today: date,
+                          actor: str, chunk: int = 200) -> tuple[int, list[str]]:
+        """Flags (case number, item, reason) in transactions of `chunk` cases: a national
+        scan's thousands of newly overdue items without a transaction each. An item whose
+        case moved on (answered, closed, flagged by another instance) is left alone and
+        named in the second value; a chunk that meets a concurrent command is flagged again
+        one by one, so nothing is half-applied."""
+        caller = self._caller(actor)
+        if caller is not None:
+            caller.require("flag_overdue")
+        flagged, left = 0, []
+        with acting_as(caller):
+            for start in range(0, len(items), chunk):
+                part = items[start:start + chunk]
+                cases: dict[str, DeadlineCase] = {}
+                applied = 0
+                for number, item, reason in part:
+                    try:
+                        case = cases.get(number) or self.get_deadline_case(number)
+                        case.flag_overdue(item, today=today, actor=actor, reason=reason,
+                                          at=self.clock())
+                    except (DomainError, NotFoundError) as moved_on:
+                        left.append(f"{number} {item}: {moved_on}")
+                        continue
+                    cases[number] = case
+                    applied += 1
+                if not cases:
+                    continue
+                try:
+                    self._save("overdue flags", *cases.values())
+                    flagged += applied
+                except ConcurrencyConflictError:
+                    for number, item, reason in part:
+                        try:
+                            self.flag_overdue(number, item, today=today, actor=actor,
+                                              reason=reason)
+                            flagged += 1
+                        except (ConcurrencyConflictError, DomainError, NotFoundError) as err:
+                            left.append(f"{number} {item}: {err}")
+        return flagged, left
 
     def close_response_window(self, number: str, *, today: date, actor: str, reason: str,
                               expected_version: int | None = None) -> int:

@@ -31,7 +31,7 @@ from domain.reminder import (
     ReminderPolicy,
     describe_offset,
 )
-from domain.user import Role, User
+from domain.user import Role
 
 log = logging.getLogger(__name__)
 
@@ -73,38 +73,64 @@ class DueRow:
                    None if officer is None else str(officer), str(state))
 
 
+@dataclass(frozen=True)
+class Person:
+    """A user as the people view has them: enough to address a mail."""
+
+    username: str
+    email: str | None
+    roles: frozenset[str]
+    districts: tuple[str, ...]
+    importers: tuple[str, ...]
+
+    @property
+    def actor(self) -> str:
+        return f"user:{self.username}"
+
+    @classmethod
+    def of(cls, row: Sequence[Any]) -> Person | None:
+        """None for a disabled user (nobody is told anything through them)."""
+        username, email, enabled, roles, districts, importers = row
+        if not enabled:
+            return None
+        return cls(str(username), None if email is None else str(email),
+                   frozenset(str(roles).split()), tuple(str(districts).split()),
+                   tuple(str(importers).split()))
+
+
 class People:
     """Who is told what: enabled users by actor, by the importers they represent, and the
     supervisors of each district (national supervisors where a district has none)."""
 
-    def __init__(self, users: Iterable[User]) -> None:
-        self.by_actor: dict[str, User] = {}
-        self.by_importer: dict[str, list[User]] = defaultdict(list)
-        self.by_district: dict[str, list[User]] = defaultdict(list)
-        self.national_supervisors: list[User] = []
-        for user in users:
-            if not user.enabled:
+    def __init__(self, rows: Iterable[Sequence[Any]]) -> None:
+        self.by_actor: dict[str, Person] = {}
+        self.by_importer: dict[str, list[Person]] = defaultdict(list)
+        self.by_district: dict[str, list[Person]] = defaultdict(list)
+        self.national_supervisors: list[Person] = []
+        for row in rows:
+            person = Person.of(row)
+            if person is None:
                 continue
-            self.by_actor[user.actor] = user
-            if Role.IMPORTER_REPRESENTATIVE in user.roles:
-                for importer in user.importers:
-                    self.by_importer[importer].append(user)
-            if Role.SUPERVISOR in user.roles:
-                if user.districts:
-                    for district in user.districts:
-                        self.by_district[district].append(user)
+            self.by_actor[person.actor] = person
+            if Role.IMPORTER_REPRESENTATIVE.value in person.roles:
+                for importer in person.importers:
+                    self.by_importer[importer].append(person)
+            if Role.SUPERVISOR.value in person.roles:
+                if person.districts:
+                    for district in person.districts:
+                        self.by_district[district].append(person)
                 else:
-                    self.national_supervisors.append(user)
+                    self.national_supervisors.append(person)
 
-    def supervisors(self, district: str) -> list[User]:
+    def supervisors(self, district: str) -> list[Person]:
         return self.by_district.get(district) or self.national_supervisors
 
-    def for_item(self, row: DueRow, overdue: bool) -> list[User]:
+    def for_item(self, row: DueRow, overdue: bool) -> list[Person]:
         """The item's owner: the representatives for what the importer owes (a proposal,
         a response, an action not owned by a named user), the action's owner when a user,
         the officer for a verification (its district's supervisors while unassigned);
         the case's officer is told too once it is overdue."""
-        people: list[User] = []
+        people: list[Person] = []
         owner = self.by_actor.get(row.owner or "")
         officer = self.by_actor.get(row.officer or "")
         if row.kind == "verification":
@@ -163,17 +189,20 @@ QueueWriter = Callable[[Sequence[OutgoingMail]], WriteAlso]
 class DueScan:
     def __init__(self, app: ComplianceCases, policy: ReminderPolicy, text: ReminderText,
                  queue: QueueWriter, rows: Callable[[date], Iterable[Sequence[Any]]],
+                 people: Callable[[], Iterable[Sequence[Any]]],
                  progress: Callable[[str, int, int], None] | None = None) -> None:
+        """`rows(until)`: the open due items falling due by then (projections.queries.
+        due_items_to_watch); `people()`: every user (projections.queries.people)."""
         self.app, self.policy, self.text, self.queue, self.rows = (
             app, policy, text, queue, rows)
-        self.progress = progress
+        self.people, self.progress = people, progress
 
     def run(self, now: datetime) -> DueScanOutcome:
         today = now.date()
         rows = [DueRow.of(r) for r in self.rows(date.fromordinal(
             today.toordinal() + self.policy.horizon_days))]
         outcome = DueScanOutcome(items=len(rows))
-        people = People(self.app.list_users())
+        people = People(self.people())
         self._remind(rows, people, today, outcome)
         overdue = [row for row in rows if row.due_on < today]
         self._flag(overdue, today, outcome)
@@ -211,7 +240,7 @@ class DueScan:
             if self.progress:
                 self.progress("reminders", done, len(pending))
 
-    def _reminder(self, row: DueRow, offset: int, recipients: list[User], today: date,
+    def _reminder(self, row: DueRow, offset: int, recipients: list[Person], today: date,
                   outcome: DueScanOutcome) -> tuple[Reminder, list[OutgoingMail]]:
         unreachable = [u.actor for u in recipients if not u.email]
         outcome.unreachable.update(u.username for u in recipients if not u.email)
@@ -233,27 +262,31 @@ class DueScan:
     # -- flags, windows, escalation ----------------------------------------------------
 
     def _flag(self, overdue: list[DueRow], today: date, outcome: DueScanOutcome) -> None:
+        flags: list[tuple[str, str, str]] = []
         for row in overdue:
             if row.overdue:
                 continue
             days = (today - row.due_on).days
-            try:
-                if row.kind == "enforcement_response" and row.state == "penalty_notice_issued":
+            if row.kind == "enforcement_response" and row.state == "penalty_notice_issued":
+                try:
                     self.app.close_response_window(
                         row.case_number, today=today, actor=SCHEDULER,
                         reason=f"response rule: the penalty notice's response was due "
                                f"{row.due_on} and none came; {days} day(s) later the "
                                "action moves to decision")
                     outcome.windows_closed += 1
-                else:
-                    self.app.flag_overdue(
-                        row.case_number, row.item, today=today, actor=SCHEDULER,
-                        reason=f"overdue rule: {row.description} was due {row.due_on}, "
-                               f"{days} day(s) ago")
-                    outcome.flagged += 1
-            except (ConcurrencyConflictError, DomainError, NotFoundError) as moved_on:
-                log.info("left %s %s alone: %s", row.case_number, row.item, moved_on)
-                outcome.left_alone += 1
+                except (ConcurrencyConflictError, DomainError, NotFoundError) as moved_on:
+                    log.info("left %s %s alone: %s", row.case_number, row.item, moved_on)
+                    outcome.left_alone += 1
+                continue
+            flags.append((row.case_number, row.item,
+                          f"overdue rule: {row.description} was due {row.due_on}, "
+                          f"{days} day(s) ago"))
+        flagged, left = self.app.flag_overdue_many(flags, today=today, actor=SCHEDULER)
+        outcome.flagged += flagged
+        outcome.left_alone += len(left)
+        for reason in left:
+            log.info("left alone: %s", reason)
 
     def _escalate(self, overdue: list[DueRow], today: date, outcome: DueScanOutcome) -> None:
         grace = self.policy.escalation_grace_days
@@ -318,5 +351,5 @@ def digest_lines(lines: list[OverdueLine]) -> list[OverdueLine]:
     return sorted(lines, key=lambda x: (x.due_on, x.case_number, x.item))[:DIGEST_LINES]
 
 
-def _addressed(users: Iterable[User]) -> list[tuple[User, str]]:
+def _addressed(users: Iterable[Person]) -> list[tuple[Person, str]]:
     return [(user, user.email) for user in users if user.email]

@@ -53,7 +53,7 @@ from interfaces.composition import build_application
 from interfaces.demo_users import Person, create_people, district_people
 from interfaces.http.services import SERVER_CACHE_SIZE
 from projections.catalogue import VIEWS
-from projections.queries import due_items_to_watch
+from projections.queries import due_items_to_watch, people
 from projections.worker import Projections
 
 Log = Callable[[str], None]
@@ -151,7 +151,8 @@ def _scanner(settings: Settings, now: datetime) -> Iterator[tuple[DueScan, Proje
             return outbox.writer(mails, now)
 
         yield DueScan(app, POLICY, ReminderText("https://ledger.example.org"), queue,
-                      lambda until: due_items_to_watch(projections.store, until)), projections
+                      lambda until: due_items_to_watch(projections.store, until),
+                      lambda: people(projections.store)), projections
     finally:
         app.close()
 
@@ -159,13 +160,13 @@ def _scanner(settings: Settings, now: datetime) -> Iterator[tuple[DueScan, Proje
 STAGES: list[StageSpec] = [
     ("reading the due items (due_items_to_watch)",
      [("projections/queries", "due_items_to_watch", "cum", 1)]),
-    ("loading every user (list_users, one load each)",
-     [("application/identity", "list_users", "cum", 1)]),
+    ("reading every user (the people view, one query)",
+     [("projections/queries", "people", "cum", 1)]),
     ("building reminders and mails (DueScan._reminder)",
      [("application/due_scan", "_reminder", "cum", 1)]),
     ("saving reminders with their mails (record_reminders)",
      [("application/deadline_commands", "record_reminders", "cum", 1)]),
-    ("flagging overdue items (DueScan._flag, a command each)",
+    ("flagging overdue items (DueScan._flag, in transactions of 200 cases)",
      [("application/due_scan", "_flag", "cum", 1)]),
     ("digests (DueScan._digests)", [("application/due_scan", "_digests", "cum", 1)]),
 ]
@@ -180,7 +181,8 @@ def run_one(url: str, name: str, shape: Shape, log: Log, profile_first: bool = F
         # save of 80,000 users would snapshot the growing directory 1,600 times (minutes).
         with application(dataclasses.replace(settings, snapshot_interval=10**9)) as loader:
             setup_s, _ = timed(lambda: _build(loader, shape, SPREADS[name], now.date(), log))
-            view_s, _ = timed(lambda: Projections(loader).catch_up([VIEWS["worklist"]]))
+            view_s, _ = timed(lambda: Projections(loader).catch_up([VIEWS["worklist"],
+                                                                     VIEWS["people"]]))
         log(f"due-scan ({name}): built in {setup_s:.0f} s, work list caught up in "
             f"{view_s:.0f} s")
         with _scanner(settings, now) as (scan, projections):
@@ -197,14 +199,15 @@ def run_one(url: str, name: str, shape: Shape, log: Log, profile_first: bool = F
             else:
                 first_s, first = timed(lambda: scan.run(now))
             log(f"due-scan ({name}): first scan {first_s:.2f} s: {first.summary()[:300]}")
-            catch_up_s, _ = timed(lambda: projections.catch_up([VIEWS["worklist"]]))
+            catch_up_s, _ = timed(lambda: projections.catch_up([VIEWS["worklist"],
+                                                                VIEWS["people"]]))
             repeats = [timed(lambda: scan.run(now)) for _ in range(2)]
             repeat_s = [seconds for seconds, _ in repeats]
             repeat: DueScanOutcome = repeats[-1][1]
             log(f"due-scan ({name}): repeated scans {', '.join(f'{s:.2f}' for s in repeat_s)}"
                 f" s: {repeat.summary()[:200]}")
             query_s.append(timed(lambda: due_items_to_watch(projections.store, until))[0])
-            people_s, _ = timed(lambda: scan.app.list_users())
+            people_s, _ = timed(lambda: people(projections.store))
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             return _Run(name, setup_s, view_s, first_s, first, catch_up_s, repeat_s, repeat,
                         query_s, people_s, (rss_before, _rss_mib(), peak), summary)
@@ -239,18 +242,20 @@ def _results(run: _Run, shape: Shape, key: str) -> list[Result]:
                           note="the faster of 2: " + ", ".join(f"{s:.2f}s" for s in run.repeat_s)
                                + f"; the last recorded {repeat.reminders} reminder(s), "
                                  f"{repeat.flagged} flag(s), {repeat.digests} digest(s)")
-    people = Measure("diagnostic: list_users() alone, warm cache", run.people_s,
-                     shape.plans // 20 * 20, "users", median_ms=run.people_s * 1000)
+    people = Measure("diagnostic: reading every user from the people view", run.people_s,
+                     shape.plans + len(district_people()), "users", median_ms=run.people_s * 1000)
     common: dict[str, Any] = {"backend": "PostgreSQL", "baseline": base, "higher_is_better": False,
               "sizes": sizes, "diagnostics": [people]}
     label = f"({run.name}: {'every item reminded' if run.name != 'spread' else 'realistic'})"
     return [
         TimeTargetResult(
-            key=f"{key}a", title=f"14. First due scan over {rows:,} open items {label}",
-            ours=ours_first, ratio=run.first_s / query,
+            key=f"{key}a", ours=ours_first, profile=run.profile,
+            title=f"14. First due scan, {shape.items:,} open items ({rows:,} due by the "
+                  f"horizon) {label}",
+            ratio=run.first_s / query,
             ratio_text="ours' time ÷ the query's time, a diagnostic; the target is on ours",
             target=FIRST_TARGET_S, target_text=f"ours ≤ {FIRST_TARGET_S:.0f} s",
-            facts=facts, profile=run.profile,
+            facts=facts,
             limits=f"{'Met' if run.first_s <= FIRST_TARGET_S else 'Missed'} "
                    f"({run.first_s:.1f} s against {FIRST_TARGET_S:.0f} s).", **common),
         TimeTargetResult(

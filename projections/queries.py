@@ -115,6 +115,13 @@ def due_items_to_watch(store: ViewStore, until: date) -> list[tuple[Any, ...]]:
         [until.isoformat()]))
 
 
+def people(store: ViewStore) -> list[tuple[Any, ...]]:
+    """Every user as the people view has them (username, email, enabled, roles,
+    districts, importers; lists space-delimited): one query, for the scheduler."""
+    return list(store.rows(f"SELECT username, email, enabled, roles, districts, importers "
+                           f"FROM {store.qualified('pp_users')}"))
+
+
 def account_register(store: ViewStore, *, district: str | None = None,
                      importer_number: str | None = None, limit: int | None = None,
                      ) -> list[Row]:

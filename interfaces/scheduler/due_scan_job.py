@@ -2,7 +2,7 @@
 (application.due_scan) — reminders with their mails queued in the same transaction,
 overdue flags, closed response windows, escalations and the supervisors' digests.
 
-It first brings the work list up to the end of the log, so it sees the reminders and flags
+It first brings the work list and the people view up to the end of the log, so it sees the reminders and flags
 the previous run recorded; whatever it still misses is caught by the deterministic ids."""
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from infrastructure.outbox import SqlOutbox
 from infrastructure.sql_tables import SqlTables
 from interfaces.scheduler.jobs import Job, JobContext, JobOutcome, register_job
 from projections.catalogue import VIEWS
-from projections.queries import due_items_to_watch
+from projections.queries import due_items_to_watch, people
 from projections.worker import Projections
 
 
 def run(ctx: JobContext) -> JobOutcome:
     projections = Projections(ctx.app)
-    worklist = VIEWS["worklist"]
-    projections.catch_up([worklist])
+    watched = [VIEWS["worklist"], VIEWS["people"]]
+    projections.catch_up(watched)
     outbox = SqlOutbox(SqlTables(ctx.app.recorder))
 
     def queue(mails: Sequence[OutgoingMail]) -> Any:
@@ -35,9 +35,9 @@ def run(ctx: JobContext) -> JobOutcome:
         return due_items_to_watch(projections.store, until)
 
     scan = DueScan(ctx.app, ctx.settings.reminders, ReminderText(ctx.settings.mail.public_url),
-                   queue, rows, ctx.progress)
+                   queue, rows, lambda: people(projections.store), ctx.progress)
     outcome = scan.run(ctx.now)
-    projections.catch_up([worklist])
+    projections.catch_up(watched)
     return JobOutcome(outcome.summary(), outcome.details())
 
 

@@ -20,7 +20,7 @@ from infrastructure.outbox import SqlOutbox
 from infrastructure.settings import Settings
 from infrastructure.sql_tables import SqlTables
 from projections.catalogue import VIEWS
-from projections.queries import due_items_to_watch
+from projections.queries import due_items_to_watch, people
 from projections.worker import Projections
 from tests.builders import (
     OFFICER,
@@ -39,11 +39,12 @@ POLICY = ReminderPolicy(days_before=(14, 3), overdue_every_days=7, escalation_gr
 
 def scan(app: ComplianceCases, now: datetime) -> DueScanOutcome:
     projections = Projections(app)
-    projections.catch_up([VIEWS["worklist"]])
+    projections.catch_up([VIEWS["worklist"], VIEWS["people"]])
     outbox = SqlOutbox(SqlTables(app.recorder))
     result = DueScan(app, POLICY, ReminderText("https://ledger.example.org"),
                      lambda mails: outbox.writer(mails, now),
-                     lambda until: due_items_to_watch(projections.store, until)).run(now)
+                     lambda until: due_items_to_watch(projections.store, until),
+                     lambda: people(projections.store)).run(now)
     projections.catch_up([VIEWS["worklist"]])
     return result
 
