@@ -2,8 +2,9 @@
 (application.due_scan) — reminders with their mails queued in the same transaction,
 overdue flags, closed response windows, escalations and the supervisors' digests.
 
-It first brings the work list and the people view up to the end of the log, so it sees the reminders and flags
-the previous run recorded; whatever it still misses is caught by the deterministic ids."""
+It first brings the work list and the people view up to the end of the log, so it sees
+what the previous run recorded; whatever it still misses is caught by the deterministic
+ids."""
 
 from __future__ import annotations
 

@@ -166,3 +166,37 @@ VERIFY_JOB = register_job(Job(
     name="verify", default_every=timedelta(days=1), run=run_verify,
     order=INTEGRITY_ORDER + 1,
     description="verify the whole ledger (as compliance verify); a failure alerts"))
+
+
+def bulk_run_topics() -> list[str]:
+    """The events a bulk run records: an import batch, a channel run, a selection plan,
+    and a risk run's assessments."""
+    from eventsourcing.utils import get_topic
+
+    from domain.channel_run import ChannelRun
+    from domain.import_batch import ImportBatch
+    from domain.importer_account import ImporterAccount
+    from domain.selection_plan import SelectionPlan
+
+    return [get_topic(ImportBatch.Imported), get_topic(ChannelRun.EntriesChannelled),
+            get_topic(SelectionPlan.Planned), get_topic(ImporterAccount.RiskAssessed)]
+
+
+def run_seal_after_bulk(ctx: JobContext) -> JobOutcome:
+    """Seals within minutes of a bulk run rather than at the next hourly seal: a bulk run
+    writes hundreds of thousands of events at once, the largest window in which only the
+    chain would protect them."""
+    seals, _ = read_seal_log(ctx.app.recorder)
+    start = seals[-1].checkpoint + 1 if seals else 1
+    bulk = ctx.app.recorder.select_notifications(start=start, limit=1,
+                                                 topics=bulk_run_topics())
+    if not bulk:
+        return JobOutcome("no bulk run since the last seal", {"sealed": False})
+    return run_seal(ctx)
+
+
+SEAL_AFTER_BULK_JOB = register_job(Job(
+    name="seal-after-bulk", default_every=timedelta(minutes=2), run=run_seal_after_bulk,
+    order=INTEGRITY_ORDER - 1,
+    description="seal soon after a bulk run (import, risk, channel or selection run)"))
+

@@ -234,3 +234,22 @@ def test_one_of_two_workers_leads_and_the_other_takes_over_after_a_kill(
             cli.ok("scheduler", "status", "--json").json()["jobs"]}
     assert (runs["seal"], runs["verify"]) == (1, 1), f"a job ran twice: {runs}"
     assert standby.stop() == 0
+
+
+def test_a_bulk_run_is_sealed_within_minutes_not_at_the_next_hour(
+        sqlite_cli: Cli, tmp_path: Path) -> None:
+    from tests.e2e.ingest_files import ACCOUNTS_HEADER, write_csv
+
+    cli = sqlite_cli
+    quiet = cli.ok("scheduler", "tick", "--job", "seal-after-bulk", "--now",
+                   "2026-12-01T06:00:00Z")
+    assert "no bulk run since the last seal" in quiet.out
+    accounts = write_csv(tmp_path / "accounts.csv", ACCOUNTS_HEADER,
+                         [("12-3456789AB", "Acme Imports Ltd", "11", "61", "2020-01-15")])
+    cli.ok("import", "accounts", str(accounts), "--actor", "system:nightly")
+    sealed = cli.ok("scheduler", "tick", "--job", "seal-after-bulk", "--now",
+                    "2026-12-01T06:02:00Z")
+    assert "seal 1:" in sealed.out
+    again = cli.ok("scheduler", "tick", "--job", "seal-after-bulk", "--now",
+                   "2026-12-01T06:04:00Z")
+    assert "no bulk run since the last seal" in again.out
