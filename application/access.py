@@ -69,19 +69,24 @@ _ADMINISTRATION = frozenset({
     "revoke_token", "seal", "manage_outbox",
 })
 
+_REPORTING = frozenset({"issue_report", "read:reports"})
+"""Issuing a report (a dossier, the plan, the annual report) records only that it was
+issued: every staff role but the admin's may, within its scope."""
+
 _CASE_READS = frozenset({"read:accounts", "read:assessments", "read:worklist",
                          "read:register", "read:stats", "read:history", "read:risk",
                          "read:rules", "read:imports", "read:targeting"})
 _REPRESENTATIVE_READS = frozenset({"read:plans", "read:enforcement", "read:verifications"})
 
 PERMISSIONS: dict[Role, frozenset[str]] = {
-    OFFICER: _CASEWORK | _CASE_READS | _REPRESENTATIVE_READS,
-    SUPERVISOR: _CASEWORK | _SUPERVISION | _CASE_READS | _REPRESENTATIVE_READS,
-    ANALYST: _ANALYSIS | _CASE_READS | _REPRESENTATIVE_READS,
-    AUDITOR: _CASE_READS | _REPRESENTATIVE_READS | frozenset({"read:audit", "verify",
-                                                              "read:users"}),
+    OFFICER: _CASEWORK | _CASE_READS | _REPRESENTATIVE_READS | _REPORTING,
+    SUPERVISOR: (_CASEWORK | _SUPERVISION | _CASE_READS | _REPRESENTATIVE_READS
+                 | _REPORTING),
+    ANALYST: _ANALYSIS | _CASE_READS | _REPRESENTATIVE_READS | _REPORTING,
+    AUDITOR: _CASE_READS | _REPRESENTATIVE_READS | _REPORTING | frozenset({
+        "read:audit", "verify", "read:users"}),
     ADMIN: _ADMINISTRATION | frozenset({"read:users", "verify"}),
-    REPRESENTATIVE: _REPRESENTATION | _REPRESENTATIVE_READS,
+    REPRESENTATIVE: _REPRESENTATION | _REPRESENTATIVE_READS | frozenset({"read:reports"}),
 }
 
 SCHEDULER_DUTIES = frozenset({"flag_overdue", "close_response_window", "record_reminder",

@@ -31,7 +31,9 @@ ledger's history needs nothing, but commands now need their actors to be users: 
 then create the first admin with `compliance users add ... --actor system:setup`.
 4: the scheduler and e-mail: the outbox (compliance_outbox), the scheduler's job runs and
 leader (compliance_scheduler_*), and the work list's due items know their last reminder
-and overdue flag (the work-list view is rebuilt from the log)."""
+and overdue flag (the work-list view is rebuilt from the log); the people view; the
+register's paging index in code-point order; the report archive
+(compliance_report_index, compliance_report_content)."""
 SCHEMA_VERSION_KEY = "schema_version"
 CHAIN_SCHEME_KEY = "chain_scheme"
 

@@ -62,6 +62,12 @@ class Settings:
     max_upload_mb: int = 512
     """Largest ingest file the HTTP API takes (streamed to disk, refused with 413 above)."""
     mail: MailSettings = field(default_factory=MailSettings)
+    report_store: Path | None = None
+    """Where issued reports' bytes are kept: a directory (COMPLIANCE_REPORT_STORE), or the
+    database when unset."""
+    report_recipients: tuple[str, ...] = ()
+    """Who receives the periodic reports the scheduler issues (COMPLIANCE_REPORT_RECIPIENTS,
+    comma-separated addresses)."""
     reminders: ReminderPolicy = field(default_factory=ReminderPolicy)
     """When the scheduler reminds, and when it escalates (COMPLIANCE_REMINDER_DAYS_BEFORE,
     COMPLIANCE_REMINDER_OVERDUE_EVERY_DAYS, COMPLIANCE_ESCALATION_GRACE_DAYS)."""
@@ -138,6 +144,31 @@ def _share(environ: Mapping[str, str], name: str, default: Decimal) -> Decimal:
     return value
 
 
+def _report_store(environ: Mapping[str, str]) -> Path | None:
+    raw = environ.get("COMPLIANCE_REPORT_STORE", "").strip()
+    if not raw or raw.lower() == "database":
+        return None
+    path = Path(raw)
+    if path.exists() and not path.is_dir():
+        raise SettingsError(f"COMPLIANCE_REPORT_STORE={raw!r}: not a directory")
+    return path
+
+
+def _recipients(environ: Mapping[str, str]) -> tuple[str, ...]:
+    from domain.errors import InvalidValueError
+    from domain.user import parse_email
+
+    name = "COMPLIANCE_REPORT_RECIPIENTS"
+    raw = environ.get(name, "").strip()
+    found = []
+    for part in (p.strip() for p in raw.split(",") if p.strip()):
+        try:
+            found.append(parse_email(part))
+        except InvalidValueError:
+            raise SettingsError(f"{name}: {part!r} is not an e-mail address") from None
+    return tuple(found)
+
+
 def _reminder_policy(environ: Mapping[str, str]) -> ReminderPolicy:
     name = "COMPLIANCE_REMINDER_DAYS_BEFORE"
     raw = environ.get(name, "").strip()
@@ -199,6 +230,8 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         max_upload_mb=_int(environ, "COMPLIANCE_MAX_UPLOAD_MB", 512, 1),
         mail=load_mail_settings(environ),
         reminders=_reminder_policy(environ),
+        report_store=_report_store(environ),
+        report_recipients=_recipients(environ),
         workflow=WorkflowPolicy(
             findings=FindingsPolicy(
                 minimum_lower_bound=_decimal(environ, "COMPLIANCE_MIN_RATE_LOWER_BOUND",

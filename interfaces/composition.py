@@ -165,6 +165,7 @@ def _create_everything(app: ComplianceCases) -> list[str]:
 
     from infrastructure.ingest_tables import IngestTables
     from infrastructure.outbox import outbox_ddl
+    from infrastructure.report_archive import report_ddl
     from infrastructure.risk_tables import RiskTables
     from infrastructure.scheduler_state import scheduler_ddl
     from infrastructure.seal import seal_ddl
@@ -185,6 +186,7 @@ def _create_everything(app: ComplianceCases) -> list[str]:
     tables.create(session_ddl())
     tables.create(scheduler_ddl())
     tables.create(outbox_ddl())
+    tables.create(report_ddl(tables.postgres))
     views = view_store(app.recorder, app.name)
     views.create_tracking()
     reset = []

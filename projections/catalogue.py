@@ -11,5 +11,5 @@ from projections.views.worklist import WorkList
 
 VIEWS: dict[str, type[View]] = {
     view.name: view for view in (WorkList, AccountRegister, ComplianceStatistics,
-                                 EnforcementStatistics, PlanProgress, AuditLog, People)
+                                 EnforcementStatistics, PlanProgress, People, AuditLog)
 }

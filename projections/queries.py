@@ -119,7 +119,7 @@ def people(store: ViewStore) -> list[tuple[Any, ...]]:
     """Every user as the people view has them (username, email, enabled, roles,
     districts, importers; lists space-delimited): one query, for the scheduler."""
     return list(store.rows(f"SELECT username, email, enabled, roles, districts, importers "
-                           f"FROM {store.qualified('pp_users')}"))
+                           f"FROM {store.qualified('people_users')}"))
 
 
 def account_register(store: ViewStore, *, district: str | None = None,

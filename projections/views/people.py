@@ -12,11 +12,11 @@ from typing import Any, ClassVar
 from domain.user import User
 from projections.view import Handler, Statement, View
 
-CREATE = ("INSERT INTO {pp_users} (username, email, enabled, roles, districts, importers) "
+CREATE = ("INSERT INTO {people_users} (username, email, enabled, roles, districts, importers) "
           "VALUES (?, ?, 1, ?, ?, ?) ON CONFLICT (username) DO NOTHING")
-GRANT = ("UPDATE {pp_users} SET roles = CASE WHEN roles LIKE ? THEN roles "
+GRANT = ("UPDATE {people_users} SET roles = CASE WHEN roles LIKE ? THEN roles "
          "ELSE roles || ? END WHERE username = ?")
-REVOKE = "UPDATE {pp_users} SET roles = REPLACE(roles, ?, ' ') WHERE username = ?"
+REVOKE = "UPDATE {people_users} SET roles = REPLACE(roles, ?, ' ') WHERE username = ?"
 
 
 def spaced(values: Any) -> str:
@@ -25,8 +25,8 @@ def spaced(values: Any) -> str:
 
 def _set(column: str, value: Any) -> Handler:
     def handler(_: Any, event: Any, __: int) -> list[Statement]:
-        return [Statement(f"UPDATE {{pp_users}} SET {column} = ? WHERE username = "
-                          "(SELECT username FROM {pp_ids} WHERE user_id = ?)",
+        return [Statement(f"UPDATE {{people_users}} SET {column} = ? WHERE username = "
+                          "(SELECT username FROM {people_ids} WHERE user_id = ?)",
                           (value(event), str(event.originator_id)))]
     return handler
 
@@ -34,19 +34,19 @@ def _set(column: str, value: Any) -> Handler:
 def _granted(_: Any, event: Any, __: int) -> list[Statement]:
     role = str(event.role)
     return [Statement(GRANT.replace("WHERE username = ?", "WHERE username = (SELECT "
-                                    "username FROM {pp_ids} WHERE user_id = ?)"),
+                                    "username FROM {people_ids} WHERE user_id = ?)"),
                       (f"% {role} %", f"{role} ", str(event.originator_id)))]
 
 
 def _revoked(_: Any, event: Any, __: int) -> list[Statement]:
     return [Statement(REVOKE.replace("WHERE username = ?", "WHERE username = (SELECT "
-                                     "username FROM {pp_ids} WHERE user_id = ?)"),
+                                     "username FROM {people_ids} WHERE user_id = ?)"),
                       (f" {event.role} ", str(event.originator_id)))]
 
 
 def _created(_: Any, event: Any, __: int) -> list[Statement]:
     """Also files the user's id under its name: later events carry only the id."""
-    return [Statement("INSERT INTO {pp_ids} (user_id, username) VALUES (?, ?) "
+    return [Statement("INSERT INTO {people_ids} (user_id, username) VALUES (?, ?) "
                       "ON CONFLICT (user_id) DO NOTHING",
                       (str(event.originator_id), event.username)),
             Statement(CREATE, (event.username, event.email, spaced(event.roles),
@@ -56,9 +56,9 @@ def _created(_: Any, event: Any, __: int) -> list[Statement]:
 class People(View):
     name = "people"
     tables: ClassVar[dict[str, str]] = {
-        "pp_users": ("username TEXT PRIMARY KEY, email TEXT, enabled INTEGER NOT NULL, "
+        "people_users": ("username TEXT PRIMARY KEY, email TEXT, enabled INTEGER NOT NULL, "
                      "roles TEXT NOT NULL, districts TEXT NOT NULL, importers TEXT NOT NULL"),
-        "pp_ids": "user_id TEXT PRIMARY KEY, username TEXT NOT NULL",
+        "people_ids": "user_id TEXT PRIMARY KEY, username TEXT NOT NULL",
     }
     handlers: ClassVar[dict[type[Any], Handler]] = {
         User.Created: _created,

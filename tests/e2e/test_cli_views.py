@@ -20,7 +20,7 @@ from tests.e2e.cli import Cli
 
 ACCOUNTS = 200
 VIEW_NAMES = {"worklist", "account_register", "compliance_statistics",
-              "enforcement_statistics", "plan_progress", "audit_log"}
+              "enforcement_statistics", "plan_progress", "people", "audit_log"}
 MONEY = re.compile(r"^\d+\.\d\d$")
 
 

@@ -1,0 +1,232 @@
+"""Charts for the reports (and later the web dashboards), drawn with matplotlib as SVG text
+to inline in HTML: plain lists of labels and numbers in, an `<svg>` element out.
+
+Why SVG and why these settings: vector charts stay sharp in a PDF/A and in a browser, need
+no image files (the renderer fetches nothing), and with text kept as text
+(`svg.fonttype = none`) the PDF's text layer holds the chart's labels too. The same data
+must give the same bytes (reports are archived by their hash), so every source of
+variation is pinned: the Agg/SVG backends only (no display), a fixed `svg.hashsalt` (else
+element ids are random), no date in the metadata, no library version comment. An empty
+series draws a chart that says "no data" instead of failing: a district with nothing to
+show still gets its report.
+
+Every function takes a `title` and returns the SVG as a string, sized in points for an A4
+page column (`width` and `height` in inches, default 6.3 x 3.0).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib import rc_context  # noqa: E402  (after choosing the backend)
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.backends.backend_svg import FigureCanvasSVG  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
+
+__all__ = ["concentration_curve", "rates_with_intervals", "stacked_bars", "trend"]
+
+NO_DATA = "no data"
+WIDTH, HEIGHT = 6.3, 3.0
+PALETTE = ("#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6", "#a5a5a5")
+"""Colours that survive greyscale printing in order (dark, mid, light)."""
+_MAX_CURVE_POINTS = 400
+_RC = {
+    "svg.hashsalt": "compliance-ledger-reports",
+    "svg.fonttype": "none",
+    "font.family": "DejaVu Sans",
+    "font.size": 8.0,
+    "axes.titlesize": 9.5,
+    "axes.titleweight": "bold",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.color": "#d9d9d9",
+    "grid.linewidth": 0.5,
+    "axes.axisbelow": True,
+    "path.simplify": True,
+}
+_HEADER = re.compile(r"^.*?(?=<svg)", re.DOTALL)
+_COMMENT = re.compile(r"<!--.*?-->\s*", re.DOTALL)
+
+
+def _figure(width: float, height: float) -> tuple[Figure, Axes]:
+    figure = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasSVG(figure)
+    return figure, figure.add_subplot()
+
+
+def _svg(figure: Figure) -> str:
+    """The figure as an inline `<svg>` element: no XML declaration, DOCTYPE or comments
+    (the library's version comment would change the bytes on an upgrade)."""
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    text = _COMMENT.sub("", _HEADER.sub("", buffer.getvalue(), count=1))
+    return text.strip() + "\n"
+
+
+def _no_data(title: str, width: float, height: float) -> str:
+    figure, axes = _figure(width, height)
+    axes.set_title(title)
+    axes.set_axis_off()
+    axes.text(0.5, 0.5, NO_DATA, ha="center", va="center", fontsize=12, color="#595959",
+              transform=axes.transAxes)
+    return _svg(figure)
+
+
+def _finite(values: Sequence[float]) -> bool:
+    return all(math.isfinite(v) for v in values)
+
+
+def _check_lengths(what: str, labels: Sequence[str], **series: Sequence[float]) -> None:
+    for name, values in series.items():
+        if len(values) != len(labels):
+            raise ValueError(f"{what}: {len(labels)} labels but {len(values)} {name}")
+        if not _finite(values):
+            raise ValueError(f"{what}: {name} holds a value that is not a finite number")
+
+
+def rates_with_intervals(labels: Sequence[str], rates: Sequence[float],
+                         lowers: Sequence[float], uppers: Sequence[float], *,
+                         title: str, target: float | None = None,
+                         width: float = WIDTH, height: float | None = None) -> str:
+    """Compliance rates by group (0..1) as horizontal bars with their 95% interval as
+    whiskers, the first label at the top; `target` draws a dashed line (e.g. the
+    acceptable lower bound)."""
+    _check_lengths("rates_with_intervals", labels, rates=rates, lowers=lowers, uppers=uppers)
+    tall = height if height is not None else max(1.6, 0.9 + 0.28 * len(labels))
+    with rc_context(_RC):
+        if not labels:
+            return _no_data(title, width, tall)
+        figure, axes = _figure(width, tall)
+        positions = list(range(len(labels)))[::-1]
+        below = [max(0.0, r - lo) for r, lo in zip(rates, lowers, strict=True)]
+        above = [max(0.0, up - r) for r, up in zip(rates, uppers, strict=True)]
+        axes.barh(positions, rates, color=PALETTE[0], height=0.6)
+        axes.errorbar(rates, positions, xerr=[below, above], fmt="none", ecolor="#000000",
+                      elinewidth=0.9, capsize=2.5)
+        axes.set_yticks(positions, list(labels))
+        low = min([*lowers, *([target] if target is not None else [])])
+        axes.set_xlim(max(0.0, math.floor(low * 20) / 20 - 0.05), 1.0)
+        axes.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        axes.grid(axis="y", visible=False)
+        if target is not None:
+            axes.axvline(target, color=PALETTE[1], linestyle="--", linewidth=1.0,
+                         label=f"target {target:.0%}")
+            axes.legend(loc="lower right", frameon=False)
+        axes.set_title(title)
+        axes.set_xlabel("compliance rate (bars) with 95% interval (whiskers)")
+        return _svg(figure)
+
+
+def concentration_curve(values: Sequence[float], cutoffs: Sequence[tuple[str, float]] = (),
+                        *, title: str, width: float = WIDTH, height: float = HEIGHT) -> str:
+    """The share of total value (y) held by the largest importers (x: their share of all
+    importers), from each importer's value in any order; `cutoffs` are (tier label,
+    cumulative value share 0..1) marked where the curve reaches them."""
+    if not _finite(values) or any(v < 0 for v in values):
+        raise ValueError("concentration_curve: values must be finite and not negative")
+    with rc_context(_RC):
+        total = float(sum(values))
+        if not values or total <= 0:
+            return _no_data(title, width, height)
+        ordered = sorted(values, reverse=True)
+        count = len(ordered)
+        step = max(1, count // _MAX_CURVE_POINTS)
+        xs, ys, running = [0.0], [0.0], 0.0
+        for index, value in enumerate(ordered, start=1):
+            running += value
+            if index % step == 0 or index == count:
+                xs.append(index / count)
+                ys.append(running / total)
+        figure, axes = _figure(width, height)
+        axes.plot(xs, ys, color=PALETTE[0], linewidth=1.4, label="cumulative share of value")
+        axes.plot([0, 1], [0, 1], color="#a5a5a5", linewidth=0.8, linestyle=":",
+                  label="equal shares")
+        for number, (label, share) in enumerate(cutoffs):
+            reached = next((x for x, y in zip(xs, ys, strict=True) if y >= share), 1.0)
+            colour = PALETTE[1 + number % (len(PALETTE) - 1)]
+            axes.axhline(share, color=colour, linewidth=0.8, linestyle="--")
+            axes.plot([reached], [share], marker="o", color=colour, markersize=4)
+            axes.annotate(f"{label}: {share:.0%} of value, top {reached:.1%} of importers",
+                          (reached, share), xytext=(6, -10), textcoords="offset points",
+                          fontsize=7, color=colour)
+        axes.set_xlim(0, 1)
+        axes.set_ylim(0, 1.02)
+        axes.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        axes.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        axes.set_xlabel(f"share of importers, largest first ({count:,})")
+        axes.set_ylabel("share of value")
+        axes.legend(loc="lower right", frameon=False)
+        axes.set_title(title)
+        return _svg(figure)
+
+
+def trend(labels: Sequence[str], values: Sequence[float], *, title: str,
+          kind: str = "line", y_label: str = "", percent: bool = False,
+          width: float = WIDTH, height: float = HEIGHT) -> str:
+    """A series over periods (years, quarters) as a line or as bars; `percent` formats
+    values given as 0..1 fractions."""
+    if kind not in ("line", "bar"):
+        raise ValueError(f"trend: kind must be 'line' or 'bar', not {kind!r}")
+    _check_lengths("trend", labels, values=values)
+    with rc_context(_RC):
+        if not labels:
+            return _no_data(title, width, height)
+        figure, axes = _figure(width, height)
+        positions = list(range(len(labels)))
+        if kind == "bar":
+            axes.bar(positions, values, color=PALETTE[0], width=0.6)
+            axes.grid(axis="x", visible=False)
+        else:
+            axes.plot(positions, values, color=PALETTE[0], marker="o", markersize=3.5,
+                      linewidth=1.4)
+        axes.set_xticks(positions, list(labels))
+        if percent:
+            axes.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+        else:
+            axes.yaxis.set_major_formatter(FuncFormatter(_thousands))
+        if y_label:
+            axes.set_ylabel(y_label)
+        if min(values) >= 0:
+            axes.set_ylim(bottom=0)
+        axes.set_title(title)
+        return _svg(figure)
+
+
+def stacked_bars(labels: Sequence[str], series: Mapping[str, Sequence[float]], *,
+                 title: str, y_label: str = "", width: float = WIDTH,
+                 height: float = HEIGHT) -> str:
+    """Counts per group (`labels`, e.g. districts) stacked by stage (`series`: stage name
+    -> one count per label, in the order the stages should stack, bottom first)."""
+    for name, values in series.items():
+        _check_lengths("stacked_bars", labels, **{name: values})
+    with rc_context(_RC):
+        if not labels or not series or not any(v for s in series.values() for v in s):
+            return _no_data(title, width, height)
+        figure, axes = _figure(width, height)
+        positions = list(range(len(labels)))
+        bottoms = [0.0] * len(labels)
+        for number, (name, values) in enumerate(series.items()):
+            axes.bar(positions, values, bottom=bottoms, width=0.6, label=name,
+                     color=PALETTE[number % len(PALETTE)])
+            bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
+        axes.set_xticks(positions, list(labels))
+        axes.yaxis.set_major_formatter(FuncFormatter(_thousands))
+        axes.grid(axis="x", visible=False)
+        if y_label:
+            axes.set_ylabel(y_label)
+        axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        axes.set_title(title)
+        return _svg(figure)
+
+
+def _thousands(value: float, _position: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 10 or value == int(value) else f"{value:,.1f}"
