@@ -108,6 +108,16 @@ class TimelineRow:
     reason: str
     changes: tuple[tuple[str, str], ...]
 
+    @property
+    def text(self) -> str:
+        """The entry as the dossier prints it: a heading line, the reason, one line per
+        changed field."""
+        heading = (f"{self.event} · {self.time} · {self.actor} · {self.case} version "
+                   f"{self.version} · log position {self.position:,}")
+        lines = [heading, f"Reason: {self.reason}",
+                 *(f"{field}: {change}" for field, change in self.changes)]
+        return "\n".join(lines)
+
 
 def timeline_row(entry: HistoryEntry, *, position: int, case: str,
                  names: Mapping[UUID, str]) -> TimelineRow:

@@ -70,7 +70,7 @@ def test_views_status_shows_every_view_current_after_the_demo(loaded: Loaded) ->
     assert {row["view"] for row in status} == VIEW_NAMES
     assert all((row["position"], row["behind"]) == (loaded.events, 0) for row in status)
     text = loaded.cli.ok("views", "status").out
-    assert "6 row(s)" in text
+    assert "7 row(s)" in text
 
 
 def test_views_dump_prints_every_table_of_the_named_views(loaded: Loaded) -> None:
