@@ -10,11 +10,11 @@ import json
 import os
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from application.reports.archive import IndexedReport
 from infrastructure.sql_tables import SqlTables
 
 INDEX_TABLE = "compliance_report_index"
@@ -34,29 +34,14 @@ def report_ddl(postgres: bool) -> list[str]:
             f"sha256 TEXT PRIMARY KEY, content {blob} NOT NULL)"]
 
 
-@dataclass(frozen=True)
-class IndexedReport:
-    sha256: str
-    kind: str
-    title: str
-    parameters: dict[str, str]
-    position: int
-    generator: str
-    size: int
-    district: str
-    importer_number: str | None
-    issued_at: datetime
-    issued_by: str
-    file_name: str
-
-    @classmethod
-    def of(cls, row: Sequence[Any]) -> IndexedReport:
-        (sha, kind, title, parameters, position, generator, size, district, importer,
-         issued_at, issued_by, file_name) = row
-        return cls(str(sha), str(kind), str(title), dict(json.loads(str(parameters))),
-                   int(position), str(generator), int(size), str(district),
-                   None if importer is None else str(importer),
-                   datetime.fromisoformat(str(issued_at)), str(issued_by), str(file_name))
+def _entry(row: Sequence[Any]) -> IndexedReport:
+    (sha, kind, title, parameters, position, generator, size, district, importer,
+     issued_at, issued_by, file_name) = row
+    return IndexedReport(str(sha), str(kind), str(title), dict(json.loads(str(parameters))),
+                         int(position), str(generator), int(size), str(district),
+                         None if importer is None else str(importer),
+                         datetime.fromisoformat(str(issued_at)), str(issued_by),
+                         str(file_name))
 
 
 COLUMNS = ("sha256, kind, title, parameters, position, generator, size, district, "
@@ -132,7 +117,7 @@ class ReportArchiveStore:
     def find(self, sha256: str) -> IndexedReport | None:
         rows = self.tables.read(f"SELECT {COLUMNS} FROM {self._index} WHERE sha256 = ?",
                                 (sha256,))
-        return IndexedReport.of(rows[0]) if rows else None
+        return _entry(rows[0]) if rows else None
 
     def claimed(self, kind: str, parameters: dict[str, str],
                 position: int) -> list[IndexedReport]:
@@ -141,7 +126,7 @@ class ReportArchiveStore:
         rows = self.tables.read(f"SELECT {COLUMNS} FROM {self._index} WHERE kind = ? AND "
                                 "position = ? AND parameters = ?",
                                 (kind, position, canonical_parameters(parameters)))
-        return [IndexedReport.of(row) for row in rows]
+        return [_entry(row) for row in rows]
 
     def listed(self, *, districts: frozenset[str] | None, importers: frozenset[str] | None,
                kind: str | None = None, limit: int = 100) -> list[IndexedReport]:
@@ -163,4 +148,4 @@ class ReportArchiveStore:
         rows = self.tables.read(f"SELECT {COLUMNS} FROM {self._index}{where} "
                                 f"ORDER BY issued_at DESC, sha256 LIMIT {int(limit)}",
                                 tuple(params))
-        return [IndexedReport.of(row) for row in rows]
+        return [_entry(row) for row in rows]

@@ -14,6 +14,7 @@ from uuid import UUID
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from infrastructure.hash_chain import event_hash
@@ -42,7 +43,8 @@ class StoreEvidence:
             query = SQL("SELECT notification_id FROM {table} WHERE originator_id = %s AND "
                         "notification_id <= %s ORDER BY originator_version").format(
                 table=Identifier(recorder.datastore.schema, recorder.events_table_name))
-            with recorder.datastore.get_connection() as conn, conn.cursor() as cursor:
+            with recorder.datastore.get_connection() as conn, \
+                    conn.cursor(row_factory=tuple_row) as cursor:
                 cursor.execute(query, (originator_id, up_to))
                 return [int(row[0]) for row in cursor.fetchall()]
         raise TypeError(f"no notification positions for a {type(recorder).__name__}")

@@ -14,6 +14,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from eventsourcing.persistence import IntegrityError, RecordConflictError
@@ -48,6 +49,24 @@ class ArchiveStore(Protocol):
 
 
 @dataclass(frozen=True)
+class IndexedReport:
+    """An issued report as the archive's index lists it."""
+
+    sha256: str
+    kind: str
+    title: str
+    parameters: dict[str, str]
+    position: int
+    generator: str
+    size: int
+    district: str
+    importer_number: str | None
+    issued_at: datetime
+    issued_by: str
+    file_name: str
+
+
+@dataclass(frozen=True)
 class Issued:
     report: IssuedReport
     new: bool
@@ -63,8 +82,9 @@ class Verdict:
     notes: list[str] = field(default_factory=list)
 
 
-PdfReader = Callable[[bytes], tuple[list[str], dict[str, bytes]]]
-"""(the PDF's keywords, its attached files by name): infrastructure.pdf_render reads them."""
+PdfReader = Callable[[bytes], tuple[str, dict[str, bytes]]]
+"""(the PDF's keywords as one text, its attached files by name): infrastructure.
+pdf_inspect reads them; ValueError when the bytes are not a readable PDF."""
 EventsOf = Callable[[bytes], tuple[bytes, list[str]]]
 """Given a dossier's attached events.json: (the same events as the store holds them now,
 up to the versions attached; cases named in it the store does not hold)."""
@@ -77,8 +97,6 @@ class ReportArchive:
     def issue(self, document: ReportDocument, content: bytes, *, actor: str, reason: str,
               file_name: str) -> Issued:
         self.app.authorise(actor, "issue_report")
-        from infrastructure.report_archive import IndexedReport
-
         sha = hashlib.sha256(content).hexdigest()
         existing = self.app.find_aggregate(report_id(sha))
         if isinstance(existing, IssuedReport):
@@ -131,7 +149,7 @@ class ReportArchive:
         except ValueError as error:
             if entry is None:
                 return Verdict(False, problems=[f"not a PDF this ledger could read: {error}"])
-            keywords, attachments = [], {}
+            keywords, attachments = "", {}
         verdict = Verdict(entry is not None, entry)
         if entry is not None:
             verdict.notes.append(f"issued by {entry.issued_by} at "
@@ -182,15 +200,18 @@ class ReportArchive:
             verdict.notes.append("its attached events equal the events the ledger holds")
 
 
-def _claim(keywords: list[str]) -> dict[str, Any] | None:
-    for keyword in keywords:
-        if keyword.startswith(CLAIM_PREFIX):
-            try:
-                claim = json.loads(keyword.removeprefix(CLAIM_PREFIX))
-            except ValueError:
-                return None
-            if isinstance(claim, dict) and {"kind", "position", "parameters"} <= set(claim):
-                return claim
+def _claim(keywords: str) -> dict[str, Any] | None:
+    """The claim in the PDF's keywords (which PDF joins with commas, as JSON has them too:
+    the claim is decoded from where its prefix starts)."""
+    start = keywords.find(CLAIM_PREFIX)
+    if start < 0:
+        return None
+    try:
+        claim, _ = json.JSONDecoder().raw_decode(keywords, start + len(CLAIM_PREFIX))
+    except ValueError:
+        return None
+    if isinstance(claim, dict) and {"kind", "position", "parameters"} <= set(claim):
+        return claim
     return None
 
 
@@ -201,14 +222,20 @@ def _event_differences(attached: bytes, stored: bytes) -> list[str]:
             events = json.loads(raw)["events"]
         except (ValueError, KeyError, TypeError):
             return {}
-        return {(str(e.get("case") or e.get("originator_id")), int(e["version"])): e
-                for e in events if isinstance(e, dict) and "version" in e}
+        return {(str(e.get("originator_id")), int(e["originator_version"])): e
+                for e in events if isinstance(e, dict) and "originator_version" in e}
     mine, theirs = by_key(attached), by_key(stored)
     if not mine:
         return ["the attached events.json cannot be read"]
+    names: dict[str, str] = {}
+    for (originator, _), event in (*mine.items(), *theirs.items()):
+        state = event.get("state")
+        if isinstance(state, dict) and isinstance(state.get("number"), str):
+            names.setdefault(originator, state["number"])
     problems = []
     for key in sorted(set(mine) | set(theirs)):
-        case, version = key
+        originator, version = key
+        case = names.get(originator, originator)
         if key not in theirs:
             problems.append(f"{case} version {version}: attached, but not in the ledger")
         elif key not in mine:

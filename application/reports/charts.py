@@ -20,16 +20,17 @@ import io
 import math
 import re
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib import rc_context  # noqa: E402  (after choosing the backend)
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.backends.backend_svg import FigureCanvasSVG  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
+from matplotlib import rc_context
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 __all__ = ["concentration_curve", "rates_with_intervals", "stacked_bars", "trend"]
 
@@ -38,7 +39,7 @@ WIDTH, HEIGHT = 6.3, 3.0
 PALETTE = ("#1f4e79", "#c55a11", "#548235", "#7f6000", "#7030a0", "#2e75b6", "#a5a5a5")
 """Colours that survive greyscale printing in order (dark, mid, light)."""
 _MAX_CURVE_POINTS = 400
-_RC = {
+_RC: Any = {  # matplotlib types rcParams keys as a Literal of every name
     "svg.hashsalt": "compliance-ledger-reports",
     "svg.fonttype": "none",
     "font.family": "DejaVu Sans",

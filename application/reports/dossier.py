@@ -22,7 +22,7 @@ from uuid import UUID
 from application.compliance_cases import ComplianceCases
 from application.history import HistoryEntry
 from application.reports.document import Attachment, ReportDocument
-from application.reports.dossier_data import DossierData, SealSeen, Subject, gather
+from application.reports.dossier_data import DossierData, SealSeen, gather
 from application.reports.jinja_env import day, environment, money, percent
 from application.reports.ledger_evidence import (
     EVENTS_FORMAT,
@@ -62,7 +62,7 @@ class Row:
 
 
 def _fields(pairs: list[tuple[str, Any]]) -> list[tuple[str, str]]:
-    return [(label, value if isinstance(value, str) else plain(value)) for label, value
+    return [(label, value if type(value) is str else plain(value)) for label, value
             in pairs]
 
 
@@ -70,7 +70,7 @@ def _finding_rows(findings: tuple[AreaFinding, ...], with_rating: bool) -> list[
     rows = []
     for f in findings:
         cells = [plain(f.area), f"{f.lines_tested:,}", f"{f.discrepancies:,}",
-                 percent(f.compliance_rate), f"{percent(f.rate_lower)} – {percent(f.rate_upper)}",
+                 percent(f.compliance_rate), f"{percent(f.rate_lower)} to {percent(f.rate_upper)}",
                  money(f.revenue_loss)]
         if with_rating:
             cells.append(plain(f.control_rating))
@@ -97,7 +97,8 @@ def _sample_rows(case: Assessment | FollowUpVerification) -> list[Row]:
 
 def _assessment(case: Assessment, _caps: CapPolicy) -> dict[str, Any]:
     return {"facts": _fields([
-        ("Origin", case.origin), ("Period under review", str(case.period)),
+        ("Origin", case.origin),
+        ("Period under review", f"{day(case.period.start)} to {day(case.period.end)}"),
         ("Scope", case.scope), ("Officer", case.officer or "not assigned"),
         ("Internal-control survey", case.survey or "not recorded"),
         ("Outcome", case.outcome or "findings not issued"),

@@ -21,8 +21,9 @@ from eventsourcing.persistence import StoredEvent
 from application.access import current_caller, scope_of
 from application.compliance_cases import CASE_TYPES, ComplianceCases
 from application.errors import NotFoundError
-from application.history import HistoryEntry, history
+from application.history import HistoryEntry
 from application.reports.ledger_evidence import LedgerEvidence, stored_events
+from application.reports.timeline import history_until
 from domain.assessment import Assessment
 from domain.case_file import ImporterCaseFile, case_file_id
 from domain.case_numbers import case_id, is_case_number, parse_case_number
@@ -124,7 +125,7 @@ def _subject(app: ComplianceCases, evidence: LedgerEvidence, aggregate_id: UUID,
     if not isinstance(aggregate, CASE_TYPES):
         raise NotFoundError(what, key)
     _visible(aggregate, what, key)
-    entries = tuple(history(app, aggregate_id, key)[:version])
+    entries = tuple(history_until(app, aggregate_id, version, key))
     head = app.events.recorder.select_events(aggregate_id, gt=version - 1, lte=version)
     return Subject(aggregate_id, key, KINDS[type(aggregate)], aggregate, version,
                    tuple(positions), entries, evidence.content_hash(head[0]))

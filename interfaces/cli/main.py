@@ -61,6 +61,7 @@ ANALYSIS_COMMANDS = {
     "select": "interfaces.cli.targeting:select_command",
     "effectiveness": "interfaces.cli.targeting:effectiveness_command",
     "serve": "interfaces.cli.serve:serve_command",
+    "report": "interfaces.cli.reports:report",
     "scheduler": "interfaces.cli.scheduler:scheduler",
     "outbox": "interfaces.cli.outbox:outbox",
 }
