@@ -118,12 +118,15 @@ def rates_with_intervals(labels: Sequence[str], rates: Sequence[float],
         axes.set_xlim(max(0.0, math.floor(low * 20) / 20 - 0.05), 1.0)
         axes.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         axes.grid(axis="y", visible=False)
+        start = axes.get_xlim()[0]
+        label = "compliance rate (bars) with 95% interval (whiskers)"
+        if start > 0:
+            label += f"; the axis starts at {start:.0%}"
         if target is not None:
-            axes.axvline(target, color=PALETTE[1], linestyle="--", linewidth=1.0,
-                         label=f"target {target:.0%}")
-            axes.legend(loc="lower right", frameon=False)
+            axes.axvline(target, color=PALETTE[1], linestyle="--", linewidth=1.0)
+            label += f"; dashed line: target {target:.0%}"
         axes.set_title(title)
-        axes.set_xlabel("compliance rate (bars) with 95% interval (whiskers)")
+        axes.set_xlabel(label)
         return _svg(figure)
 
 

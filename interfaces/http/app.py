@@ -46,6 +46,7 @@ RESOURCE_MODULES = [
     "interfaces.http.integrity",
     "interfaces.http.users",
     "interfaces.http.tokens",
+    "interfaces.http.reports",
 ]
 """Each module's ROUTES are mounted; a new resource is one more line here."""
 

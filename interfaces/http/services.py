@@ -32,6 +32,8 @@ class HttpServices:
     projections: Projections = field(init=False)
     callers: CallerCache = field(init=False)
     analysis: object | None = field(default=None, init=False, repr=False)
+    reports: object | None = field(default=None, init=False, repr=False)
+    """The report service (interfaces.report_service), on first use."""
     """Ingest, risk and targeting services: interfaces.http.analysis_services, on first use."""
 
     def __post_init__(self) -> None:

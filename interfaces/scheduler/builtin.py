@@ -11,7 +11,7 @@ import importlib
 from interfaces.scheduler.jobs import JOBS, Job
 
 BUILTIN_MODULES = ("interfaces.scheduler.integrity_jobs", "interfaces.scheduler.outbox_job",
-                   "interfaces.scheduler.due_scan_job")
+                   "interfaces.scheduler.due_scan_job", "interfaces.scheduler.report_jobs")
 
 
 def load_builtin_jobs() -> dict[str, Job]:
