@@ -15,6 +15,7 @@
     .venv/bin/python -m bench.run --only mail --output /tmp/mail.md   # benchmark 15 (mail)
     BENCH_NATIONAL_SCHEMA=bench_national_kept .venv/bin/python -m bench.run \
         --only periodic-reports --output /tmp/periodic.md   # benchmark 16 (plan, annual)
+    .venv/bin/python -m bench.run --only reports --output /tmp/dossier.md  # 16a (dossier)
 
 PostgreSQL comes from --database-url, else COMPLIANCE_BENCH_DATABASE_URL, else
 postgresql://postgres@127.0.0.1:5432/test. Each benchmark uses a fresh schema named
@@ -67,6 +68,7 @@ from bench.ingest_benchmarks import IngestBenchmarks
 from bench.mail_benchmark import bench_mail
 from bench.periodic_report_benchmark import bench_periodic_reports
 from bench.report import render, verdict
+from bench.report_benchmark import bench_dossier
 from bench.targeting_benchmarks import TargetingBenchmarks
 from bench.verify_load_benchmarks import bench_load, bench_verify
 from bench.view_benchmarks import bench_lag, bench_rebuild
@@ -76,7 +78,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = ROOT / "docs" / "benchmarks.md"
 BENCHMARKS = ("commit", "bulk", "verify", "load", "workflow", "rebuild", "lag", "ingest",
               "accounts", "risk", "channel", "select", "http", "http-national",
-              "due-scan", "mail", "periodic-reports")
+              "due-scan", "mail", "periodic-reports", "reports")
 
 
 class RichUI:
@@ -193,6 +195,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "due-scan": lambda: bench_due_scan(url, quick=args.quick, log=ui.log),
         "mail": lambda: bench_mail(url, quick=args.quick, sqlite=not args.no_sqlite,
                                    log=ui.log),
+        "reports": lambda: bench_dossier(url, quick=args.quick, sqlite=not args.no_sqlite,
+                                         log=ui.log),
         "periodic-reports": lambda: bench_periodic_reports(url, quick=args.quick,
                                                            log=ui.log),
     }

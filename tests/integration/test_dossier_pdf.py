@@ -169,16 +169,17 @@ def test_a_case_dossier_shows_the_case_as_recorded(walked: Walked) -> None:
     for area, (rate, lower, upper) in rates.items():
         assert re.search(rf"{area}\s.*{re.escape(rate)}\s+{re.escape(lower)} to "
                          rf"{re.escape(upper)}", text), (area, rate, lower, upper)
-    assert "deficient" in text and "improvement plan required" in text
+    assert "deficient" in text
+    assert "improvement plan required" in text
     head = app.events.recorder.select_events(case_id(walked.assessment), desc=True,
                                              limit=1)[0]
-    from infrastructure.hash_chain import event_hash
     assert event_hash(head.topic, head.originator_id, head.originator_version,
                       head.state) in flat
     assert walked.seal.seal_hash in flat
     assert f"Checkpoint(logposition){walked.seal.checkpoint}" in flat
     assert key_id(load_public_key(walked.store.seal_public_key_path)) in flat
-    assert "Sample test recorded" in text and "Findings issued" in text
+    assert "Sample test recorded" in text
+    assert "Findings issued" in text
 
 
 def test_plan_and_verification_dossiers_show_actions_evidence_and_results(
@@ -195,7 +196,8 @@ def test_plan_and_verification_dossiers_show_actions_evidence_and_results(
     text = pdf_text(render_pdf(walked.dossier(walked.verification)))
     for area, (rate, lower, upper) in expected_rates(verification.tests).items():
         assert f"{rate} {lower} to {upper}" in text, area
-    assert "effective" in text and walked.plan in text
+    assert "effective" in text
+    assert walked.plan in text
 
 
 def test_the_pdf_is_pdf_a_3b_with_the_stored_events_attached(walked: Walked) -> None:
@@ -208,7 +210,8 @@ def test_the_pdf_is_pdf_a_3b_with_the_stored_events_attached(walked: Walked) -> 
         assert xmp.get("xmp:CreateDate", "").startswith(
             document.as_of.strftime("%Y-%m-%dT%H:%M:%S"))
         intents = pdf.Root.OutputIntents
-        assert len(intents) == 1 and intents[0].S == "/GTS_PDFA1"
+        assert len(intents) == 1
+        assert intents[0].S == "/GTS_PDFA1"
         assert "/DestOutputProfile" in intents[0]
         assert "/Encrypt" not in pdf.trailer
         assert objects_with_key(pdf, "/JS", "/JavaScript", "/OpenAction", "/AA") == []
@@ -241,7 +244,8 @@ def test_an_importer_dossier_holds_all_its_cases(walked: Walked) -> None:
     for number in (walked.assessment, walked.plan, walked.verification):
         assert number in text
     assert "its 3 case(s)" in text
-    assert "Registered" in text and "Concluded" in text
+    assert "Registered" in text
+    assert "Concluded" in text
 
 
 def test_the_same_case_at_the_same_position_gives_the_same_bytes(
@@ -285,7 +289,8 @@ def test_a_dossier_as_of_an_earlier_position_shows_only_what_was_recorded_by_the
     early = walked.evidence.notification_ids(case_id(walked.plan), 10**9)[0]
     document = walked.dossier(walked.plan, position=early)
     _ids, attached = attached_versions(document.attachments[0].content)
-    assert attached == {case_id(walked.plan): 1} and versions > 1
+    assert attached == {case_id(walked.plan): 1}
+    assert versions > 1
     text = pdf_text(render_pdf(document))
     assert f"as of log position {early}" in text
     assert "No corrective action recorded as of this position." in text
