@@ -58,6 +58,7 @@ class Api:
     importer11: str
     importer12: str
     clients: dict[str, TestClient[Litestar]] = field(default_factory=dict)
+    _loader: ComplianceCases | None = None
 
     @property
     def ledger(self) -> ComplianceCases:
@@ -73,8 +74,17 @@ class Api:
             self.clients[username] = client
         return self.clients[username]
 
+    def ledger_loader(self) -> ComplianceCases:
+        """An application with access control off on the same store, for setting up cases
+        (closed with the fixture)."""
+        if self._loader is None:
+            self._loader = build_application(self.settings, access_control=False)
+        return self._loader
+
     def close(self) -> None:
         self.clients.clear()  # clients never entered hold no portal or lifespan
+        if self._loader is not None:
+            self._loader.close()
 
 
 def staff_the_store(settings: Settings) -> tuple[str, str]:
