@@ -22,6 +22,7 @@ from domain.targeting_rule import RuleDefinition
 from domain.values import parse_period
 from infrastructure.settings import Settings
 from interfaces.composition import build_application
+from interfaces.report_service import ReportRequest, ReportService
 from tests.builders import (
     OFFICER,
     deficient_test,
@@ -40,11 +41,12 @@ PATH_TARGETS: dict[tuple[str, str], str] = {
     ("risk", "importer_number"): "importer",
     ("rules", "number"): "rule", ("users", "username"): "user",
     ("tokens", "username"): "user", ("tokens", "token_id"): "token",
-    ("imports", "kind"): "import_kind",
+    ("imports", "kind"): "import_kind", ("reports", "sha256"): "report",
 }
 """What each path parameter names: (resource, parameter) -> a key of the world's cases."""
 
-SCOPED_KEYS = frozenset({"assessment", "plan", "verification", "enforcement", "importer"})
+SCOPED_KEYS = frozenset({"assessment", "plan", "verification", "enforcement", "importer",
+                         "report"})
 """What belongs to a district and an importer (the rest is national: rules, users...)."""
 
 
@@ -89,6 +91,12 @@ def build_world(settings: Settings, importer11: str, importer12: str,
                                  actor="system:test-setup", reason="a token to revoke")
         national = Target(None, None, {"rule": rule, "user": "matrix.target",
                                        "token": token.token_id, "import_kind": "accounts"})
+        reports = ReportService(app, settings)
+        for target in by_district.values():
+            issued, _ = reports.issue(ReportRequest("dossier",
+                                                    subject=target.names["assessment"]),
+                                      actor="system:test-setup", reason="a report to read")
+            target.names["report"] = issued.report.sha256
     finally:
         app.close()
     seed_world(settings, entries=True)  # trade, samples, declarations: data to analyse
@@ -150,6 +158,8 @@ OVERRIDES: dict[tuple[str, str], Callable[[str | None], dict[str, Any]]] = {
                                                "password": PASSWORD},
     ("POST", "/api/accounts"): lambda _: {"importer_number": unique_importer_number()},
     ("POST", "/api/enforcement/{number:str}/respond"): lambda _: {"kind": "petition"},
+    # A district's plan: the district comes from the target, as for every scoped body.
+    ("POST", "/api/reports"): lambda _: {"kind": "plan", "period": "2026-Q1"},
 }
 """Fields that depend on who asks, or must be new every time."""
 

@@ -98,6 +98,9 @@ READS: dict[tuple[str, str], str] = {
     ("GET", "/api/tokens"): "read:users",
     ("POST", "/api/tokens"): "create_token",
     ("POST", "/api/tokens/{username:str}/{token_id:str}/revoke"): "revoke_token",
+    ("GET", "/api/reports"): "read:reports",
+    ("GET", "/api/reports/{sha256:str}"): "read:reports",
+    ("POST", "/api/reports"): "issue_report",
 }
 """The permission of every endpoint not built from a command table (SPECS, or the users'
 COMMANDS). A new endpoint must be added here: the test fails naming it otherwise."""

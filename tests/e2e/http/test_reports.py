@@ -17,7 +17,8 @@ def test_a_dossier_is_issued_listed_and_served_within_scope(api: Api) -> None:
                                                 "reason": "court request 2026/114"})
     assert issued.status_code == 201, issued.text
     report = issued.json()["report"]
-    assert report["kind"] == "dossier" and report["district"] == "11"
+    assert report["kind"] == "dossier"
+    assert report["district"] == "11"
     assert issued.headers["location"] == f"/api/reports/{report['sha256']}"
 
     pdf = api.as_user("officer11").get(report["href"])
@@ -28,7 +29,8 @@ def test_a_dossier_is_issued_listed_and_served_within_scope(api: Api) -> None:
 
     again = auditor.post("/api/reports", json={"kind": "dossier", "subject": number,
                                                "reason": "the same, again"})
-    assert again.status_code == 200 and again.json()["new"] is False
+    assert again.status_code == 200
+    assert again.json()["new"] is False
 
     assert api.as_user("officer12").get(report["href"]).status_code == 404
     assert api.as_user("rep12").get(report["href"]).status_code == 404
