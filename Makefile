@@ -32,7 +32,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP) lint typecheck
-	$(BIN)/python -m pytest tests -n 2 --dist loadfile
+	$(BIN)/python -m pytest tests -n 3 --dist loadfile
 
 # The whole suite under coverage.py, with branch coverage; the `compliance` processes the e2e
 # tests start are measured too ([tool.coverage.run] patch = subprocess). Prints the report,

@@ -95,7 +95,7 @@ def test_a_case_follows_the_work_list_from_opening_to_its_verification(cli: Cli)
     assert register_header.split()[:3] == ["IMPORTER", "DISTRICT", "INDUSTRY"]
     views_header, view_rows = table(cli.ok("views", "status").out)
     assert views_header.split() == ["VIEW", "POSITION", "BEHIND"]
-    assert len(view_rows) == 6
+    assert len(view_rows) == 7
 
     # assigned: the officer responsible, not the analyst who opened it
     cli.ok("assessments", "assign", assessment, "--officer", "user:officer-7", *BOSS, "mine")
