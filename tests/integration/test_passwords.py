@@ -7,9 +7,6 @@ Cheap parameters keep the suite fast; one test uses the defaults (RFC 9106 low m
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import pytest
 from argon2.profiles import RFC_9106_LOW_MEMORY
 
@@ -116,24 +113,31 @@ def test_little_memory_uses_fewer_lanes_instead_of_failing() -> None:
 
 
 def test_verifying_against_nothing_is_false_and_costs_a_real_verify() -> None:
-    """The unmatchable hash carries the hasher's own parameters (so argon2 does the same
-    work), and the time spent is that of a real verify, well within a factor of two."""
+    """The unmatchable hash carries the hasher's own parameters, so argon2 does the same
+    work for an unknown user as for a known one (checked on the parameters, not with a
+    clock: timings on a shared machine prove nothing either way), and argon2 really runs
+    it: the verification goes through the same argon2 call as a real one."""
+    from argon2 import extract_parameters
+
     hasher = Argon2Hasher(time_cost=2, memory_cost=16384, parallelism=1)
     encoded = hasher.hash(PASSWORD)
     assert hasher.verify_against_nothing(PASSWORD) is False
     assert verify_against_nothing(PASSWORD, hasher) is False
+    nothing = hasher._nothing
+    assert extract_parameters(nothing) == extract_parameters(encoded)
+    assert nothing != encoded
+    assert nothing.startswith("$argon2id$")
 
-    def fastest(call: Callable[[], object]) -> float:
-        times = []
-        for _ in range(5):
-            start = time.perf_counter()
-            call()
-            times.append(time.perf_counter() - start)
-        return min(times)
+    calls: list[str] = []
+    real_verify = hasher.verify
 
-    real = fastest(lambda: hasher.verify(encoded, "wrong password here"))
-    nothing = fastest(lambda: hasher.verify_against_nothing("wrong password here"))
-    assert 0.5 < nothing / real < 2.0, (real, nothing)
+    def counting(stored: str, password: str) -> bool:
+        calls.append(stored)
+        return real_verify(stored, password)
+
+    hasher.verify = counting  # type: ignore[method-assign]
+    assert hasher.verify_against_nothing("wrong password here") is False
+    assert calls == [nothing]
 
 
 def test_the_module_function_defaults_to_the_default_profile() -> None:
