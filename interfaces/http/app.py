@@ -26,6 +26,10 @@ from infrastructure.settings import Settings, load_settings
 from interfaces.http.auth import resolve_caller, services_of
 from interfaces.http.problems import PROBLEM_JSON, REQUEST_ID_HEADER, Problem, handle_error
 from interfaces.http.services import HttpServices, build_http_services
+from interfaces.web.errors import web_error
+from interfaces.web.rendering import template_config
+from interfaces.web.routes import static_router, wants_page, web_router
+from interfaces.web.security import SECURITY_HEADERS, SecurityHeadersMiddleware
 
 READY_MAX_LAG = 10_000
 """/readyz fails when a view is further behind the log than this many events."""
@@ -129,6 +133,15 @@ def document_problems(handler: Any) -> None:
     handler.responses = responses
 
 
+def any_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    """A page's error is a page; the API's is problem+json (both decided by one mapping).
+    A path no route matches fails before the middleware runs: its headers are set here."""
+    response = web_error(request, error) if wants_page(request) else handle_error(request, error)
+    for name, value in SECURITY_HEADERS:
+        response.headers.setdefault(name.decode(), value.decode())
+    return response
+
+
 def create_app(settings: Settings, services: HttpServices | None = None) -> Litestar:
     """Services given by the caller (tests, benchmarks) are the caller's to close; those
     built here close when the server shuts down."""
@@ -142,10 +155,12 @@ def create_app(settings: Settings, services: HttpServices | None = None) -> Lite
     return Litestar(
         # One router for everything: litestar registers a GET and a POST on one path
         # correctly only when they are registered together.
-        route_handlers=[Router(path="/", route_handlers=handlers)],
+        route_handlers=[Router(path="/", route_handlers=handlers), web_router(),
+                        static_router()],
+        template_config=template_config(),
         dependencies={"caller": Provide(resolve_caller)},
-        exception_handlers={Exception: handle_error},
-        middleware=[RequestIdMiddleware()],
+        exception_handlers={Exception: any_error},
+        middleware=[RequestIdMiddleware(), SecurityHeadersMiddleware()],
         state=State({"services": built}),
         on_shutdown=[] if services is not None else [built.close],
         openapi_config=OpenAPIConfig(

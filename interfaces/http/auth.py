@@ -98,7 +98,7 @@ def me_of(principal: Principal) -> Me:
               token_id=principal.token_id)
 
 
-def _cookie(request: Request[Any, Any, Any], value: str, max_age: int) -> Cookie:
+def login_cookie(request: Request[Any, Any, Any], value: str, max_age: int) -> Cookie:
     return Cookie(key=SESSION_COOKIE, value=value, path="/", httponly=True,
                   samesite="strict", secure=request.url.scheme == "https", max_age=max_age)
 
@@ -112,7 +112,7 @@ def login(request: Request[Any, Any, Any], data: JSONBody[LoginRequest]) -> Resp
         max_failures=services.settings.login_max_failures)
     secret = services.sessions.create(principal.username, services.now())
     lifetime = services.settings.session_absolute_hours * 3600
-    return Response(me_of(principal), cookies=[_cookie(request, secret, lifetime)],
+    return Response(me_of(principal), cookies=[login_cookie(request, secret, lifetime)],
                     headers={"Cache-Control": "no-store"})
 
 
@@ -124,7 +124,7 @@ def logout(request: Request[Any, Any, Any]) -> Response[None]:
         services = services_of(request)
         services.sessions.revoke(secret)
         services.callers.forget(secret)
-    return Response(None, status_code=204, cookies=[_cookie(request, "", 0)])
+    return Response(None, status_code=204, cookies=[login_cookie(request, "", 0)])
 
 
 @get("/api/me", sync_to_thread=True, tags=["auth"], summary="Who the caller is")

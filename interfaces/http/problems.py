@@ -120,8 +120,17 @@ def _invalid_params(error: BaseException) -> list[InvalidParam]:
 
 
 def handle_error(request: Request[Any, Any, Any], error: Exception) -> Response[bytes]:
-    """The one exception handler: known refusals map to their status and type; anything
-    else is a 500 whose detail names only the request id, logged with its traceback."""
+    """The one exception handler of the API: the problem `problem_for` finds, as JSON."""
+    problem = problem_for(request, error)
+    headers = ({"WWW-Authenticate": 'Bearer realm="compliance"'} if problem.status == 401
+               else {})
+    return problem_response(problem, headers)
+
+
+def problem_for(request: Request[Any, Any, Any], error: Exception) -> Problem:
+    """Known refusals map to their status and type; anything else is a 500 whose detail
+    names only the request id, logged with its traceback. The web pages render the same
+    problem as HTML (interfaces.web.errors), so both interfaces refuse alike."""
     rid = request_id(request)
     path = request.url.path
     for kind, status, slug, title in _KINDS:
@@ -138,15 +147,14 @@ def handle_error(request: Request[Any, Any, Any], error: Exception) -> Response[
             if status >= 500:
                 problem.request_id = rid
                 log.error("request %s %s: %s", rid, path, error, exc_info=error)
-            headers = {"WWW-Authenticate": 'Bearer realm="compliance"'} if status == 401 else {}
-            return problem_response(problem, headers)
+            return problem
     if isinstance(error, HTTPException):
         return _framework_problem(error, path, rid, request)
     log.error("request %s %s: internal error", rid, path, exc_info=error)
-    return problem_response(Problem(
+    return Problem(
         type=problem_type("internal-error"), title="Internal error", status=500,
         detail=f"the request failed inside the server and changed nothing; quote request id "
-               f"{rid} to the operator", instance=path, request_id=rid))
+               f"{rid} to the operator", instance=path, request_id=rid)
 
 
 def body_problems(request: Request[Any, Any, Any]) -> list[InvalidParam]:
@@ -186,7 +194,7 @@ def body_problems(request: Request[Any, Any, Any]) -> list[InvalidParam]:
 
 
 def _framework_problem(error: HTTPException, path: str, rid: str,
-                       request: Request[Any, Any, Any] | None = None) -> Response[bytes]:
+                       request: Request[Any, Any, Any] | None = None) -> Problem:
     """Litestar's own refusals (a body that does not decode, a route that does not exist,
     a method not allowed) in the same shape, naming every bad field it found."""
     status = error.status_code
@@ -214,7 +222,7 @@ def _framework_problem(error: HTTPException, path: str, rid: str,
     if status >= 500:
         problem.request_id = rid
         log.error("request %s %s: %s", rid, path, error)
-    return problem_response(problem)
+    return problem
 
 
 def _one_line(text: str) -> str:
