@@ -1,12 +1,14 @@
 # Two commands do all set-up on a fresh machine:
-#   make demo   - create .venv, install, load the demo into ./var/compliance.db (SQLite)
+#   make demo   - create .venv, install, load the demo into ./var/compliance.db (SQLite),
+#                 then serve the web app and the API on http://127.0.0.1:8000 (Ctrl-C stops)
 #   make test   - create/use .venv and run the whole suite, ruff and mypy
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo serve test lint typecheck bench coverage clean
+
+.PHONY: install demo demo-data serve test lint typecheck bench coverage clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,13 +18,18 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: demo-data serve
+
+# Only the demo ledger (no server).
+demo-data: $(STAMP)
 	@mkdir -p var
 	@if [ -e var/compliance.db ]; then echo "var/compliance.db exists: keeping it (make clean to start over)"; \
 	else $(BIN)/compliance demo; fi
 
-# The HTTP API on the demo ledger (make demo first), on 127.0.0.1:8000.
+# The web app and the HTTP API on the demo ledger, on 127.0.0.1:8000.
 serve: $(STAMP)
+	@echo "web app: http://127.0.0.1:8000/login  (demo logins: compliance demo printed them;"
+	@echo "         every demo user's password is harbour-ledger-walkthrough)"
 	$(BIN)/compliance serve --host 127.0.0.1 --port 8000
 
 lint: $(STAMP)

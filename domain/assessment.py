@@ -25,7 +25,7 @@ from domain.assessment_rules import (
     TestedAreaIsInScope,
     ValueInErrorDoesNotExceedValueTested,
 )
-from domain.base import CaseAggregate, require_aware
+from domain.base import CaseAggregate, StepRule, require_aware
 from domain.case_numbers import case_id, parse_case_number
 from domain.date_rules import business_date_rules
 from domain.reference import ComplianceArea, ControlRating
@@ -191,6 +191,22 @@ class Assessment(CaseAggregate):
     outcome: Outcome | None
     fraud_indicators: bool
 
+    STEPS = {
+        "assign_officer": StepRule.of("assign an officer", AssessmentState.OPENED,
+                                      AssessmentState.ASSIGNED, AssessmentState.SURVEYED,
+                                      AssessmentState.TESTING),
+        "record_survey": StepRule.of("record the internal-control survey",
+                                     AssessmentState.ASSIGNED, AssessmentState.SURVEYED),
+        "record_test": StepRule.of("record a sample test", AssessmentState.SURVEYED,
+                                   AssessmentState.TESTING),
+        "issue_findings": StepRule.of("issue findings", AssessmentState.SURVEYED,
+                                      AssessmentState.TESTING),
+        "close_assessment": StepRule.of("close", AssessmentState.FINDINGS_ISSUED),
+        "cancel_assessment": StepRule.of("cancel", AssessmentState.OPENED,
+                                         AssessmentState.ASSIGNED, AssessmentState.SURVEYED,
+                                         AssessmentState.TESTING),
+    }
+
     def __init__(self) -> None:
         """State is set by the Opened event's apply."""
 
@@ -241,9 +257,6 @@ class Assessment(CaseAggregate):
             period_start=period.start, period_end=period.end, scope=areas,
         )
 
-    def _refuse_unless_in(self, step: str, *states: AssessmentState) -> None:
-        self._refuse_unless(self.state.value, tuple(s.value for s in states), self.label, step)
-
     class OfficerAssigned(CaseAggregate.Event):
         officer: str
 
@@ -253,9 +266,7 @@ class Assessment(CaseAggregate):
                 aggregate.state = AssessmentState.ASSIGNED
 
     def assign_officer(self, officer: str, *, actor: str, reason: str, at: datetime) -> None:
-        self._refuse_unless_in("assign an officer", AssessmentState.OPENED,
-                               AssessmentState.ASSIGNED, AssessmentState.SURVEYED,
-                               AssessmentState.TESTING)
+        self._refuse_unless_step("assign_officer")
         self._record(self.OfficerAssigned, at, actor=parse_actor(actor),
                      reason=parse_reason(reason), officer=parse_actor(officer, "officer"))
 
@@ -270,8 +281,7 @@ class Assessment(CaseAggregate):
     def record_survey(self, ratings: Mapping[ComplianceArea, ControlRating] | Mapping[str, str],
                       surveyed_on: date | str, *, actor: str, reason: str,
                       at: datetime) -> None:
-        self._refuse_unless_in("record the internal-control survey", AssessmentState.ASSIGNED,
-                               AssessmentState.SURVEYED)
+        self._refuse_unless_step("record_survey")
         parsed = {
             parse_enum(ComplianceArea, area, "ratings.area"): parse_enum(
                 ControlRating, rating, f"ratings.{area}")
@@ -292,8 +302,7 @@ class Assessment(CaseAggregate):
             aggregate.state = AssessmentState.TESTING
 
     def record_test(self, test: SampleTest, *, actor: str, reason: str, at: datetime) -> None:
-        self._refuse_unless_in("record a sample test", AssessmentState.SURVEYED,
-                               AssessmentState.TESTING)
+        self._refuse_unless_step("record_test")
         check(TestedAreaIsInScope(test.area, self.scope))
         test.check_rules()
         self._record(self.SampleTestRecorded, at, actor=parse_actor(actor),
@@ -314,8 +323,7 @@ class Assessment(CaseAggregate):
     def issue_findings(self, *, policy: FindingsPolicy, duty_paid: Decimal | str | None,
                        fraud_indicators: bool, actor: str, reason: str,
                        at: datetime) -> Outcome:
-        self._refuse_unless_in("issue findings", AssessmentState.SURVEYED,
-                               AssessmentState.TESTING)
+        self._refuse_unless_step("issue_findings")
         check(FindingsNeedATestInEveryScopedArea(self.scope, {t.area for t in self.tests}))
         duty = None if duty_paid is None else parse_money(duty_paid, "duty_paid")
         findings = tuple(
@@ -334,7 +342,7 @@ class Assessment(CaseAggregate):
             aggregate.state = AssessmentState.CLOSED
 
     def close(self, *, actor: str, reason: str, at: datetime) -> None:
-        self._refuse_unless_in("close", AssessmentState.FINDINGS_ISSUED)
+        self._refuse_unless_step("close_assessment")
         self._record(self.Closed, at, actor=parse_actor(actor), reason=parse_reason(reason))
 
     class Cancelled(CaseAggregate.Event):
@@ -342,6 +350,5 @@ class Assessment(CaseAggregate):
             aggregate.state = AssessmentState.CANCELLED
 
     def cancel(self, *, actor: str, reason: str, at: datetime) -> None:
-        self._refuse_unless_in("cancel", AssessmentState.OPENED, AssessmentState.ASSIGNED,
-                               AssessmentState.SURVEYED, AssessmentState.TESTING)
+        self._refuse_unless_step("cancel_assessment")
         self._record(self.Cancelled, at, actor=parse_actor(actor), reason=parse_reason(reason))

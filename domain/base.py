@@ -2,17 +2,24 @@
 
 Event bodies only assign state. Validation happens in the command methods before an
 event is triggered, because an event's `apply` re-runs on every replay.
+
+Which step a case allows in which state is declared once per case type, in its STEPS table
+(keyed by the application's command names): the command methods refuse by it, and the pages
+offer by it (`steps_open_now`), so what is offered and what is accepted cannot drift apart.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, CanMutateAggregate
 
 from domain.errors import InvalidTransitionError, InvalidValueError, RuleViolationError
+from domain.rules import BusinessRule
 from domain.values import parse_actor, parse_reason
 
 ID_NAMESPACE = uuid5(NAMESPACE_URL, "https://compliance-ledger.example/ids")
@@ -31,8 +38,37 @@ def require_aware(at: datetime, field: str = "at") -> datetime:
     return at
 
 
+class StepRule(NamedTuple):
+    """One step of a case's lifecycle: how a refusal names it ("approve", "record a re-test")
+    and the state values it is allowed from."""
+
+    label: str
+    states: tuple[str, ...]
+
+    @classmethod
+    def of(cls, label: str, *states: str) -> StepRule:
+        """A rule from enum members (StrEnum) or plain values, kept as plain values."""
+        return cls(label, tuple(str(state) for state in states))
+
+
 class CaseAggregate(Aggregate):
     """An aggregate whose every event records an actor and a reason."""
+
+    if TYPE_CHECKING:
+        # Declared for the type checker only: an annotation in the class body would make
+        # eventsourcing process this base as a dataclass (and give it an __init__).
+        STEPS: ClassVar[Mapping[str, StepRule]]
+        STATE_FIELD: ClassVar[str]
+
+    STEPS = MappingProxyType({})
+    """The steps of an existing case, by the application's command name (the names
+    application/access.py grants), in lifecycle order, each with the states it is allowed
+    from. The command methods refuse by this table (`_refuse_unless_step`): it is the rule,
+    not a description of it. Steps only the workflow takes (scheduling a verification,
+    closing a plan as effective) are keyed by names no role is granted."""
+
+    STATE_FIELD = "state"
+    """The attribute holding the lifecycle state (an importer account's is `status`)."""
 
     class Event(Aggregate.Event):
         actor: str
@@ -47,10 +83,49 @@ class CaseAggregate(Aggregate):
         """Trigger an event stamped with the caller's time: the domain reads no clock."""
         self.trigger_event(event_class, timestamp=require_aware(at), **kwargs)
 
-    def _refuse_unless(self, state: str, allowed: tuple[str, ...], case: str,
-                       step: str) -> None:
+    def step_state(self) -> str:
+        """The current lifecycle state's value, as the step table names states."""
+        return str(getattr(self, self.STATE_FIELD))
+
+    def step_states(self, command: str) -> tuple[str, ...]:
+        """The states `command` is allowed from, for this case. A case type whose states
+        depend on its kind overrides this (an enforcement action's closing)."""
+        return self.STEPS[command].states
+
+    def step_applies(self, command: str) -> bool:
+        """Whether this kind of case has the step at all (only a penalty is decided). A
+        step that does not apply is refused by its method with its own message, whatever
+        the state allows."""
+        return command in self.STEPS
+
+    def step_preconditions(self, command: str) -> tuple[BusinessRule, ...]:  # noqa: ARG002
+        """Rules on the case's own history that a step must also meet, whatever its input
+        and whoever asks (a penalty notice is issued once). The step's method checks them
+        with its other rules; while one is broken, the step is not open."""
+        return ()
+
+    def step_is_open(self, command: str) -> bool:
+        """Whether `command` can be taken now: its kind has it, the state allows it and its
+        preconditions hold (its input and the caller are checked when it is taken)."""
+        return (self.step_applies(command) and self.step_state() in self.step_states(command)
+                and not any(rule.is_broken() for rule in self.step_preconditions(command)))
+
+    def steps_open_now(self) -> tuple[str, ...]:
+        """The commands this case allows in its current state, in lifecycle order (who may
+        take them is the application's question: see application/next_steps.py)."""
+        return tuple(command for command in self.STEPS if self.step_is_open(command))
+
+    def _refuse_unless_step(self, command: str) -> None:
+        """Refuse `command` unless the case is in a state its step rule allows."""
+        allowed = self.step_states(command)
+        state = self.step_state()
         if state not in allowed:
-            raise InvalidTransitionError(case, state, step, allowed)
+            raise InvalidTransitionError(self._case_label(), state, self.STEPS[command].label,
+                                         allowed)
+
+    def _case_label(self) -> str:
+        label = getattr(self, "label", None)
+        return label if isinstance(label, str) else type(self).__name__
 
 
 class DeadlineCase(CaseAggregate):
@@ -102,8 +177,3 @@ class DeadlineCase(CaseAggregate):
         self._record(self.OverdueFlagged, at, actor=parse_actor(actor),
                      reason=parse_reason(reason), item=item, due_on=due,
                      days_overdue=(today - due).days)
-
-    def _case_label(self) -> str:
-        label = getattr(self, "label", None)
-        return label if isinstance(label, str) else type(self).__name__
-

@@ -9,13 +9,15 @@ withdrawn at any point before a decision; rejected by the team.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import ClassVar
 from uuid import UUID
 
-from domain.base import CaseAggregate, DeadlineCase, require_aware
+from domain.base import CaseAggregate, DeadlineCase, StepRule, require_aware
 from domain.case_numbers import case_id, parse_case_number
 from domain.date_rules import business_date_rules
 from domain.enforcement_rules import (
@@ -32,7 +34,7 @@ from domain.enforcement_rules import (
 )
 from domain.errors import InvalidValueError, RuleViolationError
 from domain.penalties import CapPolicy, Culpability, PenaltyBasis, penalty_cap
-from domain.rules import check
+from domain.rules import BusinessRule, check
 from domain.values import parse_actor, parse_date, parse_enum, parse_money, parse_name, parse_reason
 
 
@@ -106,6 +108,46 @@ class EnforcementAction(DeadlineCase):
     penalty_notice_on: date | None
     overdue_flags: tuple[tuple[str, date], ...] = ()
     """(item, due date) flagged overdue by the scheduler (see CaseAggregate.flag_overdue)."""
+
+    STEPS = {
+        "change_culpability": StepRule.of("change the culpability", EnforcementState.PROPOSED),
+        "record_review_vote": StepRule.of("record a review vote", EnforcementState.PROPOSED),
+        "conclude_review": StepRule.of("conclude the review", EnforcementState.PROPOSED),
+        "issue_enforcement": StepRule.of("issue", EnforcementState.APPROVED_FOR_ISSUE),
+        "issue_penalty_notice": StepRule.of("issue the penalty notice", EnforcementState.ISSUED,
+                                            EnforcementState.RESPONSE_RECEIVED),
+        "record_enforcement_response": StepRule.of(
+            "record the importer's response", EnforcementState.ISSUED,
+            EnforcementState.PENALTY_NOTICE_ISSUED, EnforcementState.RESPONSE_RECEIVED,
+            EnforcementState.RESPONSE_OVERDUE),
+        "close_response_window": StepRule.of("close the response window unanswered",
+                                             EnforcementState.PENALTY_NOTICE_ISSUED),
+        "decide_enforcement": StepRule.of("decide", EnforcementState.PENALTY_NOTICE_ISSUED,
+                                          EnforcementState.RESPONSE_RECEIVED,
+                                          EnforcementState.RESPONSE_OVERDUE),
+        "record_payment": StepRule.of("record payment", EnforcementState.DECIDED),
+        "refer_for_collection": StepRule.of("refer for collection", EnforcementState.DECIDED),
+        "withdraw_enforcement": StepRule.of(
+            "withdraw", EnforcementState.PROPOSED, EnforcementState.APPROVED_FOR_ISSUE,
+            EnforcementState.ISSUED, EnforcementState.PENALTY_NOTICE_ISSUED,
+            EnforcementState.RESPONSE_RECEIVED, EnforcementState.RESPONSE_OVERDUE),
+        "close_enforcement": StepRule.of("close", EnforcementState.PAID,
+                                         EnforcementState.REFERRED_FOR_COLLECTION),
+    }
+    """The steps of a monetary action (a penalty, liquidated damages); the other kinds
+    differ as the two tables below say."""
+
+    NON_MONETARY_STATES: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "close_enforcement": (EnforcementState.ISSUED.value,
+                              EnforcementState.RESPONSE_RECEIVED.value),
+    }
+    """Where a non-monetary action's states differ: never decided nor paid, it closes once
+    issued (or once the importer has answered)."""
+
+    MONETARY_ONLY: ClassVar[frozenset[str]] = frozenset({
+        "change_culpability", "issue_penalty_notice", "decide_enforcement"})
+    """Steps only a monetary action has (a culpability, a penalty notice, a decided
+    amount): the other kinds refuse them by kind, in whatever state."""
 
     def __init__(self) -> None:
         """State is set by the Proposed event's apply."""
@@ -186,12 +228,28 @@ class EnforcementAction(DeadlineCase):
             basis=basis if chosen in MONETARY else None, proposed_amount=amount,
             examinations_until=until)
 
-    def _refuse_unless_in(self, step: str, *states: EnforcementState) -> None:
-        self._refuse_unless(self.state.value, tuple(s.value for s in states), self.label, step)
-
     @property
     def is_monetary(self) -> bool:
         return self.kind in MONETARY
+
+    def step_states(self, command: str) -> tuple[str, ...]:
+        if not self.is_monetary and command in self.NON_MONETARY_STATES:
+            return self.NON_MONETARY_STATES[command]
+        return super().step_states(command)
+
+    def step_applies(self, command: str) -> bool:
+        return super().step_applies(command) and (self.is_monetary
+                                                   or command not in self.MONETARY_ONLY)
+
+    def step_preconditions(self, command: str) -> tuple[BusinessRule, ...]:
+        """The penalty notice splits the response states: before it, a response answers the
+        pre-penalty notice and the notice is still to issue; after it, the notice is not
+        issued again and the action can be decided."""
+        if command == "issue_penalty_notice":
+            return (PenaltyNoticeIsIssuedOnce(self.penalty_notice_on),)
+        if command == "decide_enforcement":
+            return (DecisionFollowsAPenaltyNotice(self.penalty_notice_on),)
+        return ()
 
     class CulpabilityChanged(CaseAggregate.Event):
         basis: PenaltyBasis
@@ -209,8 +267,9 @@ class EnforcementAction(DeadlineCase):
         """A change of culpability re-checks the amount against the new cap. It is only
         possible before the evaluation team concludes, and it clears the votes cast so far:
         the team must review the facts and amount that will be issued."""
-        self._refuse_unless_in("change the culpability", EnforcementState.PROPOSED)
-        if self.basis is None or self.proposed_amount is None:
+        self._refuse_unless_step("change_culpability")
+        if (not self.step_applies("change_culpability") or self.basis is None
+                or self.proposed_amount is None):
             raise InvalidValueError("culpability", culpability,
                                     f"a {self.kind.value} action has no culpability")
         basis = PenaltyBasis(parse_enum(Culpability, culpability, "culpability"),
@@ -233,7 +292,7 @@ class EnforcementAction(DeadlineCase):
 
     def record_review_vote(self, vote: Vote | str, *, actor: str, reason: str,
                            at: datetime) -> None:
-        self._refuse_unless_in("record a review vote", EnforcementState.PROPOSED)
+        self._refuse_unless_step("record_review_vote")
         reviewer = parse_actor(actor)
         check(ReviewerIsNotTheProposer(reviewer, self.proposer),
               EachReviewerVotesOnce(reviewer, self.votes))
@@ -250,7 +309,7 @@ class EnforcementAction(DeadlineCase):
 
     def conclude_review(self, *, actor: str, reason: str, at: datetime) -> bool:
         """Approved by a majority of the team; a tie is not an approval."""
-        self._refuse_unless_in("conclude the review", EnforcementState.PROPOSED)
+        self._refuse_unless_step("conclude_review")
         concluder = parse_actor(actor)
         check(ReviewConcluderIsNotTheProposer(concluder, self.proposer, "conclude its review"),
               ReviewNeedsTwoReviewers(self.votes))
@@ -271,7 +330,7 @@ class EnforcementAction(DeadlineCase):
     def issue(self, *, response_due_on: date | str | None, today: date, actor: str,
               reason: str, at: datetime) -> None:
         """Issue the action; for a penalty this is the pre-penalty notice."""
-        self._refuse_unless_in("issue", EnforcementState.APPROVED_FOR_ISSUE)
+        self._refuse_unless_step("issue_enforcement")
         due = self._response_due(response_due_on, today)
         self._record(self.Issued, at, actor=parse_actor(actor), reason=parse_reason(reason),
                      notice="pre_penalty_notice" if self.is_monetary else "notice",
@@ -299,10 +358,9 @@ class EnforcementAction(DeadlineCase):
 
     def issue_penalty_notice(self, *, response_due_on: date | str, today: date, actor: str,
                              reason: str, at: datetime) -> None:
-        self._refuse_unless_in("issue the penalty notice", EnforcementState.ISSUED,
-                               EnforcementState.RESPONSE_RECEIVED)
-        check(PenaltyNoticeIsIssuedOnce(self.penalty_notice_on))
-        if not self.is_monetary:
+        self._refuse_unless_step("issue_penalty_notice")
+        check(*self.step_preconditions("issue_penalty_notice"))
+        if not self.step_applies("issue_penalty_notice"):
             raise InvalidValueError("kind", self.kind.value, "only penalties have notices")
         due = self._response_due(response_due_on, today)
         assert due is not None
@@ -318,10 +376,7 @@ class EnforcementAction(DeadlineCase):
 
     def record_response(self, response_kind: ResponseKind | str, summary: str, *, actor: str,
                         reason: str, at: datetime) -> None:
-        self._refuse_unless_in("record the importer's response", EnforcementState.ISSUED,
-                               EnforcementState.PENALTY_NOTICE_ISSUED,
-                               EnforcementState.RESPONSE_RECEIVED,
-                               EnforcementState.RESPONSE_OVERDUE)
+        self._refuse_unless_step("record_enforcement_response")
         self._record(self.ResponseRecorded, at, actor=parse_actor(actor),
                      reason=parse_reason(reason),
                      response_kind=parse_enum(ResponseKind, response_kind, "response_kind"),
@@ -346,8 +401,7 @@ class EnforcementAction(DeadlineCase):
 
     def close_response_window(self, *, today: date, actor: str, reason: str,
                               at: datetime) -> None:
-        self._refuse_unless_in("close the response window unanswered",
-                               EnforcementState.PENALTY_NOTICE_ISSUED)
+        self._refuse_unless_step("close_response_window")
         assert self.response_due_on is not None  # a penalty notice always sets one
         if self.response_due_on >= today:
             raise RuleViolationError(
@@ -366,16 +420,14 @@ class EnforcementAction(DeadlineCase):
 
     def decide(self, decided_amount: Decimal | str, *, cap_policy: CapPolicy, actor: str,
                reason: str, at: datetime) -> None:
-        self._refuse_unless_in("decide", EnforcementState.PENALTY_NOTICE_ISSUED,
-                               EnforcementState.RESPONSE_RECEIVED,
-                               EnforcementState.RESPONSE_OVERDUE)
-        if not self.is_monetary:
+        self._refuse_unless_step("decide_enforcement")
+        if not self.step_applies("decide_enforcement"):
             # A non-monetary action reaches response_received too; refuse it as a domain
             # error instead of failing the asserts below.
             raise InvalidValueError("kind", self.kind.value, "only penalties are decided")
         decider = parse_actor(actor)
         check(PenaltyDeciderIsNotTheProposer(decider, self.proposer, "decide it"),
-              DecisionFollowsAPenaltyNotice(self.penalty_notice_on))
+              *self.step_preconditions("decide_enforcement"))
         amount = parse_money(decided_amount, "decided_amount")
         assert self.basis is not None
         assert self.proposed_amount is not None
@@ -395,7 +447,7 @@ class EnforcementAction(DeadlineCase):
 
     def record_payment(self, amount: Decimal | str, paid_on: date | str, *, actor: str,
                        reason: str, at: datetime) -> None:
-        self._refuse_unless_in("record payment", EnforcementState.DECIDED)
+        self._refuse_unless_step("record_payment")
         paid = parse_money(amount, "amount")
         assert self.decided_amount is not None
         check(PaymentIsTheDecidedAmount(paid, self.decided_amount))
@@ -411,7 +463,7 @@ class EnforcementAction(DeadlineCase):
             aggregate.state = EnforcementState.REFERRED_FOR_COLLECTION
 
     def refer_for_collection(self, *, actor: str, reason: str, at: datetime) -> None:
-        self._refuse_unless_in("refer for collection", EnforcementState.DECIDED)
+        self._refuse_unless_step("refer_for_collection")
         self._record(self.ReferredForCollection, at, actor=parse_actor(actor),
                      reason=parse_reason(reason))
 
@@ -420,11 +472,7 @@ class EnforcementAction(DeadlineCase):
             aggregate.state = EnforcementState.WITHDRAWN
 
     def withdraw(self, *, actor: str, reason: str, at: datetime) -> None:
-        self._refuse_unless_in("withdraw", EnforcementState.PROPOSED,
-                               EnforcementState.APPROVED_FOR_ISSUE, EnforcementState.ISSUED,
-                               EnforcementState.PENALTY_NOTICE_ISSUED,
-                               EnforcementState.RESPONSE_RECEIVED,
-                               EnforcementState.RESPONSE_OVERDUE)
+        self._refuse_unless_step("withdraw_enforcement")
         self._record(self.Withdrawn, at, actor=parse_actor(actor), reason=parse_reason(reason))
 
     class Closed(CaseAggregate.Event):
@@ -432,8 +480,5 @@ class EnforcementAction(DeadlineCase):
             aggregate.state = EnforcementState.CLOSED
 
     def close(self, *, actor: str, reason: str, at: datetime) -> None:
-        closable = ((EnforcementState.PAID, EnforcementState.REFERRED_FOR_COLLECTION)
-                    if self.is_monetary else
-                    (EnforcementState.ISSUED, EnforcementState.RESPONSE_RECEIVED))
-        self._refuse_unless_in("close", *closable)
+        self._refuse_unless_step("close_enforcement")
         self._record(self.Closed, at, actor=parse_actor(actor), reason=parse_reason(reason))

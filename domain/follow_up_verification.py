@@ -13,7 +13,7 @@ from uuid import UUID
 
 from domain.assessment import AreaFinding, FindingsPolicy, SampleTest, evaluate_area
 from domain.assessment_rules import FindingsNeedATestInEveryScopedArea, TestedAreaIsInScope
-from domain.base import CaseAggregate, DeadlineCase, require_aware
+from domain.base import CaseAggregate, DeadlineCase, StepRule, require_aware
 from domain.case_numbers import case_id, parse_case_number
 from domain.reference import ComplianceArea
 from domain.rules import FourEyesRule, check
@@ -60,6 +60,17 @@ class FollowUpVerification(DeadlineCase):
     default, so verifications recorded before assignment existed load unchanged."""
     overdue_flags: tuple[tuple[str, date], ...] = ()
     """(item, due date) flagged overdue by the scheduler (see CaseAggregate.flag_overdue)."""
+
+    STEPS = {
+        "assign_verification_officer": StepRule.of("assign an officer",
+                                                   VerificationState.SCHEDULED,
+                                                   VerificationState.TESTING),
+        "record_retest": StepRule.of("record a re-test", VerificationState.SCHEDULED,
+                                     VerificationState.TESTING),
+        "conclude_verification": StepRule.of("conclude", VerificationState.TESTING),
+        "cancel_verification": StepRule.of("cancel", VerificationState.SCHEDULED,
+                                           VerificationState.TESTING),
+    }
 
     def __init__(self) -> None:
         """State is set by the Scheduled event's apply."""
@@ -125,9 +136,6 @@ class FollowUpVerification(DeadlineCase):
             implementation_reported_by=parse_actor(implementation_reported_by,
                                                    "implementation_reported_by"))
 
-    def _refuse_unless_in(self, step: str, *states: VerificationState) -> None:
-        self._refuse_unless(self.state.value, tuple(s.value for s in states), self.label, step)
-
     class RetestRecorded(CaseAggregate.Event):
         test: SampleTest
 
@@ -137,8 +145,7 @@ class FollowUpVerification(DeadlineCase):
 
     def record_retest(self, test: SampleTest, *, actor: str, reason: str,
                       at: datetime) -> None:
-        self._refuse_unless_in("record a re-test", VerificationState.SCHEDULED,
-                               VerificationState.TESTING)
+        self._refuse_unless_step("record_retest")
         check(TestedAreaIsInScope(test.area, self.areas))
         test.check_rules()
         self._record(self.RetestRecorded, at, actor=parse_actor(actor),
@@ -159,7 +166,7 @@ class FollowUpVerification(DeadlineCase):
                  at: datetime) -> bool:
         """Effective when every re-tested area meets the plan's target rate (its 95% lower
         bound) without a material loss."""
-        self._refuse_unless_in("conclude", VerificationState.TESTING)
+        self._refuse_unless_step("conclude_verification")
         verifier = parse_actor(actor)
         check(VerifierIsNotTheImplementationReporter(verifier, self.implementation_reported_by,
                                                      "conclude its verification"),
@@ -184,8 +191,7 @@ class FollowUpVerification(DeadlineCase):
     def assign_officer(self, officer: str, *, actor: str, reason: str, at: datetime) -> None:
         """Assign (or reassign) the officer who re-tests and concludes; not the person who
         reported the plan implemented (four eyes)."""
-        self._refuse_unless_in("assign an officer", VerificationState.SCHEDULED,
-                               VerificationState.TESTING)
+        self._refuse_unless_step("assign_verification_officer")
         assigned = parse_actor(officer, "officer")
         check(VerifierIsNotTheImplementationReporter(assigned, self.implementation_reported_by,
                                                      "be assigned to verify it"))
@@ -197,5 +203,5 @@ class FollowUpVerification(DeadlineCase):
             aggregate.state = VerificationState.CANCELLED
 
     def cancel(self, *, actor: str, reason: str, at: datetime) -> None:
-        self._refuse_unless_in("cancel", VerificationState.SCHEDULED, VerificationState.TESTING)
+        self._refuse_unless_step("cancel_verification")
         self._record(self.Cancelled, at, actor=parse_actor(actor), reason=parse_reason(reason))

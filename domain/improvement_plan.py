@@ -16,7 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 from uuid import UUID
 
-from domain.base import CaseAggregate, DeadlineCase, require_aware
+from domain.base import CaseAggregate, DeadlineCase, StepRule, require_aware
 from domain.case_numbers import case_id, parse_case_number
 from domain.date_rules import business_date_rules
 from domain.errors import InvalidValueError
@@ -115,6 +115,29 @@ class ImprovementPlan(DeadlineCase):
     overdue_flags: tuple[tuple[str, date], ...] = ()
     """(item, due date) flagged overdue by the scheduler (see CaseAggregate.flag_overdue)."""
 
+    STEPS = {
+        "add_plan_action": StepRule.of("add an action", PlanState.DRAFT),
+        "change_plan_action": StepRule.of("change an action (approved plans are amended)",
+                                          PlanState.DRAFT),
+        "remove_plan_action": StepRule.of("remove an action", PlanState.DRAFT),
+        "submit_plan": StepRule.of("submit", PlanState.DRAFT),
+        "approve_plan": StepRule.of("approve", PlanState.SUBMITTED),
+        "send_back_plan": StepRule.of("send back", PlanState.SUBMITTED),
+        "amend_plan_action": StepRule.of("amend an action", PlanState.APPROVED),
+        "complete_plan_action": StepRule.of("complete an action", PlanState.APPROVED),
+        "report_implementation": StepRule.of("report implementation", PlanState.APPROVED),
+        "schedule_verification": StepRule.of("schedule a follow-up verification",
+                                             PlanState.IMPLEMENTATION_REPORTED),
+        "close_effective": StepRule.of("close as effective", PlanState.VERIFICATION_SCHEDULED),
+        "escalate_plan": StepRule.of("escalate to enforcement", PlanState.DRAFT,
+                                     PlanState.SUBMITTED, PlanState.APPROVED,
+                                     PlanState.IMPLEMENTATION_REPORTED,
+                                     PlanState.VERIFICATION_SCHEDULED),
+    }
+    """Scheduling the verification (with the reported implementation) and closing as
+    effective (with the verification's conclusion) are the workflow's steps, not a
+    person's; escalation is also the workflow's when a verification is not effective."""
+
     def __init__(self) -> None:
         """State is set by the Drafted event's apply."""
 
@@ -168,9 +191,6 @@ class ImprovementPlan(DeadlineCase):
             assessment_number=assessment_number, deficient_areas=areas,
             target_rate=target_rate, proposal_due_on=proposal_due_on)
 
-    def _refuse_unless_in(self, step: str, *states: PlanState) -> None:
-        self._refuse_unless(self.state.value, tuple(s.value for s in states), self.label, step)
-
     def _action(self, action_id: str) -> CorrectiveAction:
         check(ActionExists(action_id, self.actions))
         return next(a for a in self.actions if a.action_id == action_id)
@@ -195,7 +215,7 @@ class ImprovementPlan(DeadlineCase):
     def add_action(self, *, area: ComplianceArea | str, description: str, owner: str,
                    due_on: date | str, today: date, actor: str, reason: str,
                    at: datetime) -> str:
-        self._refuse_unless_in("add an action", PlanState.DRAFT)
+        self._refuse_unless_step("add_plan_action")
         action = self._checked_action(f"A{self.next_action_serial}", area, description, owner,
                                       due_on, today)
         self._record(self.ActionAdded, at, actor=parse_actor(actor),
@@ -212,8 +232,7 @@ class ImprovementPlan(DeadlineCase):
     def change_action(self, action_id: str, *, area: ComplianceArea | str, description: str,
                       owner: str, due_on: date | str, today: date, actor: str, reason: str,
                       at: datetime) -> None:
-        self._refuse_unless_in("change an action (approved plans are amended)",
-                               PlanState.DRAFT)
+        self._refuse_unless_step("change_plan_action")
         self._action(action_id)
         action = self._checked_action(action_id, area, description, owner, due_on, today)
         self._record(self.ActionChanged, at, actor=parse_actor(actor),
@@ -227,7 +246,7 @@ class ImprovementPlan(DeadlineCase):
                                       if a.action_id != self.action_id)
 
     def remove_action(self, action_id: str, *, actor: str, reason: str, at: datetime) -> None:
-        self._refuse_unless_in("remove an action", PlanState.DRAFT)
+        self._refuse_unless_step("remove_plan_action")
         self._action(action_id)
         self._record(self.ActionRemoved, at, actor=parse_actor(actor),
                      reason=parse_reason(reason), action_id=action_id)
@@ -238,7 +257,7 @@ class ImprovementPlan(DeadlineCase):
             aggregate.submitted_by = self.actor
 
     def submit(self, *, actor: str, reason: str, at: datetime) -> None:
-        self._refuse_unless_in("submit", PlanState.DRAFT)
+        self._refuse_unless_step("submit_plan")
         check(PlanNeedsAtLeastOneAction(self.actions),
               EveryDeficientAreaHasAnAction(self.deficient_areas, self.actions))
         self._record(self.Submitted, at, actor=parse_actor(actor), reason=parse_reason(reason))
@@ -248,7 +267,7 @@ class ImprovementPlan(DeadlineCase):
             aggregate.state = PlanState.APPROVED
 
     def approve(self, *, actor: str, reason: str, at: datetime) -> None:
-        self._refuse_unless_in("approve", PlanState.SUBMITTED)
+        self._refuse_unless_step("approve_plan")
         approver = parse_actor(actor)
         check(*self._second_person(approver, "approve it"),
               PlanNeedsAtLeastOneAction(self.actions))
@@ -265,7 +284,7 @@ class ImprovementPlan(DeadlineCase):
             aggregate.state = PlanState.DRAFT
 
     def send_back(self, *, actor: str, reason: str, at: datetime) -> None:
-        self._refuse_unless_in("send back", PlanState.SUBMITTED)
+        self._refuse_unless_step("send_back_plan")
         reviewer = parse_actor(actor)
         check(*self._second_person(reviewer, "send it back"))
         self._record(self.SentBack, at, actor=reviewer, reason=parse_reason(reason))
@@ -281,7 +300,7 @@ class ImprovementPlan(DeadlineCase):
                      due_on: date | str, today: date, actor: str, reason: str,
                      at: datetime) -> None:
         """Approved plans change only through a recorded amendment with its reason."""
-        self._refuse_unless_in("amend an action", PlanState.APPROVED)
+        self._refuse_unless_step("amend_plan_action")
         current = self._action(action_id)
         check(ActionIsNotCompletedTwice(current))
         amended = self._checked_action(action_id, current.area, description, owner, due_on,
@@ -301,7 +320,7 @@ class ImprovementPlan(DeadlineCase):
 
     def complete_action(self, action_id: str, *, evidence: Evidence, completed_on: date | str,
                         today: date, actor: str, reason: str, at: datetime) -> None:
-        self._refuse_unless_in("complete an action", PlanState.APPROVED)
+        self._refuse_unless_step("complete_plan_action")
         check(ActionIsNotCompletedTwice(self._action(action_id)))
         day = parse_date(completed_on, "completed_on")
         check(*business_date_rules("completed_on", day, today=today,
@@ -316,7 +335,7 @@ class ImprovementPlan(DeadlineCase):
             aggregate.implementation_reported_by = self.actor
 
     def report_implementation(self, *, actor: str, reason: str, at: datetime) -> None:
-        self._refuse_unless_in("report implementation", PlanState.APPROVED)
+        self._refuse_unless_step("report_implementation")
         check(ImplementationNeedsEveryActionCompleted(self.actions))
         self._record(self.ImplementationReported, at, actor=parse_actor(actor),
                      reason=parse_reason(reason))
@@ -332,8 +351,7 @@ class ImprovementPlan(DeadlineCase):
 
     def schedule_verification(self, verification_number: str, due_on: date, *, actor: str,
                               at: datetime) -> None:
-        self._refuse_unless_in("schedule a follow-up verification",
-                               PlanState.IMPLEMENTATION_REPORTED)
+        self._refuse_unless_step("schedule_verification")
         self._record(self.VerificationScheduled, at, actor=parse_actor(actor),
                      reason=f"implementation reported; verification due {due_on.isoformat()}",
                      verification_number=verification_number, due_on=due_on)
@@ -351,7 +369,7 @@ class ImprovementPlan(DeadlineCase):
         check(PlanCannotCloseBeforeVerification(
             self.verification_number,
             concluded_effective and verification_number == self.verification_number))
-        self._refuse_unless_in("close as effective", PlanState.VERIFICATION_SCHEDULED)
+        self._refuse_unless_step("close_effective")
         self._record(self.ClosedEffective, at, actor=parse_actor(actor),
                      reason=parse_reason(reason), verified_rate=verified_rate)
 
@@ -364,9 +382,7 @@ class ImprovementPlan(DeadlineCase):
 
     def escalate(self, enforcement_number: str, *, actor: str, reason: str,
                  at: datetime) -> None:
-        self._refuse_unless_in("escalate to enforcement", PlanState.DRAFT, PlanState.SUBMITTED,
-                               PlanState.APPROVED, PlanState.IMPLEMENTATION_REPORTED,
-                               PlanState.VERIFICATION_SCHEDULED)
+        self._refuse_unless_step("escalate_plan")
         self._record(self.Escalated, at, actor=parse_actor(actor), reason=parse_reason(reason),
                      enforcement_number=enforcement_number)
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from domain.base import CaseAggregate, require_aware
+from domain.base import CaseAggregate, StepRule, require_aware
 from domain.case_numbers import case_id
 from domain.countries import ISO_3166_ALPHA2
 from domain.errors import InvalidValueError
@@ -199,6 +199,15 @@ class TargetingRule(CaseAggregate):
     in_force: RuleDefinition | None
     in_force_version: int | None
 
+    STEPS = {
+        "approve_rule": StepRule.of("approve", RuleState.DRAFTED),
+        "publish_rule": StepRule.of("publish", RuleState.APPROVED),
+        "amend_rule": StepRule.of("amend", RuleState.DRAFTED, RuleState.APPROVED,
+                                  RuleState.PUBLISHED),
+        "retire_rule": StepRule.of("retire", RuleState.DRAFTED, RuleState.APPROVED,
+                                   RuleState.PUBLISHED),
+    }
+
     def __init__(self) -> None:
         """State is set by the Drafted event's apply."""
 
@@ -233,7 +242,7 @@ class TargetingRule(CaseAggregate):
             aggregate.state = RuleState.APPROVED
 
     def approve(self, *, actor: str, reason: str, at: datetime) -> None:
-        self._refuse_unless(self.state.value, (RuleState.DRAFTED.value,), self.label, "approve")
+        self._refuse_unless_step("approve_rule")
         approver = parse_actor(actor)
         check(ApproverIsNotTheAuthor(approver, self.author))
         self._record(self.Approved, at, actor=approver, reason=parse_reason(reason),
@@ -248,7 +257,7 @@ class TargetingRule(CaseAggregate):
             aggregate.in_force_version = self.version
 
     def publish(self, *, actor: str, reason: str, at: datetime) -> None:
-        self._refuse_unless(self.state.value, (RuleState.APPROVED.value,), self.label, "publish")
+        self._refuse_unless_step("publish_rule")
         self._record(self.Published, at, actor=parse_actor(actor), reason=parse_reason(reason),
                      version=self.rule_version)
 
@@ -265,9 +274,7 @@ class TargetingRule(CaseAggregate):
     def amend(self, definition: RuleDefinition, *, actor: str, reason: str,
               at: datetime) -> None:
         """A new version; the published one stays in force until this one is published."""
-        self._refuse_unless(self.state.value, (RuleState.DRAFTED.value,
-                                               RuleState.APPROVED.value,
-                                               RuleState.PUBLISHED.value), self.label, "amend")
+        self._refuse_unless_step("amend_rule")
         self._record(self.Amended, at, actor=parse_actor(actor), reason=parse_reason(reason),
                      version=self.rule_version + 1, definition=definition)
 
@@ -277,9 +284,7 @@ class TargetingRule(CaseAggregate):
             aggregate.in_force = None
 
     def retire(self, *, actor: str, reason: str, at: datetime) -> None:
-        self._refuse_unless(self.state.value, (RuleState.DRAFTED.value,
-                                               RuleState.APPROVED.value,
-                                               RuleState.PUBLISHED.value), self.label, "retire")
+        self._refuse_unless_step("retire_rule")
         self._record(self.Retired, at, actor=parse_actor(actor), reason=parse_reason(reason))
 
     def fires_on(self, day: date, district: str) -> bool:

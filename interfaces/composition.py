@@ -163,6 +163,7 @@ def _create_everything(app: ComplianceCases) -> list[str]:
     from eventsourcing.postgres import PostgresRecorder
     from eventsourcing.sqlite import SQLiteRecorder
 
+    from infrastructure.evidence_store import evidence_ddl
     from infrastructure.ingest_tables import IngestTables
     from infrastructure.outbox import outbox_ddl
     from infrastructure.report_archive import report_ddl
@@ -187,6 +188,7 @@ def _create_everything(app: ComplianceCases) -> list[str]:
     tables.create(scheduler_ddl())
     tables.create(outbox_ddl())
     tables.create(report_ddl(tables.postgres))
+    tables.create(evidence_ddl(tables.postgres))
     views = view_store(app.recorder, app.name)
     views.create_tracking()
     reset = []

@@ -4,7 +4,6 @@ mitigated and paid, referred for collection), each driven by real commands days 
 
 from __future__ import annotations
 
-import hashlib
 import random
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -14,6 +13,8 @@ from application.compliance_cases import ComplianceCases
 from domain.assessment import SampleTest
 from domain.enforcement_action import EnforcementState
 from domain.improvement_plan import Evidence, ImprovementPlan
+from infrastructure.evidence_store import EvidenceDocument, EvidenceStore
+from infrastructure.sql_tables import SqlTables
 from interfaces.demo_users import representative as representative_of
 
 # (target, days it needs after the case starts, weight)
@@ -49,6 +50,15 @@ class TargetRotation:
 
 class CaseWalker:
     """Moves the demo clock forward (never past `today`) between steps of one case."""
+
+    def _evidence(self, number: str, action_id: str, representative: str) -> EvidenceDocument:
+        """A small evidence document, kept in the evidence store as an upload is, so the
+        plan pages can offer it for download."""
+        text = (f"{number} action {action_id}: revised procedure and training records\n"
+                f"Training held; attendance register and the revised procedure attached.\n")
+        return EvidenceStore(SqlTables(self.app.recorder)).store(
+            text.encode(), f"{number}-{action_id}-evidence.txt", by=representative,
+            at=self._now())
 
     def __init__(self, app: ComplianceCases, clock: Callable[[], datetime],
                  set_clock: Callable[[datetime], None], rng: random.Random,
@@ -101,11 +111,11 @@ class CaseWalker:
             return []
         for action in app.get_plan(number).actions:
             self.later(5, 15)
-            document = f"{number}/{action.action_id}/evidence.pdf"
+            stored = self._evidence(number, action.action_id, representative)
             app.complete_plan_action(
                 number, action.action_id,
-                evidence=Evidence.parse("revised procedure and training records", document,
-                                        hashlib.sha256(document.encode()).hexdigest()),
+                evidence=Evidence.parse("revised procedure and training records",
+                                        stored.file_name, stored.sha256),
                 completed_on=self._now().date(), actor=representative,
                 reason="completed as planned")
         self.later(3, 10)

@@ -119,27 +119,13 @@ def build_command_handler(spec: CommandSpec, loader: Loader,
 
     def run(request: Request[Any, Any, Any], caller: Principal, data: Any, number: str,
             if_match: str | None, idempotency_key: str | None) -> Response[CommandResult]:
-        caller.require(spec.permission)  # a role that never may: 403 before any lookup
-        app = services_of(request).app
-        expected = parse_if_match(if_match)
-        with acting_as(caller):
-            if not spec.creates:
-                current = _version_of(loader(app, number))
-                if (expected is not None and expected != current
-                        and not _already_answered(app, idempotency_key)):
-                    raise PreconditionFailedError(number.upper(), expected, current)
-            common = Common(caller.actor, getattr(data, "reason", ""), expected,
-                            idempotency_key)
-            result = spec.call(app, number, data, common)
-            target = (number_of(result, data) if spec.creates and number_of is not None
-                      else number)
-            version = _version_of(loader(app, target))
-        plain = msgspec.to_builtins(result) if result is not None else None
-        headers = {"ETag": f'"{version}"'}
+        caller.require(spec.permission)  # a role that never may: 403 before the header
+        result = execute(spec, loader, services_of(request).app, caller, data, number,
+                         parse_if_match(if_match), idempotency_key, number_of)
+        headers = {"ETag": f'"{result.version}"'}
         if spec.creates:
-            headers["Location"] = f"/api/{spec.resource}/{target}"
-        return Response(CommandResult(number=target.upper(), version=version, result=plain),
-                        status_code=201 if spec.creates else 200, headers=headers)
+            headers["Location"] = f"/api/{spec.resource}/{result.number}"
+        return Response(result, status_code=201 if spec.creates else 200, headers=headers)
 
     handler: Callable[..., Response[CommandResult]]
     annotations: dict[str, Any] = {
@@ -167,6 +153,29 @@ def build_command_handler(spec: CommandSpec, loader: Loader,
     return post(spec.path, sync_to_thread=True, tags=[spec.resource], summary=spec.summary,
                 operation_id=f"{spec.resource}-{spec.name}",
                 status_code=201 if spec.creates else 200)(handler)
+
+
+def execute(spec: CommandSpec, loader: Loader, app: ComplianceCases, caller: Principal,
+            data: Any, number: str, expected: int | None, idempotency_key: str | None,
+            number_of: Callable[[Any, Any], str] | None = None) -> CommandResult:
+    """One command as the caller, the same for the API and the web forms: the role first
+    (403 before any lookup), then the case in scope (404), then the version the caller
+    read (412, unless this is a retry the receipt answers), then the command itself, whose
+    own expected-version check turns a race lost at save into a 409."""
+    caller.require(spec.permission)
+    with acting_as(caller):
+        if not spec.creates:
+            current = _version_of(loader(app, number))
+            if (expected is not None and expected != current
+                    and not _already_answered(app, idempotency_key)):
+                raise PreconditionFailedError(number.upper(), expected, current)
+        common = Common(caller.actor, getattr(data, "reason", ""), expected, idempotency_key)
+        result = spec.call(app, number, data, common)
+        target = (number_of(result, data) if spec.creates and number_of is not None
+                  else number)
+        version = _version_of(loader(app, target))
+    plain = msgspec.to_builtins(result) if result is not None else None
+    return CommandResult(number=target.upper(), version=version, result=plain)
 
 
 def _header(name: str, description: str) -> Any:
