@@ -34,7 +34,14 @@ from interfaces.http.problems import InvalidParam, InvalidRequestError, Precondi
 from interfaces.web.case_registry import CASE_TYPES, CaseType, case_url
 from interfaces.web.rendering import page
 from interfaces.web.step_forms import FormField as Field
-from interfaces.web.step_forms import StepForm, build_form, parse_form, uploaded, with_input
+from interfaces.web.step_forms import (
+    StepForm,
+    build_form,
+    parse_form,
+    step_title,
+    uploaded,
+    with_input,
+)
 
 RECENT_EVENTS = 8
 EVIDENCE_FIELD = "document_file"
@@ -90,16 +97,22 @@ def _show(case_type: CaseType, request: Request[Any, Any, Any], caller: Principa
     caller.require(case_type.read_permission)
     context = _context(case_type, request, caller, number)
     spec = case_type.spec(done) if done else None
-    context["done"] = spec.summary if spec else None
+    context["done"] = step_title(spec) if spec else None
     context["created"] = [n for n in created if case_url(n)][:5]
     return page(request, caller, "case.html", title=f"{case_type.title} {context['number']}",
                 **context)
 
 
-def _created_numbers(result: Any) -> list[str]:
+def _created_numbers(result: Any, number: str) -> list[str]:
+    """The cases a step opened (findings open a plan or an enforcement action; reporting
+    a plan implemented schedules a verification), to link from the notice."""
     if isinstance(result, dict):
-        return [str(v) for k, v in result.items() if k.endswith("_number") and v]
-    return []
+        found = [str(v) for k, v in result.items() if k.endswith("_number") and v]
+    elif isinstance(result, str):
+        found = [result]
+    else:
+        found = []
+    return [n for n in found if case_url(n) and n.upper() != number.upper()]
 
 
 def _evidence_overrides(request: Request[Any, Any, Any], caller: Principal,
@@ -149,7 +162,7 @@ def _submit(case_type: CaseType, spec: CommandSpec, request: Request[Any, Any, A
                         with_input(blank, sent, [], [str(refused)]),
                         409 if isinstance(refused, ConcurrencyConflictError) else 422)
     query = {"done": spec.name}
-    created = _created_numbers(result.result)
+    created = _created_numbers(result.result, result.number)
     if created:
         query["created"] = ",".join(created)
     return Redirect(f"/{case_type.resource}/{result.number}?{urlencode(query)}",

@@ -11,6 +11,7 @@ once; the command's own parsers then check the values."""
 from __future__ import annotations
 
 import json
+import re
 import types
 import typing
 from collections.abc import Callable, Iterable
@@ -179,9 +180,15 @@ def form_fields(spec: CommandSpec, case: Any) -> tuple[FormField, ...]:
     return (*[f for f in fields if f.name != "reason"], *reason)
 
 
+def step_title(spec: CommandSpec) -> str:
+    """The API's summary up to its first explanation ("Issue findings: per-area rates ..."
+    → "Issue findings"): a button's words."""
+    return re.split(r"[;:]", spec.summary, maxsplit=1)[0].strip()
+
+
 def build_form(spec: CommandSpec, case: Any, *, idempotency_key: str,
                adapt: Callable[[StepForm], StepForm] | None = None) -> StepForm:
-    title = spec.summary
+    title = step_title(spec)
     form = StepForm(spec.name, spec.permission, title, form_fields(spec, case),
                     int(case.version), idempotency_key, danger=spec.name in _DANGER)
     return adapt(form) if adapt is not None else form
