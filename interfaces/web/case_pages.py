@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 import anyio.to_thread
 from litestar import Request, Response, get, post
 from litestar.datastructures import FormMultiDict
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from application.access import Principal, acting_as
@@ -44,6 +45,7 @@ from interfaces.web.step_forms import (
 )
 
 RECENT_EVENTS = 8
+OptionalQuery = FromQuery[str | None]
 EVIDENCE_FIELD = "document_file"
 
 
@@ -209,10 +211,12 @@ def _case_routes(case_type: CaseType) -> list[Any]:
             partial(_submit, case_type, spec, request, caller, number, sent))
 
     show.__annotations__ = {"request": Request[Any, Any, Any], "caller": Caller,
-                            "number": CaseNumber, "done": str | None, "created": str | None,
+                            "number": CaseNumber, "done": OptionalQuery,
+                            "created": OptionalQuery,
                             "return": Template}
     submit.__annotations__ = {"request": Request[Any, Any, Any], "caller": Caller,
-                              "number": CaseNumber, "command": str, "return": Response[Any]}
+                              "number": CaseNumber, "command": FromPath[str],
+                              "return": Response[Any]}
     show.__name__ = show.__qualname__ = f"page_{resource}"
     submit.__name__ = submit.__qualname__ = f"page_{resource}_step"
     return [get(f"/{resource}/{{number:str}}", sync_to_thread=True,
@@ -224,7 +228,7 @@ def _case_routes(case_type: CaseType) -> list[Any]:
 @get("/plans/{number:str}/evidence/{sha256:str}", sync_to_thread=True,
      include_in_schema=False)
 def evidence_document(request: Request[Any, Any, Any], caller: Caller, number: CaseNumber,
-                      sha256: str) -> Response[bytes]:
+                      sha256: FromPath[str]) -> Response[bytes]:
     """An action's evidence, to whoever may read the plan, only as a download of the type
     it was accepted as (never rendered by the browser as a page of this site)."""
     caller.require("read:plans")

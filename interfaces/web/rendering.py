@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from litestar import Request
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Template
 from litestar.template.config import TemplateConfig
 
@@ -39,6 +39,7 @@ class NavItem:
 NAVIGATION = (
     NavItem("Dashboard", "/", None),
     NavItem("Work list", "/worklist", "read:worklist"),
+    NavItem("Accounts", "/accounts", "read:accounts"),
     NavItem("Risk", "/risk", "read:risk"),
     NavItem("Rules", "/rules", "read:rules"),
     NavItem("Selection", "/selections", "selection_plan"),

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Response, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
 from application.identity import AuthenticationError
@@ -31,7 +31,7 @@ def safe_next(target: str) -> str:
 
 
 @get("/login", sync_to_thread=False, include_in_schema=False)
-def login_page(request: Request[Any, Any, Any], next: str = "/") -> Template:
+def login_page(request: Request[Any, Any, Any], next: FromQuery[str] = "/") -> Template:
     return page(request, None, "login.html", next=safe_next(next), error="", username="")
 
 
