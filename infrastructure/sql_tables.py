@@ -71,13 +71,20 @@ class SqlTables:
 
     def read(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """One SELECT in one round trip: on PostgreSQL outside a transaction (the pool's
-        connections are in autocommit), for lookups on every request such as sessions."""
+        connections are in autocommit), for lookups on every request such as sessions;
+        on SQLite in a read transaction that no writer blocks."""
         if isinstance(self.recorder, PostgresApplicationRecorder):
             with self.recorder.datastore.get_connection() as conn, \
                     conn.cursor(row_factory=tuple_row) as cursor:
                 cursor.execute(self.sql(statement), tuple(params))
                 return [tuple(row) for row in cursor.fetchall()]
-        return self.rows(statement, params)
+        # On SQLite, as a reader: a file in WAL mode lets readers go on while a writer
+        # (a large import, say) holds the write lock, so a request checking its session
+        # is not queued behind a load of a million rows.
+        assert isinstance(self.recorder, SQLiteApplicationRecorder)
+        with self.recorder.datastore.transaction(commit=False) as cursor:
+            cursor.execute(statement, tuple(params))
+            return [tuple(row) for row in cursor.fetchall()]
 
     def execute_in(self, cursor: Any, statement: str, params: Sequence[Any] = ()) -> None:
         cursor.execute(self.sql(statement), tuple(params))
