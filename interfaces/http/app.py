@@ -31,6 +31,9 @@ from interfaces.web.rendering import template_config
 from interfaces.web.routes import static_router, wants_page, web_router
 from interfaces.web.security import SECURITY_HEADERS, SecurityHeadersMiddleware
 
+SWAGGER_ASSETS = "/static/vendor/swagger-ui-5.35.0"
+"""The interactive API page's assets, served by the app (no CDN), with their licence."""
+
 READY_MAX_LAG = 10_000
 """/readyz fails when a view is further behind the log than this many events."""
 
@@ -167,7 +170,11 @@ def create_app(settings: Settings, services: HttpServices | None = None) -> Lite
             title="Compliance Ledger API", version="1.0.0", path="/schema",
             description="Every command and query of the ledger, as the authenticated "
                         "caller. Errors are RFC 9457 problem details.",
-            render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin()]),
+            render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin(
+                js_url=f"{SWAGGER_ASSETS}/swagger-ui-bundle.js",
+                css_url=f"{SWAGGER_ASSETS}/swagger-ui.css",
+                standalone_preset_js_url=f"{SWAGGER_ASSETS}/swagger-ui-standalone-preset.js",
+                favicon='<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">')]),
         request_max_body_size=64 * 1024 * 1024,
         debug=False,
     )

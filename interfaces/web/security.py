@@ -41,8 +41,15 @@ SECURITY_HEADERS = [
 
 
 DOCS_PAGE = "/schema/swagger"
-"""The interactive API documentation (litestar's Swagger UI page, an inline script of the
-framework's) is the one page without the CSP: it shows no ledger data and takes no form."""
+"""The interactive API documentation (litestar's Swagger UI page) starts with an inline
+script of the framework's that holds the schema: it is the one page whose policy allows
+inline script and style, still from this site only. It shows no ledger data and takes no
+form."""
+
+DOCS_CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' "
+    "'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'")
 
 
 class CsrfError(Exception):
@@ -84,15 +91,16 @@ class SecurityHeadersMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send,
                      next_app: ASGIApp) -> None:
-        exempt = str(scope.get("path", "")).startswith(DOCS_PAGE)
+        docs = str(scope.get("path", "")).startswith(DOCS_PAGE)
+        wanted = [(name, DOCS_CONTENT_SECURITY_POLICY.encode()
+                   if docs and name == b"content-security-policy" else value)
+                  for name, value in SECURITY_HEADERS]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {name.lower() for name, _ in headers}
-                headers.extend(h for h in SECURITY_HEADERS
-                               if h[0] not in present
-                               and not (exempt and h[0] == b"content-security-policy"))
+                headers.extend(h for h in wanted if h[0] not in present)
                 message["headers"] = headers
             await send(message)
 

@@ -75,7 +75,9 @@ class Site:
     def shot(self, page: Any, name: str) -> Path:
         self.shots.mkdir(parents=True, exist_ok=True)
         target = self.shots / f"{name}.png"
-        page.screenshot(path=str(target), full_page=True)
+        # caret="initial": Playwright's default hides the caret with an inline style,
+        # which the pages' CSP then reports on the next htmx swap.
+        page.screenshot(path=str(target), full_page=True, caret="initial")
         return target
 
 

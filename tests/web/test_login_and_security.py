@@ -4,6 +4,8 @@ open redirect after login."""
 
 from __future__ import annotations
 
+import re
+
 from litestar.testing import TestClient
 
 from interfaces.http.auth import SESSION_COOKIE
@@ -98,3 +100,17 @@ def test_htmx_is_served_by_the_app_pinned_with_its_licence(web: Api) -> None:
     assert "htmx" in script.text
     licence = client.get("/static/vendor/htmx-2.0.11.LICENSE.txt")
     assert "Zero-Clause BSD" in licence.text
+
+
+def test_the_api_documentation_page_loads_nothing_from_elsewhere(web: Api) -> None:
+    client = web.as_user("officer11")
+    page = client.get("/schema/swagger")
+    assert page.status_code == 200
+    assets = re.findall(r'(?:src|href)=["\']([^"\']+)["\']', page.text)
+    assert assets
+    assert all(asset.startswith("/static/") for asset in assets), assets
+    for asset in assets:
+        assert client.get(asset).status_code == 200, asset
+    policy = page.headers["content-security-policy"]
+    assert "https:" not in policy
+    assert "script-src 'self'" in policy
