@@ -11,15 +11,21 @@ from typing import Any
 from application.reports import charts
 from application.reports.document import GENERATOR_VERSION, ReportDocument
 from application.reports.periodic_render import district_label, render
-from application.reports.periodic_sections import Stamp, hit_row, stamp, tiers
+from application.reports.periodic_sections import Stamp, stamp
 from application.reports.periods import ReportPeriod, parse_period, parse_report_district
+from application.reports.picture import (
+    concentration,
+    concentration_chart,
+    industry_label,
+    rate_rows,
+    rates_chart,
+    targeting,
+    targeting_chart,
+)
 from application.reports.sources import PeriodicSources, Row
-from domain.reference import INDUSTRIES
 from domain.targeting_rule import RuleState, TargetingRule
 
 TOP_ACCOUNTS = 15
-CHART_ROWS = 15
-"""Groups drawn on a rates chart (the lowest); the table beside it lists them all."""
 PICKS_LISTED = 60
 CLOSED_PLAN_STATES = ("closed_effective", "escalated")
 CLOSED_ACTION_STATES = ("closed", "withdrawn", "rejected", "paid")
@@ -53,31 +59,13 @@ def build_plan(sources: PeriodicSources, period: str, district: str | None, *,
                   GENERATOR_VERSION))
 
 
-def _industry(code: str) -> str:
-    return f"{code} {INDUSTRIES.get(code, '')}".strip()
-
-
-def _rate_rows(rows: list[Row], label: Any = str) -> list[dict[str, Any]]:
-    return [{"key": label(str(r["key"])), "code": str(r["key"]), "rate": r["compliance_rate"],
-             "low": r["compliance_low"], "high": r["compliance_high"], "lines": r["lines"],
-             "discrepancies": r["discrepancies"]} for r in rows]
-
-
-def _rates_chart(rows: list[dict[str, Any]], title: str) -> str:
-    shown = rows[:CHART_ROWS]
-    return charts.rates_with_intervals(
-        [r["key"][:28] for r in shown], [r["rate"] for r in shown],
-        [r["low"] for r in shown], [r["high"] for r in shown], title=title, target=0.95)
-
-
 def _risk_picture(sources: PeriodicSources, district: str | None) -> dict[str, Any]:
     run = sources.latest_risk_run()
     values = sources.value_curve(district)
-    tier_rows = tiers(values)
-    cut_offs = [(f"tier {r['tier']}", r["cumulative_share"]) for r in tier_rows[:-1]]
-    industry = _rate_rows(sources.rates("industry"), _industry)
-    area = _rate_rows(sources.rates("area"))
-    by_district = _rate_rows(sources.rates("district"), district_label)
+    spread = concentration(values)
+    industry = rate_rows(sources.rates("industry"), industry_label)
+    area = rate_rows(sources.rates("area"))
+    by_district = rate_rows(sources.rates("district"), district_label)
     accounts = []
     for rank, row in enumerate(sources.top_risks(TOP_ACCOUNTS, district), start=1):
         factors = row["explanation"]
@@ -87,15 +75,13 @@ def _risk_picture(sources: PeriodicSources, district: str | None) -> dict[str, A
                    "estimated non-compliance", "expected non-compliant value")]
         accounts.append({**row, "rank": rank, "why": why})
     return {
-        "run": run, "importers": len(values), "tiers": tier_rows,
-        "curve": charts.concentration_curve([v for v, _ in values], cut_offs,
-                                            title="Value concentration and tier cut-offs")
-        if values else "",
+        "run": run, "importers": len(values), "tiers": spread.tiers,
+        "curve": concentration_chart(spread) if values else "",
         "industry": industry, "area": area, "by_district": by_district,
-        "industry_chart": _rates_chart(industry, "Lowest compliance by industry")
+        "industry_chart": rates_chart(industry, "Lowest compliance by industry")
         if industry else "",
-        "area_chart": _rates_chart(area, "Compliance by area") if area else "",
-        "district_chart": _rates_chart(by_district, "Lowest compliance by district")
+        "area_chart": rates_chart(area, "Compliance by area") if area else "",
+        "district_chart": rates_chart(by_district, "Lowest compliance by district")
         if by_district else "",
         "accounts": accounts,
     }
@@ -190,25 +176,9 @@ def _verifications(sources: PeriodicSources, period: ReportPeriod, at: Stamp,
 def _targeting(sources: PeriodicSources, period: ReportPeriod,
                district: str | None) -> dict[str, Any]:
     measured = sources.effectiveness(period.start, period.end)
-    national = hit_row(measured.overall)
-    districts = [hit_row(c) for c in measured.by_district
-                 if district is None or c.key == district]
-    rules = [hit_row(c) for c in measured.by_rule]
-    shown = [r for r in ([national] if district is None else districts)
-             + (rules if district is None else []) if r["targeted"]["examined"]
-             or r["random"]["examined"]]
-    labels, rates, lows, highs = [], [], [], []
-    for row in shown:
-        for side in ("targeted", "random"):
-            if row[side]["examined"]:
-                labels.append(f"{row['key']} {side}")
-                rates.append(1 - row[side]["rate"])
-                lows.append(1 - row[side]["high"])
-                highs.append(1 - row[side]["low"])
-    chart = charts.rates_with_intervals(
-        labels, rates, lows, highs,
-        title="Targeted vs random exams: compliance of examined lines "
-              "(lower = more hits)") if labels else ""
-    return {"national": national, "districts": districts, "rules": rules, "chart": chart,
+    found = targeting(measured, None if district is None else {district})
+    national = found.national
+    return {"national": national, "districts": found.districts, "rules": found.rules,
+            "chart": targeting_chart(found) if found.shown else "",
             "examined": national["targeted"]["examined"] + national["random"]["examined"]}
 

@@ -1,7 +1,204 @@
-"""(being built)"""
+"""Charts for the pages: `GET /charts/<name>.svg` draws one chart of the dashboards with
+application.reports.charts (the reports' own), as an image (an SVG carries its own <style>,
+which the Content-Security-Policy would refuse inline in a page).
+
+Drawing a chart and computing the analyst's picture both cost far more than a page, and
+their figures change only when the log does: both are cached in this process per log
+position (the log's max notification id), per the caller's scope and per parameter, so a
+dashboard reload draws nothing again. Scope is the caller's: a district analyst gets its
+districts' figures only, and naming another district is the same 404 as a missing one."""
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from functools import partial
+from typing import Any, TypeVar
 
-ROUTES: list[Any] = []
+from litestar import Request, Response, get
+
+from application.access import Principal, acting_as
+from application.analyst_picture import AnalystPicture, analyst_picture
+from application.dashboard_queries import Scope, channel_mix, workload
+from application.errors import NotFoundError
+from application.reports import charts
+from application.reports.picture import (
+    concentration_chart,
+    rates_chart,
+    targeting_chart,
+)
+from domain.values import parse_district
+from interfaces.http.auth import services_of
+from interfaces.http.params import Caller
+from interfaces.http.services import HttpServices
+from interfaces.periodic_reports import LedgerSources
+from interfaces.web.work_context import KIND_LABELS, person, view_tables
+from projections.views.account_register import AccountRegister
+from projections.views.worklist import WorkList
+
+AnyRequest = Request[Any, Any, Any]
+T = TypeVar("T")
+WIDTH = 7.0
+CHANNEL_ORDER = ("green", "amber", "red")
+BASES = ("none", "risk", "rule", "random")
+CHART_OFFICERS = 8
+"""Officers drawn on the workload chart (the busiest); its table lists them all."""
+
+
+class PositionCache:
+    """At most `size` values, least recently used dropped first; keys carry the log
+    position, so a value of an older position is simply never asked for again."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self.misses = 0
+
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]  # type: ignore[no-any-return]
+        value = compute()  # outside the lock: one slow chart does not hold up others
+        with self._lock:
+            self.misses += 1
+            self._values[key] = value
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+PICTURES = PositionCache(32)
+CHARTS = PositionCache(256)
+
+
+def log_position(services: HttpServices) -> int:
+    """Where the log is: every cache key holds it, with the application's identity (one
+    process may serve several ledgers: the tests do)."""
+    return int(services.app.recorder.max_notification_id() or 0)
+
+
+def analyst_scope(caller: Principal, district: str | None) -> frozenset[str] | None:
+    """The districts an analyst's picture covers: the one asked for (NotFoundError when
+    the caller may not see it), else the caller's own (None: national)."""
+    allowed, importers = caller.list_scope()
+    if importers is not None:
+        raise NotFoundError("analyst picture", "importer scope")
+    if district:
+        code = parse_district(district)
+        if allowed is not None and code not in allowed:
+            raise NotFoundError("district", code)
+        return frozenset({code})
+    return allowed
+
+
+def picture(services: HttpServices, caller: Principal,
+            district: str | None = None) -> AnalystPicture:
+    """The analyst's picture for the caller (and district), cached per log position."""
+    caller.require("read:risk")
+    scope = analyst_scope(caller, district)
+    key = (id(services.app), _stable(scope), log_position(services))
+
+    def compute() -> AnalystPicture:
+        store, _ = view_tables(services, AccountRegister)
+        with acting_as(caller):
+            return analyst_picture(LedgerSources(services.app), scope,
+                                   channel_mix(store, scope), services.now().date())
+    return PICTURES.get(key, compute)
+
+
+def _rates(grain: str, title: str) -> Callable[[AnalystPicture], str]:
+    return lambda found: rates_chart(getattr(found, grain), title)
+
+
+def _channels(found: AnalystPicture) -> str:
+    totals = {row["channel"]: row for row in found.channel_totals}
+    labels = [c for c in CHANNEL_ORDER if c in totals] + sorted(
+        c for c in totals if c not in CHANNEL_ORDER)
+    bases = [b for b in BASES if any(b in totals[c]["by_basis"] for c in labels)]
+    return charts.stacked_bars(labels, {b: [totals[c]["by_basis"].get(b, 0) for c in labels]
+                                        for b in bases},
+                               title="Declarations by channel and basis", y_label="declarations",
+                               width=WIDTH)
+
+
+ANALYST_CHARTS: dict[str, Callable[[AnalystPicture], str]] = {
+    "concentration": lambda found: concentration_chart(found.spread),
+    "rates-industry": _rates("industry", "Lowest compliance by industry"),
+    "rates-area": _rates("area", "Compliance by area"),
+    "rates-district": _rates("by_district", "Lowest compliance by district"),
+    "targeting": lambda found: targeting_chart(found.targeting),
+    "channels": _channels,
+}
+"""Chart name -> how it is drawn from the analyst's picture."""
+
+
+def district_scope(caller: Principal, district: str | None) -> Scope:
+    """The caller's list scope, narrowed to `district` (NotFoundError outside it)."""
+    allowed, importers = caller.list_scope()
+    if district:
+        code = parse_district(district)
+        if not caller.sees_district(code):
+            raise NotFoundError("district", code)
+        allowed = frozenset({code})
+    return Scope(allowed, importers)
+
+
+def workload_chart(services: HttpServices, scope: Scope) -> str:
+    """Open cases per officer (the busiest CHART_OFFICERS, and nobody's), stacked by kind
+    of case (the supervisor's dashboard)."""
+    store, _ = view_tables(services, WorkList)
+    found = workload(store, scope, services.now().date())
+    rows = [r for r in found if r["officer"]][:CHART_OFFICERS] + [
+        r for r in found if not r["officer"]]
+    labels = [person(row["officer"]) or "unassigned" for row in rows]
+    return charts.stacked_bars(
+        labels, {label: [row["by_kind"].get(kind, 0) for row in rows]
+                 for kind, label in KIND_LABELS.items()},
+        title="Open cases per officer", y_label="open cases",
+        width=max(WIDTH, 2.5 + 0.75 * len(labels)))
+
+
+@get("/charts/{name:str}", sync_to_thread=True, include_in_schema=False)
+def chart(request: AnyRequest, caller: Caller, name: str,
+          district: str | None = None) -> Response[str]:
+    """One chart as SVG. Its ETag names the log position and scope, so a browser asking
+    again with If-None-Match gets 304 until the log moves."""
+    chart_name = name.removesuffix(".svg")
+    if chart_name == name:
+        raise NotFoundError("chart", name[:60])
+    services = services_of(request)
+    render: Callable[[], str]
+    if chart_name in ANALYST_CHARTS:
+        found = picture(services, caller, district)
+        render = partial(ANALYST_CHARTS[chart_name], found)
+        scope: Any = _stable(found.districts)
+    elif chart_name == "workload":
+        caller.require("read:worklist")
+        narrowed = district_scope(caller, district)
+        render = partial(workload_chart, services, narrowed)
+        scope = (_stable(narrowed.districts), _stable(narrowed.importers))
+    else:
+        raise NotFoundError("chart", chart_name[:60])
+    position = log_position(services)
+    tag = hashlib.sha256(repr((chart_name, scope, position)).encode()).hexdigest()[:32]
+    headers = {"Cache-Control": "private, no-cache", "Vary": "Cookie", "ETag": f'"{tag}"'}
+    if request.headers.get("if-none-match") == f'"{tag}"':
+        return Response("", status_code=304, headers=headers)
+    svg = CHARTS.get((id(services.app), chart_name, scope, position), render)
+    return Response(svg, media_type="image/svg+xml", headers=headers)
+
+
+def _stable(values: frozenset[str] | None) -> tuple[str, ...] | None:
+    """A scope as a key that prints alike in every process (a set's order does not)."""
+    return None if values is None else tuple(sorted(values))
+
+
+ROUTES = [chart]
