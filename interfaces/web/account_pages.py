@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, get
-from litestar.params import FromPath, QueryParameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import Template
 
 from application.access import Principal, acting_as
@@ -72,10 +72,12 @@ def _district_choices(caller: Principal) -> list[tuple[str, str]]:
 
 
 @get("/accounts", sync_to_thread=True, include_in_schema=False)
-def account_register(request: AnyRequest, caller: Caller, district: str | None = None,
-                     tier: str | None = None,
+def account_register(request: AnyRequest, caller: Caller,
+                     district: FromQuery[str | None] = None,
+                     tier: FromQuery[str | None] = None,
                      in_state: Annotated[str | None, QueryParameter(name="state")] = None,
-                     name: str | None = None, cursor: str | None = None) -> Template:
+                     name: FromQuery[str | None] = None,
+                     cursor: FromQuery[str | None] = None) -> Template:
     _require(caller)
     sent = {"district": district or "", "tier": tier or "", "state": in_state or "",
             "name": name or ""}

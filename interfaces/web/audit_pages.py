@@ -10,6 +10,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from litestar import Request, get
+from litestar.params import FromQuery
 from litestar.response import Template
 
 from application.audit_page_queries import AuditSearch, audit_page, moment
@@ -73,9 +74,10 @@ def parse_search(sent: dict[str, str]) -> tuple[AuditSearch, dict[str, str]]:
 
 
 @get("/audit", sync_to_thread=True, include_in_schema=False)
-def audit_search(request: Request[Any, Any, Any], caller: Caller, actor: str | None = None,
-                 case: str | None = None, since: str | None = None,
-                 until: str | None = None, before: str | None = None) -> Template:
+def audit_search(request: Request[Any, Any, Any], caller: Caller,
+                 actor: FromQuery[str | None] = None, case: FromQuery[str | None] = None,
+                 since: FromQuery[str | None] = None, until: FromQuery[str | None] = None,
+                 before: FromQuery[str | None] = None) -> Template:
     caller.require(READ)
     sent = {"actor": actor or "", "case": case or "", "since": since or "",
             "until": until or ""}

@@ -18,6 +18,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from litestar import Request, Response, get
+from litestar.params import FromPath, FromQuery
 
 from application.access import Principal, acting_as
 from application.analyst_picture import AnalystPicture, analyst_picture
@@ -167,8 +168,8 @@ def workload_chart(services: HttpServices, scope: Scope) -> str:
 
 
 @get("/charts/{name:str}", sync_to_thread=True, include_in_schema=False)
-def chart(request: AnyRequest, caller: Caller, name: str,
-          district: str | None = None) -> Response[str]:
+def chart(request: AnyRequest, caller: Caller, name: FromPath[str],
+          district: FromQuery[str | None] = None) -> Response[str]:
     """One chart as SVG. Its ETag names the log position and scope, so a browser asking
     again with If-None-Match gets 304 until the log moves."""
     chart_name = name.removesuffix(".svg")

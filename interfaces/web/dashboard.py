@@ -15,6 +15,7 @@ from collections import Counter
 from typing import Any
 
 from litestar import Request, get
+from litestar.params import FromQuery
 from litestar.response import Template
 
 from application.access import Principal, acting_as
@@ -59,7 +60,8 @@ NOTICE_STATES = ("issued", "penalty_notice_issued", "response_received", "respon
 
 
 @get("/", sync_to_thread=True, include_in_schema=False)
-def dashboard(request: AnyRequest, caller: Caller, district: str | None = None) -> Template:
+def dashboard(request: AnyRequest, caller: Caller,
+              district: FromQuery[str | None] = None) -> Template:
     services = services_of(request)
     store, _ = view_tables(services, WorkList, AccountRegister)
     scope = Scope(*caller.list_scope())

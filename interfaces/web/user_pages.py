@@ -184,7 +184,7 @@ def _user_page(request: AnyRequest, caller: Principal, username: str,
 @get("/users", sync_to_thread=True, include_in_schema=False)
 def user_list(request: AnyRequest, caller: Caller, role: FromQuery[str | None] = None,
               district: FromQuery[str | None] = None,
-              in_state: Annotated[str | None, QueryParameter(query="state")] = None,
+              in_state: Annotated[str | None, QueryParameter(name="state")] = None,
               q: FromQuery[str | None] = None,
               cursor: FromQuery[str | None] = None) -> Template:
     return _list_page(request, caller, query={"role": role or "", "district": district or "",
