@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
-from domain.values import parse_district, parse_importer_number
+from application.scope_sql import scope_clauses
 
 Row = dict[str, Any]
 
@@ -40,20 +40,8 @@ class Scope:
 
     def clauses(self, district_column: str = "district",
                 importer_column: str = "importer_number") -> tuple[list[str], list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        for column, allowed, parse in ((district_column, self.districts, parse_district),
-                                       (importer_column, self.importers,
-                                        parse_importer_number)):
-            if allowed is None:
-                continue
-            values = sorted({parse(value) for value in allowed})
-            if not values:
-                clauses.append("1 = 0")
-                continue
-            clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
-            params += values
-        return clauses, params
+        return scope_clauses(self.districts, self.importers, district_column,
+                             importer_column)
 
 
 def next_due(store: ViewTables) -> str:

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-import msgspec
-
 from application.access import Principal
+from application.risk.explained_rows import explained_row
 from domain.errors import InvalidValueError
-from domain.risk_scoring import Factor, ScoreFigures, explanation
 from domain.values import parse_importer_number
 
 PAGE_SIZE = 50
@@ -133,20 +131,7 @@ class RiskRanking:
 
     def _rows(self, statement: str, params: list[Any]) -> list[dict[str, Any]]:
         names = [*_COLUMNS, "legal_name"]
-        return [_explain(dict(zip(names, row, strict=True)))
+        return [explained_row(dict(zip(names, row, strict=True)), every_factor=True)
                 for row in self.tables.read(statement, params)]
 
 
-def _explain(row: dict[str, Any]) -> dict[str, Any]:
-    adjusted = [Factor(**factor) for factor in msgspec.json.decode(row.pop("adjustments"))]
-    figures = ScoreFigures(
-        annual_value=float(row["annual_value"]), tier=int(row["tier"]),
-        discrepancy_rate=1 - float(row["compliance_rate"]),
-        compliance_low=float(row["compliance_low"]),
-        compliance_high=float(row["compliance_high"]), lines=int(row["lines"]),
-        discrepancies=int(row["discrepancies"]),
-        expected_noncompliant_value=float(row["expected_noncompliant_value"]),
-        revenue_at_risk=float(row["revenue_at_risk"]), impact_level=row["impact_level"])
-    every = explanation(figures, adjusted, top=4 + len(adjusted))
-    row["explanation"] = [asdict(factor) for factor in every]
-    return row

@@ -8,15 +8,13 @@ so the ranking shown is always the one the event log records.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from typing import Any
 from uuid import UUID
 
-import msgspec
 import pyarrow as pa
 
+from application.risk.explained_rows import explained_row
 from application.risk.ports import PreviousScore, RiskRunRecord, SampleTotals, TradeTotals
-from domain.risk_scoring import Factor, ScoreFigures, explanation
 from infrastructure.sql_tables import SqlTables
 
 
@@ -136,7 +134,7 @@ class RiskTables:
             params.append(tier)
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         order = ("compliance_rate, score DESC" if by == "likelihood" else "score DESC")
-        return [_explained(row) for row in self._dicts(
+        return [explained_row(row) for row in self._dicts(
             f"SELECT * FROM {self.tables.name('risk_scores')}{where} "
             f"ORDER BY {order}, importer_number LIMIT ?", (*params, limit))]
 
@@ -149,7 +147,7 @@ class RiskTables:
     def score_of(self, importer_number: str) -> dict[str, Any] | None:
         found = self._dicts(f"SELECT * FROM {self.tables.name('risk_scores')} "
                             "WHERE importer_number = ?", (importer_number,))
-        return _explained(found[0]) if found else None
+        return explained_row(found[0]) if found else None
 
     def tiers(self) -> list[dict[str, Any]]:
         return self._dicts(
@@ -173,18 +171,3 @@ class RiskTables:
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _explained(row: dict[str, Any]) -> dict[str, Any]:
-    """A scores row with its full explanation (base factors from its figures, then the
-    stored adjustments) in place of the stored adjustments."""
-    result = dict(row)
-    adjusted = [Factor(**factor) for factor in msgspec.json.decode(result.pop("adjustments"))]
-    figures = ScoreFigures(
-        annual_value=float(row["annual_value"]), tier=int(row["tier"]),
-        discrepancy_rate=1 - float(row["compliance_rate"]),
-        compliance_low=float(row["compliance_low"]),
-        compliance_high=float(row["compliance_high"]), lines=int(row["lines"]),
-        discrepancies=int(row["discrepancies"]),
-        expected_noncompliant_value=float(row["expected_noncompliant_value"]),
-        revenue_at_risk=float(row["revenue_at_risk"]), impact_level=row["impact_level"])
-    result["explanation"] = [asdict(factor) for factor in explanation(figures, adjusted)]
-    return result

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from application.scope_sql import scope_clauses
 from domain.assessment import AssessmentState
 from domain.enforcement_action import EnforcementState
 from domain.errors import InvalidValueError
@@ -30,7 +31,7 @@ from domain.follow_up_verification import VerificationState
 from domain.importer_account import AccountStatus
 from domain.improvement_plan import PlanState
 from domain.values import parse_district, parse_importer_number
-from projections.queries import _officer_clause, scope_clauses
+from projections.queries import _officer_clause
 from projections.stores import PostgresViewStore, ViewStore
 
 Row = dict[str, Any]

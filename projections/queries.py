@@ -16,7 +16,8 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from application.compliance_cases import ALL_TYPES, CASE_TYPES
 from application.log_replay import event_topics
-from domain.values import parse_district, parse_importer_number
+from application.scope_sql import scope_clauses
+from domain.values import parse_district
 from projections.stores import ViewStore
 
 Row = dict[str, Any]
@@ -213,24 +214,6 @@ def audit_log(store: ViewStore, *, actor: str | None = None, case: str | None = 
                         f"{where} ORDER BY notification_id LIMIT {int(limit)}", params, columns)
 
 
-def scope_clauses(districts: frozenset[str] | None, importers: frozenset[str] | None,
-                  district_column: str = "district",
-                  importer_column: str = "importer_number") -> tuple[list[str], list[Any]]:
-    """The clauses that keep a reader inside what they may see: None sees everything, a
-    set only those districts (importers), an empty set nothing ("1 = 0")."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    for column, allowed, parse in ((district_column, districts, parse_district),
-                                   (importer_column, importers, parse_importer_number)):
-        if allowed is None:
-            continue
-        values = sorted({parse(value) for value in allowed})
-        if not values:
-            clauses.append("1 = 0")
-            continue
-        clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
-        params += values
-    return clauses, params
 
 
 CASE_TYPE_NAMES = {"assessment": "Assessment", "improvement_plan": "ImprovementPlan",

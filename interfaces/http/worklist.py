@@ -20,6 +20,7 @@ from litestar import Request, Response, get
 from litestar.params import QueryParameter
 
 from application.access import Principal
+from application.scope_sql import scope_clauses
 from domain.errors import InvalidValueError
 from domain.values import parse_actor, parse_district, parse_importer_number
 from interfaces.http.auth import services_of
@@ -192,7 +193,7 @@ def _enforcement_in(store: Any, districts: list[str]) -> Rows:
     decision cannot be put together from per-district means)."""
     if not districts:
         return []
-    clauses, params = queries.scope_clauses(frozenset(districts), None)
+    clauses, params = scope_clauses(frozenset(districts), None)
     found = store.rows(
         f"SELECT kind, state, COUNT(*), SUM(proposed_cents), SUM(decided_cents), "
         f"SUM(paid_cents), AVG(days_to_decision) FROM {store.qualified('es_actions')} "
