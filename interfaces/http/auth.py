@@ -119,12 +119,18 @@ def login(request: Request[Any, Any, Any], data: JSONBody[LoginRequest]) -> Resp
 @post("/api/auth/logout", sync_to_thread=True, tags=["auth"], status_code=204,
       summary="End this session")
 def logout(request: Request[Any, Any, Any]) -> Response[None]:
+    end_session(request)
+    return Response(None, status_code=204, cookies=[login_cookie(request, "", 0)])
+
+
+def end_session(request: Request[Any, Any, Any]) -> None:
+    """The request's session ends here and in this process's memory of callers (the web
+    page's logout too)."""
     secret = request.cookies.get(SESSION_COOKIE)
     if secret:
         services = services_of(request)
         services.sessions.revoke(secret)
         services.callers.forget(secret)
-    return Response(None, status_code=204, cookies=[login_cookie(request, "", 0)])
 
 
 @get("/api/me", sync_to_thread=True, tags=["auth"], summary="Who the caller is")

@@ -12,7 +12,7 @@ from litestar.params import Body, FromQuery
 from litestar.response import Redirect, Template
 
 from application.identity import AuthenticationError
-from interfaces.http.auth import SESSION_COOKIE, login_cookie, services_of
+from interfaces.http.auth import end_session, login_cookie, services_of
 from interfaces.web.rendering import page
 from interfaces.web.security import check_same_origin
 
@@ -57,11 +57,7 @@ def login_submit(request: Request[Any, Any, Any],
 
 @post("/logout", sync_to_thread=True, include_in_schema=False, status_code=303)
 def logout_submit(request: Request[Any, Any, Any]) -> Response[Any]:
-    secret = request.cookies.get(SESSION_COOKIE)
-    if secret:
-        services = services_of(request)
-        services.sessions.revoke(secret)
-        services.callers.forget(secret)
+    end_session(request)
     return Redirect("/login", status_code=303, cookies=[login_cookie(request, "", 0)])
 
 
