@@ -10,6 +10,7 @@ only records its importer's response."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 import msgspec
@@ -115,7 +116,14 @@ def describe(app: ComplianceCases, number: str) -> dict[str, Any]:
     and every review vote."""
     found = app.get_enforcement(number)
     return {**enforcement_summary(found), "legal_basis": found.legal_basis,
-            "facts": found.facts, "vote_list": msgspec.to_builtins(found.votes)}
+            "facts": found.facts, "vote_list": msgspec.to_builtins(found.votes),
+            "response_due_on": _day(found.response_due_on),
+            "penalty_notice_on": _day(found.penalty_notice_on),
+            "examinations_until": _day(found.examinations_until)}
+
+
+def _day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 
