@@ -16,6 +16,8 @@
     BENCH_NATIONAL_SCHEMA=bench_national_kept .venv/bin/python -m bench.run \
         --only periodic-reports --output /tmp/periodic.md   # benchmark 16 (plan, annual)
     .venv/bin/python -m bench.run --only reports --output /tmp/dossier.md  # 16a (dossier)
+    BENCH_NATIONAL_SCHEMA=bench_national_kept .venv/bin/python -m bench.run \
+        --only web-pages --output docs/benchmark-web-pages.md   # benchmark 17 (web pages)
 
 PostgreSQL comes from --database-url, else COMPLIANCE_BENCH_DATABASE_URL, else
 postgresql://postgres@127.0.0.1:5432/test. Each benchmark uses a fresh schema named
@@ -72,13 +74,14 @@ from bench.report_benchmark import bench_dossier
 from bench.targeting_benchmarks import TargetingBenchmarks
 from bench.verify_load_benchmarks import bench_load, bench_verify
 from bench.view_benchmarks import bench_lag, bench_rebuild
+from bench.web_pages_benchmark import bench_web_pages
 from bench.workflow_benchmark import bench_workflow
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = ROOT / "docs" / "benchmarks.md"
 BENCHMARKS = ("commit", "bulk", "verify", "load", "workflow", "rebuild", "lag", "ingest",
               "accounts", "risk", "channel", "select", "http", "http-national",
-              "due-scan", "mail", "periodic-reports", "reports")
+              "due-scan", "mail", "periodic-reports", "reports", "web-pages")
 
 
 class RichUI:
@@ -199,6 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                          log=ui.log),
         "periodic-reports": lambda: bench_periodic_reports(url, quick=args.quick,
                                                            log=ui.log),
+        "web-pages": lambda: bench_web_pages(url, quick=args.quick, log=ui.log),
     }
     results: list[Result] = []
     failed: list[str] = []

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 
+from application.bulk_runs import bulk_run_topics
 from domain.seal_log import SEAL_LOG_ID
 from infrastructure.case_names import name_subjects
 from infrastructure.seal import (
@@ -166,20 +167,6 @@ VERIFY_JOB = register_job(Job(
     name="verify", default_every=timedelta(days=1), run=run_verify,
     order=INTEGRITY_ORDER + 1,
     description="verify the whole ledger (as compliance verify); a failure alerts"))
-
-
-def bulk_run_topics() -> list[str]:
-    """The events a bulk run records: an import batch, a channel run, a selection plan,
-    and a risk run's assessments."""
-    from eventsourcing.utils import get_topic
-
-    from domain.channel_run import ChannelRun
-    from domain.import_batch import ImportBatch
-    from domain.importer_account import ImporterAccount
-    from domain.selection_plan import SelectionPlan
-
-    return [get_topic(ImportBatch.Imported), get_topic(ChannelRun.EntriesChannelled),
-            get_topic(SelectionPlan.Planned), get_topic(ImporterAccount.RiskAssessed)]
 
 
 def run_seal_after_bulk(ctx: JobContext) -> JobOutcome:

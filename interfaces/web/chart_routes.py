@@ -2,11 +2,13 @@
 application.reports.charts (the reports' own), as an image (an SVG carries its own <style>,
 which the Content-Security-Policy would refuse inline in a page).
 
-Drawing a chart and computing the analyst's picture both cost far more than a page, and
-their figures change only when the log does: both are cached in this process per log
-position (the log's max notification id), per the caller's scope and per parameter, so a
-dashboard reload draws nothing again. Scope is the caller's: a district analyst gets its
-districts' figures only, and naming another district is the same 404 as a missing one."""
+Drawing a chart and computing the analyst's picture both cost far more than a page: both
+are cached in this process, per the caller's scope and per parameter, and computed once
+however many requests ask at the same moment. The analyst's picture and charts read only
+what bulk runs write, so they keep until one records (interfaces.web.analysis_marker);
+the supervisor's workload chart keeps until the log moves. Scope is the caller's: a
+district analyst gets its districts' figures only, and naming another district is the
+same 404 as a missing one."""
 
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ from interfaces.http.auth import services_of
 from interfaces.http.params import Caller
 from interfaces.http.services import HttpServices
 from interfaces.periodic_reports import LedgerSources
+from interfaces.web.analysis_marker import analysis_key
 from interfaces.web.work_context import KIND_LABELS, person, view_tables
 from projections.views.account_register import AccountRegister
 from projections.views.worklist import WorkList
@@ -56,20 +59,30 @@ class PositionCache:
         self.size = size
         self._values: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
+        self._computing: dict[Hashable, threading.Lock] = {}
         self.misses = 0
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """The value for `key`, computed once: a request arriving while another computes
+        the same key waits for it (a cold dashboard asks for its picture once per chart,
+        all at the same moment), while other keys go on."""
         with self._lock:
             if key in self._values:
                 self._values.move_to_end(key)
                 return self._values[key]  # type: ignore[no-any-return]
-        value = compute()  # outside the lock: one slow chart does not hold up others
-        with self._lock:
-            self.misses += 1
-            self._values[key] = value
-            while len(self._values) > self.size:
-                self._values.popitem(last=False)
-        return value
+            guard = self._computing.setdefault(key, threading.Lock())
+        with guard:
+            with self._lock:
+                if key in self._values:
+                    return self._values[key]  # type: ignore[no-any-return]
+            value = compute()
+            with self._lock:
+                self.misses += 1
+                self._values[key] = value
+                self._computing.pop(key, None)
+                while len(self._values) > self.size:
+                    self._values.popitem(last=False)
+            return value
 
     def clear(self) -> None:
         with self._lock:
@@ -102,10 +115,12 @@ def analyst_scope(caller: Principal, district: str | None) -> frozenset[str] | N
 
 def picture(services: HttpServices, caller: Principal,
             district: str | None = None) -> AnalystPicture:
-    """The analyst's picture for the caller (and district), cached per log position."""
+    """The analyst's picture for the caller (and district), cached until a bulk run
+    records (interfaces.web.analysis_marker) or the day changes."""
     caller.require("read:risk")
     scope = analyst_scope(caller, district)
-    key = (id(services.app), _stable(scope), log_position(services))
+    key = (id(services.app), _stable(scope),
+           analysis_key(services.app.recorder, services.now().date()))
 
     def compute() -> AnalystPicture:
         store, _ = view_tables(services, AccountRegister)
@@ -188,7 +203,8 @@ def chart(request: AnyRequest, caller: Caller, name: FromPath[str],
         scope = (_stable(narrowed.districts), _stable(narrowed.importers))
     else:
         raise NotFoundError("chart", chart_name[:60])
-    position = log_position(services)
+    position: Any = (analysis_key(services.app.recorder, services.now().date())
+                     if chart_name in ANALYST_CHARTS else log_position(services))
     tag = hashlib.sha256(repr((chart_name, scope, position)).encode()).hexdigest()[:32]
     headers = {"Cache-Control": "private, no-cache", "Vary": "Cookie", "ETag": f'"{tag}"'}
     if request.headers.get("if-none-match") == f'"{tag}"':

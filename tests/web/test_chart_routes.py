@@ -9,13 +9,19 @@ may not read it."""
 from __future__ import annotations
 
 import re
+import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
-from interfaces.web.chart_routes import CHARTS, PICTURES
+from application.ingest.schemas import IngestKind
+from interfaces.web.chart_routes import CHARTS, PICTURES, PositionCache
 from tests.builders import ACTOR, register_importer, walk_assessment
 from tests.e2e.http.analysis_data import World, seed_world
 from tests.e2e.http.conftest import Api, module_api, module_api_environ  # noqa: F401
+from tests.integration.targeting_support import import_rows
 
 SHANGHAI, NANJING = "11 Shanghai", "12 Nanjing"
 ANALYST_CHARTS = ("concentration", "rates-industry", "rates-area", "rates-district",
@@ -96,7 +102,7 @@ def test_the_workload_chart_is_the_supervisors_district(module_api: Api) -> None
 
 
 @pytest.mark.usefixtures("world")
-def test_charts_are_drawn_once_per_log_position(module_api: Api) -> None:  # noqa: F811
+def test_charts_are_drawn_once_until_a_bulk_run_records(module_api: Api) -> None:  # noqa: F811
     CHARTS.clear()
     PICTURES.clear()
     analyst = module_api.as_user("analyst11")
@@ -112,12 +118,37 @@ def test_charts_are_drawn_once_per_log_position(module_api: Api) -> None:  # noq
     assert unchanged.status_code == 304
     assert unchanged.content == b""
     loader = module_api.ledger_loader()
-    register_importer(loader, district="11")  # the log moves on
+    register_importer(loader, district="11")  # the log moves on, but no analysis input
+    still = analyst.get("/charts/rates-area.svg", headers={"If-None-Match": tag})
+    assert still.status_code == 304
+    assert (CHARTS.misses, PICTURES.misses) == (drawn, computed)
+    with tempfile.TemporaryDirectory() as name:  # a bulk run: one more sample imported
+        import_rows(loader, Path(name), IngestKind.SAMPLES, [
+            ["S99001", 1, register_importer(loader, district="11"),
+             loader.clock().date().isoformat(), "6403990000", "VN", "1000.00", "random",
+             "true", "value", "50.00"]])
     moved = analyst.get("/charts/rates-area.svg", headers={"If-None-Match": tag})
     assert moved.status_code == 200
     assert moved.headers["etag"] != tag
     assert CHARTS.misses == drawn + 1
     assert PICTURES.misses == computed + 1
+
+
+def test_a_picture_asked_for_at_once_is_computed_once() -> None:
+    cache = PositionCache(4)
+    started, calls = threading.Event(), []
+
+    def slow() -> str:
+        calls.append(1)
+        started.wait(1)
+        return "picture"
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = [pool.submit(cache.get, "key", slow) for _ in range(6)]
+        started.set()
+        assert {result.result() for result in results} == {"picture"}
+    assert len(calls) == 1
+    assert cache.misses == 1
 
 
 @pytest.mark.usefixtures("world")

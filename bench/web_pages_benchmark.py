@@ -1,0 +1,487 @@
+"""Benchmark 17, the web pages at national scale (`--only web-pages`).
+
+Issue 16's speed targets, measured against the real server (`uvicorn --workers 2`) on the
+national demo data set of benchmark 13 (bench.http_national.national_store: 443,000
+importers, 1,000,000 declarations; BENCH_NATIONAL_SCHEMA keeps it for later runs):
+
+- the work list and the account register PAGES of district 11 (first page and the second,
+  through the page's own "next" link), as district 11's supervisor: p95 < 150 ms;
+- a case page with 1,000 events (`/assessments/<n>`) and its timeline (`/history/<n>`,
+  paged: the newest 50 events): p95 < 150 ms;
+- the analyst's dashboard (`/`, charts with their numbers) as the national analyst and as
+  district 11's analyst: < 1 s cold (the first load after the log moved: the picture and
+  every chart computed, sequentially on one connection), and warm (cached per log position).
+
+A page's time is the response time seen by one keep-alive client sending requests back to
+back (bench.http_load), so it is the server's time plus a loopback round trip, without
+queueing; the same pages at 4 connections are a diagnostic. Baselines in the same run, as
+ratios, never assertions: the API call the page stands beside (`GET /api/worklist`, `GET
+/api/register`, `GET /api/assessments/<n>`, `GET /api/history/<n>`) and `GET /healthz`.
+
+The national demo opens no cases, so the work list would be empty: this benchmark opens
+assessments through the application (access control off, idempotency keys, so a kept
+schema is set up once): WORKLIST_CASES in district 11 (about half assigned to its
+officers), OTHER_CASES over the other districts, and one assessment whose officer is
+reassigned until it holds 1,000 events (the cheapest step a case may repeat). Setting up
+is not timed.
+"""
+
+from __future__ import annotations
+
+import html
+import http.client
+import re
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import httpx
+
+from bench.common import (
+    Measure,
+    ProfileSummary,
+    Result,
+    StageSpec,
+    application,
+    percentile_ms,
+    profile,
+)
+from bench.http_benchmark import WORKERS, _environment, _measure, uvicorn_server
+from bench.http_load import request_bytes, run_load
+from bench.http_national import DISTRICT, QUICK_IMPORTERS, national_store
+from bench.http_national import USER as SUPERVISOR
+from domain.assessment import AssessmentOrigin
+from domain.reference import DISTRICTS
+from domain.user import Role
+from domain.values import parse_period
+from infrastructure.settings import Settings
+from interfaces.composition import build_password_hasher, utc_now
+from interfaces.demo_users import (
+    ANALYST,
+    DEMO_PASSWORD,
+    create_people,
+    district_people,
+    give_logins,
+)
+from interfaces.http.auth import SESSION_COOKIE
+
+PAGE_TARGET_MS = 150.0
+DASHBOARD_TARGET_MS = 1000.0
+EVENTS = 1000
+NATIONAL_ANALYST = ANALYST.removeprefix("user:")
+DISTRICT_ANALYST = f"analyst-{DISTRICT}"
+OFFICERS = (f"user:officer-{DISTRICT}-1", f"user:officer-{DISTRICT}-2")
+SETUP_ACTOR = "system:bench"
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Sizes:
+    worklist_cases: int
+    other_cases: int
+    requests: int
+    seconds: float
+    cold_samples: int
+
+
+FULL = Sizes(worklist_cases=600, other_cases=1400, requests=300, seconds=40.0, cold_samples=5)
+QUICK = Sizes(worklist_cases=150, other_cases=100, requests=60, seconds=15.0, cold_samples=3)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    heavy: str
+    """The assessment holding EVENTS events."""
+    mover: str
+    """An assessment reassigned to move the log (each move makes the dashboard cold)."""
+    district_cases: int
+
+
+# -- setting up (not timed) ----------------------------------------------------------------
+
+
+def _importers(store: Any, district: str, count: int) -> list[str]:
+    from projections.listing import account_page
+
+    found: list[str] = []
+    cursor = None
+    while len(found) < count:
+        page = account_page(store, districts=None, importers=None, state="active",
+                            district=district, limit=min(500, count - len(found)),
+                            cursor=cursor)
+        found += [row["importer_number"] for row in page.rows]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    return found
+
+
+def _prepare(settings: Settings, sizes: Sizes, log: Log) -> Prepared:
+    from projections.worker import Projections
+
+    started = time.perf_counter()
+    with application(settings) as app:
+        create_people(app, district_people([DISTRICT]), utc_now())
+        give_logins(app, {Role.ANALYST: DISTRICT_ANALYST},
+                    build_password_hasher(settings).hash(DEMO_PASSWORD), utc_now())
+        store = Projections(app).store
+        period = parse_period(f"{date.today().year - 1}-01-01",
+                              f"{date.today().year - 1}-12-31")
+
+        def opened(importer: str) -> str:
+            return app.open_assessment(
+                importer, origin=AssessmentOrigin.RISK_SELECTION, period=period,
+                scope=["value"], actor=SETUP_ACTOR, reason="benchmark 17: a work list",
+                idempotency_key=f"bench-web-open-{importer}")
+
+        ours = _importers(store, DISTRICT, sizes.worklist_cases + 1)
+        others = [number for code in DISTRICTS if code != DISTRICT for number in
+                  _importers(store, code, sizes.other_cases // (len(DISTRICTS) - 1))]
+        log(f"opening {len(ours) + len(others):,} assessments ({len(ours):,} in district "
+            f"{DISTRICT}; idempotent, so a kept schema is set up once)")
+        numbers = [opened(importer) for importer in ours]
+        for importer in others:
+            opened(importer)
+        for index, number in enumerate(numbers[1:-1:2]):
+            app.assign_officer(number, OFFICERS[index % 2], actor=f"user:{SUPERVISOR}",
+                               reason="benchmark 17: assigned",
+                               idempotency_key=f"bench-web-assign-{number}")
+        heavy = numbers[0]
+        log(f"{heavy}: reassigning its officer until it holds {EVENTS:,} events")
+        for index in range(EVENTS - 1):
+            app.assign_officer(heavy, OFFICERS[index % 2], actor=f"user:{SUPERVISOR}",
+                               reason=f"benchmark 17: reassignment {index + 1}",
+                               idempotency_key=f"bench-web-heavy-{index}")
+        assert app.get_assessment(heavy).version == EVENTS
+        log("catching every view up (not timed)")
+        Projections(app).catch_up()
+    log(f"set up in {time.perf_counter() - started:.0f} s")
+    return Prepared(heavy, numbers[-1], len(numbers))
+
+
+# -- measuring -----------------------------------------------------------------------------
+
+
+def _login(base: str, username: str) -> str:
+    answer = httpx.post(f"{base}/api/auth/login",
+                        json={"username": username, "password": DEMO_PASSWORD})
+    answer.raise_for_status()
+    return f"{SESSION_COOKIE}={answer.cookies[SESSION_COOKIE]}"
+
+
+def _fetch(base: str, path: str, cookie: str) -> str:
+    answer = httpx.get(base + path, headers={"Cookie": cookie}, timeout=120)
+    answer.raise_for_status()
+    return answer.text
+
+
+def next_link(page: str) -> str | None:
+    """The href of the page's `rel="next"` link (the work list's and register's cursor)."""
+    for tag in re.findall(r"<a\b[^>]*>", page):
+        if re.search(r'\brel="next"', tag):
+            found = re.search(r'\bhref="([^"]+)"', tag)
+            return html.unescape(found.group(1)) if found else None
+    return None
+
+
+def chart_links(page: str) -> list[str]:
+    return [html.unescape(src) for src in re.findall(r'<img[^>]*\bsrc="(/charts/[^"]+)"', page)]
+
+
+def _steady(port: int, label: str, path: str, cookie: str, sizes: Sizes,
+            connections: int = 1) -> Measure:
+    """`path` back to back on `connections` keep-alive connections, after a warm-up."""
+    request = request_bytes("GET", path, {"Cookie": cookie})
+    run_load(port, request, connections=max(connections, WORKERS),
+             max_requests=max(10, sizes.requests // 10), max_seconds=sizes.seconds / 4)
+    measured = _measure(label, run_load(port, request, connections=connections,
+                                        max_requests=sizes.requests,
+                                        max_seconds=sizes.seconds))
+    if connections > 1:
+        measured.note = f"{connections} connections"
+    return measured
+
+
+@contextmanager
+def _connection(port: int) -> Iterator[http.client.HTTPConnection]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+    connection.connect()
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+def _timed_get(connection: http.client.HTTPConnection, path: str, cookie: str) -> float:
+    started = time.perf_counter()
+    connection.request("GET", path, headers={"Cookie": cookie})
+    answer = connection.getresponse()
+    answer.read()
+    elapsed = time.perf_counter() - started
+    if answer.status != 200:
+        raise AssertionError(f"GET {path}: status {answer.status}")
+    return elapsed
+
+
+def _latencies(label: str, samples: list[float], unit: str = "loads") -> Measure:
+    return Measure(label, sum(samples), len(samples), unit,
+                   median_ms=percentile_ms(samples, 0.5), p95_ms=percentile_ms(samples, 0.95),
+                   p99_ms=percentile_ms(samples, 0.99), max_ms=max(samples) * 1000)
+
+
+def _fresh_get(port: int, path: str, cookie: str) -> float:
+    with _connection(port) as connection:
+        return _timed_get(connection, path, cookie)
+
+
+def _browser_load(port: int, cookie: str, charts: list[str]) -> float:
+    """`/`, then its charts in parallel, each on a connection of its own (a browser opens
+    up to 6 per site): the time until the last chart has arrived."""
+    started = time.perf_counter()
+    _fresh_get(port, "/", cookie)
+    with ThreadPoolExecutor(max(1, len(charts))) as pool:
+        list(pool.map(lambda chart: _fresh_get(port, chart, cookie), charts))
+    return time.perf_counter() - started
+
+
+@dataclass(frozen=True)
+class ColdDashboard:
+    browser: Measure
+    page: Measure
+    sequential: Measure
+    drawn: Measure
+
+
+def _cold_dashboard(port: int, cookie: str, charts: list[str], move: Callable[[], None],
+                    samples: int) -> ColdDashboard:
+    """Each sample moves the log first (every cache key holds its position): then `/` and
+    its charts as a browser loads them (in parallel, landing on either worker); and, after
+    moving the log again, `/` and each chart in turn on one connection (one worker), to
+    tell the page's time from each chart's drawing."""
+    browser, pages, totals, drawn = [], [], [], []
+    for _ in range(samples):
+        move()
+        browser.append(_browser_load(port, cookie, charts))
+        move()
+        with _connection(port) as connection:
+            first = _timed_get(connection, "/", cookie)
+            each = [_timed_get(connection, chart, cookie) for chart in charts]
+        pages.append(first)
+        drawn += each
+        totals.append(first + sum(each))
+    return ColdDashboard(
+        _latencies(f"GET / then its {len(charts)} charts in parallel (cold)", browser),
+        _latencies("GET / alone (cold: the picture computed)", pages),
+        _latencies(f"GET / then its {len(charts)} charts in turn, one connection (cold)",
+                   totals),
+        _latencies("one chart after the page (cold: drawn, picture cached)", drawn,
+                   "charts"))
+
+
+PICTURE_STAGES: list[StageSpec] = [
+    ("effectiveness: every sample line read (SQL, Arrow) and filtered by date in Python",
+     [("interfaces/periodic_reports.py", "samples_with_risk", "cum", 1)]),
+    ("effectiveness: hit rates by district and rule (numpy)",
+     [("application/targeting/effectiveness.py", "measure", "cum", 1),
+      ("interfaces/periodic_reports.py", "samples_with_risk", "cum", -1)]),
+    ("value curve (every importer's annual value, to Python) and concentration",
+     [("interfaces/periodic_reports.py", "value_curve", "cum", 1),
+      ("application/reports/picture.py", "concentration", "cum", 1)]),
+    ("sample cells of the year (district picture only)",
+     [("interfaces/periodic_reports.py", "sample_cells", "cum", 1)]),
+    ("channel mix (COUNT over every channel decision)",
+     [("application/dashboard_queries.py", "channel_mix", "cum", 1)]),
+    ("drawing the charts (matplotlib SVG)",
+     [("bench/web_pages_benchmark.py", "_draw_charts", "cum", 1)]),
+]
+
+
+def _draw_charts(found: Any) -> list[str]:
+    from interfaces.web.chart_routes import ANALYST_CHARTS
+
+    return [draw(found) for draw in ANALYST_CHARTS.values()]
+
+
+def _profile_picture(app: Any, districts: frozenset[str] | None) -> ProfileSummary:
+    """What a cold dashboard computes (the analyst's picture, then its charts), in this
+    process on the same schema, under cProfile: where the cold time goes."""
+    from application.analyst_picture import analyst_picture
+    from application.dashboard_queries import channel_mix
+    from interfaces.periodic_reports import LedgerSources
+    from projections.worker import Projections
+
+    store = Projections(app).store
+
+    def cold() -> None:
+        _draw_charts(analyst_picture(LedgerSources(app), districts,
+                                     channel_mix(store, districts), app.clock().date()))
+    cold()  # imports and connections first
+    scope = "national" if districts is None else f"district {', '.join(sorted(districts))}"
+    return profile(cold, f"the {scope} analyst picture and its charts, in-process",
+                   PICTURE_STAGES)
+
+
+# -- the benchmark -------------------------------------------------------------------------
+
+
+def bench_web_pages(url: str, *, quick: bool = False, log: Log = print) -> list[Result]:
+    from interfaces.national_data import NATIONAL_IMPORTERS
+
+    sizes = QUICK if quick else FULL
+    importers = QUICK_IMPORTERS if quick else NATIONAL_IMPORTERS
+    results: list[Result] = []
+    with national_store(url, importers, log) as settings:
+        prepared = _prepare(settings, sizes, log)
+        with uvicorn_server("interfaces.http.app:create_app_from_env",
+                            _environment(settings)) as port, application(settings) as app:
+            base = f"http://127.0.0.1:{port}"
+            supervisor = _login(base, SUPERVISOR)
+            health = _steady(port, "GET /healthz", "/healthz", supervisor, sizes)
+            common = {"importers": importers, "workers": WORKERS, "connections": 1}
+
+            def page(key: str, title: str, path: str, api: str, cookie: str,
+                     extra: dict[str, Any], facts: list[str], load: bool = False,
+                     limits: str = LIST_LIMITS) -> None:
+                try:
+                    ours = _steady(port, f"GET {path}", path, cookie, sizes)
+                except AssertionError as error:  # a page still being built: reported
+                    log(f"{title}: {error}")
+                    results.append(_failed(key, title, path, str(error)))
+                    return
+                baseline = _steady(port, f"GET {api} (the API call)", api, cookie, sizes)
+                diagnostics = [health]
+                if load:
+                    diagnostics.append(_steady(port, f"GET {path}", path, cookie, sizes, 4))
+                log(f"{title}: median {ours.median_ms:.1f} ms, p95 {ours.p95_ms:.1f} ms "
+                    f"(API p95 {baseline.p95_ms:.1f} ms)")
+                results.append(_result(key, title, ours, baseline, diagnostics,
+                                       {**common, **extra}, facts, PAGE_TARGET_MS,
+                                       limits=limits))
+
+            api_page = httpx.get(f"{base}/api/register?district={DISTRICT}&limit=50",
+                                 headers={"Cookie": supervisor}).json()
+            lists = (("17a", "work list", "/worklist", "/api/worklist", ""),
+                     ("17c", "register", "/accounts", "/api/register", "&limit=50"))
+            for key, name, path, api, limit in lists:
+                first = f"{path}?district={DISTRICT}"
+                body = _fetch(base, first, supervisor)
+                following = next_link(body)
+                rows = body.count("<tr") - 1
+                page(key, f"Web {name} page (district {DISTRICT})", first,
+                     f"{api}?district={DISTRICT}{limit}", supervisor, {"rows per page": rows},
+                     [f"logged in as {SUPERVISOR}; {prepared.district_cases:,} open "
+                      f"assessments in district {DISTRICT}; page {len(body):,} bytes"],
+                     load=True)
+                if following is None:
+                    log(f"{name}: no next link on the first page")
+                    continue
+                page(f"{key[:2]}{chr(ord(key[2]) + 1)}",
+                     f"Web {name} page 2 (district {DISTRICT})", following,
+                     f"{api}?district={DISTRICT}{limit}&cursor={api_page['next_cursor']}"
+                     if name == "register" else f"{api}?district={DISTRICT}",
+                     supervisor, {"rows per page": rows},
+                     [f"the first page's next link: {following[:80]}"
+                      + ("" if name == "register" else "; the API's work list is one "
+                         "page, so its baseline is that whole list")])
+            heavy = prepared.heavy
+            event_facts = [f"{heavy} holds {EVENTS:,} events (officer reassigned "
+                           f"{EVENTS - 1:,} times); logged in as {SUPERVISOR}"]
+            page("17e", f"Web case page, {EVENTS:,} events", f"/assessments/{heavy}",
+                 f"/api/assessments/{heavy}", supervisor, {"events": EVENTS},
+                 [*event_facts, "the page shows the newest 8 events"], limits=CASE_LIMITS)
+            page("17f", f"Web history page, {EVENTS:,} events (first 50)",
+                 f"/history/{heavy}", f"/api/history/{heavy}", supervisor,
+                 {"events": EVENTS}, [*event_facts, "the API baseline returns all "
+                                      f"{EVENTS:,} events, the page the newest 50"],
+                 limits=CASE_LIMITS)
+
+            turn = iter(range(10**6))
+
+            def move() -> None:
+                app.assign_officer(prepared.mover, OFFICERS[next(turn) % 2],
+                                   actor=f"user:{SUPERVISOR}", reason="benchmark 17: the log "
+                                   "moves, so the dashboard's caches are cold")
+
+            for key, analyst, scope in (("17g", NATIONAL_ANALYST, None),
+                                        ("17h", DISTRICT_ANALYST, frozenset({DISTRICT}))):
+                found = _dashboard(key, port, base, analyst, move, sizes, health,
+                                   {**common}, log)
+                found.profile = _profile_picture(app, scope)
+                results.append(found)
+    return results
+
+
+def _dashboard(key: str, port: int, base: str, analyst: str, move: Callable[[], None],
+               sizes: Sizes, health: Measure, sizes_fact: dict[str, Any],
+               log: Log) -> Result:
+    cookie = _login(base, analyst)
+    title = f"Web analyst dashboard ({analyst})"
+    try:
+        charts = chart_links(_fetch(base, "/", cookie))
+        cold = _cold_dashboard(port, cookie, charts, move, sizes.cold_samples)
+        warm = _steady(port, "GET / (warm: picture cached)", "/", cookie, sizes)
+        warm_charts = [_steady(port, f"GET {c} (warm)", c, cookie, sizes) for c in charts]
+    except AssertionError as error:
+        log(f"{title}: {error}")
+        return _failed(key, title, "/", str(error))
+    log(f"{title}: cold as a browser loads it median {cold.browser.median_ms:.0f} ms (max "
+        f"{cold.browser.max_ms:.0f}); cold page alone median {cold.page.median_ms:.0f} ms; "
+        f"warm page p95 {warm.p95_ms:.1f} ms")
+    slowest = max(warm_charts, key=lambda m: m.p95_ms or 0.0, default=None)
+    facts = [f"charts: {', '.join(charts)}",
+             f"cold: the page alone median {cold.page.median_ms:.0f} ms (max "
+             f"{cold.page.max_ms:.0f}); each chart drawn after it median "
+             f"{cold.drawn.median_ms:.0f} ms (max {cold.drawn.max_ms:.0f}); page and charts "
+             f"in turn median {cold.sequential.median_ms:.0f} ms (max "
+             f"{cold.sequential.max_ms:.0f})",
+             f"warm: page p95 {warm.p95_ms:.1f} ms" + (
+                 f"; slowest chart from the cache p95 {slowest.p95_ms:.1f} ms"
+                 if slowest else ""),
+             "cold = the first load after the log moved by one event (every cache key holds "
+             "the log position); the judged figure is the page then its charts in parallel "
+             "(6 connections, as a browser), until the last chart arrived"]
+    return _result(key, f"{title}, cold", cold.browser, warm,
+                   [cold.page, cold.sequential, cold.drawn, *warm_charts, health],
+                   {**sizes_fact, "charts": len(charts), "cold samples": sizes.cold_samples},
+                   facts, DASHBOARD_TARGET_MS, baseline_is="the warm page",
+                   limits=DASHBOARD_LIMITS)
+
+
+LIST_LIMITS = ("per request: the session's caller, catching the views up (a lag check), "
+               "the page's queries, rendering the template")
+CASE_LIMITS = ("per request: loading the case, and replaying all its events with the "
+               "fields each changed (application.history) to show a few of them")
+DASHBOARD_LIMITS = ("cold: the analyst's picture computed from the results tables (every "
+                    "sample line, every importer's annual value, every channel decision: "
+                    "see the profile), once per worker and log position; concurrent misses "
+                    "in one worker each compute it again (no single flight), so charts "
+                    "landing on the other worker wait for their own; then each chart drawn. "
+                    "Warm: the page from the cached picture")
+
+
+def _result(key: str, title: str, ours: Measure, baseline: Measure,
+            diagnostics: list[Measure], sizes: dict[str, Any], facts: list[str],
+            target_ms: float, baseline_is: str = "the API call",
+            limits: str = LIST_LIMITS) -> Result:
+    p95, base95 = ours.p95_ms or 0.0, baseline.p95_ms or 0.0
+    health = next((d for d in diagnostics if d.label == "GET /healthz"), None)
+    ratios = [f"p95 {p95:.1f} ms; {baseline_is} p95 {base95:.1f} ms: page/baseline "
+              f"{p95 / base95 if base95 else float('inf'):.1f}x at p95, "
+              f"{(ours.median_ms or 0.0) / (baseline.median_ms or 1.0):.1f}x at the median"]
+    if health is not None:
+        ratios.append(f"GET /healthz round trip median {health.median_ms or 0.0:.2f} ms")
+    return Result(key, title, "PostgreSQL", ours, baseline, p95 / target_ms,
+                  f"p95 / {target_ms:.0f} ms", 1.0, f"p95 < {target_ms:.0f} ms", False,
+                  sizes=sizes, diagnostics=diagnostics, facts=[*ratios, *facts],
+                  limits=limits)
+
+
+def _failed(key: str, title: str, path: str, error: str) -> Result:
+    nothing = Measure(f"GET {path}", 0.0, 0, "requests", note=error[:200])
+    return Result(key, title, "PostgreSQL", nothing, nothing, float("inf"),
+                  "the page did not answer 200", 1.0, "answers 200", False,
+                  facts=[f"not measured: {error}"], limits="the page failed")
