@@ -137,6 +137,26 @@ def history(app: ComplianceCases, aggregate_id: UUID,
     return entries
 
 
+def recent_events(app: ComplianceCases, aggregate_id: UUID, limit: int,
+                  label: str | None = None) -> list[HistoryEntry]:
+    """The newest `limit` events, newest first, read straight from the store (no replay):
+    what a case page shows beside the case. Their changed fields are left empty; the
+    timeline (`history`) computes those."""
+    events = list(app.events.get(aggregate_id, desc=True, limit=limit))
+    if not events:
+        raise NotFoundError("case", label or aggregate_id)
+    entries = []
+    for event in events:
+        fields = vars(event)
+        entries.append(HistoryEntry(
+            version=event.originator_version, recorded_at=fields["timestamp"],
+            actor=str(fields.get("actor", "")), event=type(event).__qualname__,
+            reason=str(fields.get("reason", "")),
+            data=redacted({k: v for k, v in fields.items() if k not in _EVENT_META}),
+            changes={}))
+    return entries
+
+
 def state_as_of(app: ComplianceCases, aggregate_id: UUID, version: int | None = None,
                 moment: datetime | None = None, label: str | None = None) -> dict[str, Any]:
     """State after `version`, or after the last event recorded at or before `moment`."""

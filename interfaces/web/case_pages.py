@@ -23,7 +23,7 @@ from litestar.response import Redirect, Template
 
 from application.access import Principal, acting_as
 from application.errors import ConcurrencyConflictError, NotFoundError
-from application.history import case_label, diff, history
+from application.history import case_label, diff, history, recent_events
 from application.next_steps import offered_steps
 from domain.errors import DomainError, InvalidValueError
 from infrastructure.evidence_store import EvidenceStore
@@ -85,12 +85,12 @@ def _context(case_type: CaseType, request: Request[Any, Any, Any], caller: Princ
         case = case_type.load(app, number)
         described = case_type.describe(app, number)
         label = case_label(str(case.number)) or str(case.number)
-        recent = history(app, case.id, label)[-RECENT_EVENTS:]
+        recent = recent_events(app, case.id, RECENT_EVENTS, label)
     return {"case_type": case_type, "resource": case_type.resource, "case": described,
             "number": str(case.number), "version": int(case.version),
             "state": str(getattr(case, "state", "")), "forms": _forms(case_type, case, caller,
                                                                      replaced),
-            "recent": list(reversed(recent)), "stale": stale, "case_url": case_url,
+            "recent": recent, "stale": stale, "case_url": case_url,
             "done": None, "created": []}
 
 
