@@ -8,13 +8,12 @@ import random
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from application.compliance_cases import ComplianceCases
 from domain.assessment import SampleTest
 from domain.enforcement_action import EnforcementState
 from domain.improvement_plan import Evidence, ImprovementPlan
-from infrastructure.evidence_store import EvidenceDocument, EvidenceStore
-from infrastructure.sql_tables import SqlTables
 from interfaces.demo_users import representative as representative_of
 
 # (target, days it needs after the case starts, weight)
@@ -28,6 +27,9 @@ PENALTY_TARGETS = (("proposed", 0, 8), ("approved_for_issue", 10, 8), ("rejected
                    ("closed", 130, 12))
 PROGRAMME_TARGETS = (("proposed", 0, 3), ("approved_for_issue", 10, 3), ("issued", 15, 4),
                      ("closed", 40, 6), ("withdrawn", 15, 2))
+
+if TYPE_CHECKING:
+    from infrastructure.evidence_store import EvidenceDocument
 
 
 class TargetRotation:
@@ -54,6 +56,10 @@ class CaseWalker:
     def _evidence(self, number: str, action_id: str, representative: str) -> EvidenceDocument:
         """A small evidence document, kept in the evidence store as an upload is, so the
         plan pages can offer it for download."""
+        # Imported here: they load pyarrow, which every other command starts without.
+        from infrastructure.evidence_store import EvidenceStore
+        from infrastructure.sql_tables import SqlTables
+
         text = (f"{number} action {action_id}: revised procedure and training records\n"
                 f"Training held; attendance register and the revised procedure attached.\n")
         return EvidenceStore(SqlTables(self.app.recorder)).store(
