@@ -13,11 +13,14 @@ is other districts' data, and a district analyst sees only its own."""
 
 from __future__ import annotations
 
+import contextvars
+import threading
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from application.reports.periodic_render import compliance_row, district_label
 from application.reports.picture import (
@@ -31,6 +34,8 @@ from application.reports.picture import (
 )
 from application.reports.sources import PeriodicSources, Row, SampleCell
 from domain.reference import ComplianceArea
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -69,29 +74,49 @@ class AnalystPicture:
 
 def analyst_picture(sources: PeriodicSources, districts: Collection[str] | None,
                     channels: list[Row], today: date) -> AnalystPicture:
-    """The picture as of `today` (the ledger's date): exams and samples of its year."""
+    """The picture as of `today` (the ledger's date): exams and samples of its year.
+    Its three large reads (the year's hit rates, the value curve, the rates or the year's
+    sample cells) are independent, so they run at the same time, each on a connection of
+    its own: a cold dashboard waits for the slowest, not for their sum."""
     chosen = None if districts is None else frozenset(districts)
     year = today.year
+    measuring = _start(sources.effectiveness, date(year, 1, 1), today)
     if chosen is None:
-        values = sources.value_curve(None)
+        valuing = _start(sources.value_curve, None)
         industry = rate_rows(sources.rates("industry"), industry_label)
         area = rate_rows(sources.rates("area"))
         by_district = rate_rows(sources.rates("district"), district_label)
+        values = valuing.result()
         source = ("the latest risk run's estimates (random sample lines, shrunk toward the "
                   "national rate), with their 95% intervals")
     else:
+        sampling = _start(sources.sample_cells, year)
         values = sorted((pair for code in sorted(chosen) for pair in sources.value_curve(code)),
                         key=lambda pair: -pair[0])
-        cells = [c for c in sources.sample_cells(year)
+        cells = [c for c in sampling.result()
                  if c.district in chosen and c.selection == "random"]
         industry, area, by_district = measured_rates(cells)
         source = (f"observed on the random sample lines examined in {year} in "
                   f"{'this district' if len(chosen) == 1 else 'these districts'}, "
                   "with 95% Wilson intervals")
-    measured = sources.effectiveness(date(year, 1, 1), today)
     return AnalystPicture(chosen, year, sources.latest_risk_run(), concentration(values),
-                          industry, area, by_district, source, targeting(measured, chosen),
-                          channels)
+                          industry, area, by_district, source,
+                          targeting(measuring.result(), chosen), channels)
+
+
+def _start(call: Callable[..., T], *args: Any) -> Future[T]:
+    """`call(*args)` on a thread of its own, in a copy of this context (the caller's
+    identity, application.access, goes with it)."""
+    context = contextvars.copy_context()
+    future: Future[T] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(context.run(call, *args))
+        except BaseException as error:  # handed to whoever waits for the result
+            future.set_exception(error)
+    threading.Thread(target=run, name="analyst-picture", daemon=True).start()
+    return future
 
 
 def measured_rates(cells: list[SampleCell]) -> tuple[list[RateRow], list[RateRow],

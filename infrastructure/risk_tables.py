@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
+import numpy as np
 import pyarrow as pa
 
 from application.risk.explained_rows import explained_row
@@ -153,6 +154,28 @@ class RiskTables:
         return self._dicts(
             "SELECT tier, COUNT(*) AS importers, SUM(annual_value) AS value "
             f"FROM {self.tables.name('risk_scores')} GROUP BY tier ORDER BY tier")
+
+    def value_curve(self, district: str | None = None) -> list[tuple[float, int]]:
+        """(annual value, tier) of every scored importer (of `district`), highest value
+        first. On PostgreSQL the two columns come as two arrays in binary (one row, not
+        443,000 tuples to convert) and are ordered here: cheaper than the server's sort and
+        a row per importer."""
+        where, params = (" WHERE district = ?", (district,)) if district else ("", ())
+        table = self.tables.name("risk_scores")
+        if not self.tables.postgres:
+            return [(float(value), int(tier)) for value, tier in self.tables.rows(
+                f"SELECT annual_value, tier FROM {table}{where} "
+                "ORDER BY annual_value DESC", params)]
+        with self.tables.transaction() as cursor:
+            cursor.execute(self.tables.sql(f"SELECT array_agg(annual_value), array_agg(tier) "
+                                           f"FROM {table}{where}"), params, binary=True)
+            values, tiers = cursor.fetchone()
+        if not values:
+            return []
+        amounts = np.array(values, dtype=np.float64)
+        order = np.argsort(-amounts, kind="stable")
+        return list(zip(amounts[order].tolist(), np.array(tiers, dtype=np.int64)[order].tolist(),
+                        strict=True))
 
     def rates(self, grain: str) -> list[dict[str, Any]]:
         return self._dicts(f"SELECT * FROM {self.tables.name('compliance_rates')} "

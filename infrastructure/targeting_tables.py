@@ -5,11 +5,13 @@ sample lines with the risk and channel decision behind them."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 import pyarrow as pa
 
+from application.targeting.effectiveness import SampleGroup
 from infrastructure.sql_tables import SqlTables
 
 RISK_TYPES = {"tier": pa.int64(), "category": pa.string(), "score": pa.float64(),
@@ -80,6 +82,31 @@ class TargetingTables:
             ("entry_number", "importer_number", "exam_date", "hs_code", "origin_country",
              "value_cents", "selection", "discrepancy", "tier", "category", "score",
              "importer_district", "basis", "rules", "entry_district"), types=SAMPLE_TYPES)
+
+    def sample_groups(self, start: date, end: date) -> list[SampleGroup]:
+        """The sample lines examined start..end, grouped as effectiveness counts them
+        (district, random, hit, rules: SampleGroup), counted in the database: a few hundred
+        rows instead of every line through the join. Hash joins are asked for (nested
+        loops off, for this statement's transaction only): a planner misled by stale
+        statistics otherwise probes both indexes once per line, several times slower."""
+        day = "s.exam_date" if self.tables.postgres else "substr(s.exam_date, 1, 10)"
+        statement = self.tables.sql(
+            "SELECT COALESCE(NULLIF(d.district, ''), NULLIF(r.district, '')), "
+            "CASE WHEN s.selection = 'random' THEN 1 ELSE 0 END, "
+            "CASE WHEN CAST(s.discrepancy AS INTEGER) > 0 THEN 1 ELSE 0 END, "
+            "COALESCE(d.rules, ''), COUNT(*) "
+            f"FROM {self.tables.name('compliance_samples')} s "
+            f"LEFT JOIN {self._risk} r ON r.importer_number = s.importer_number "
+            f"LEFT JOIN {self.tables.name('channel_decisions')} d "
+            f"ON d.entry_number = s.entry_number WHERE {day} >= ? AND {day} <= ? "
+            "GROUP BY 1, 2, 3, 4")
+        with self.tables.transaction() as cursor:
+            if self.tables.postgres:
+                cursor.execute("SET LOCAL enable_nestloop = off")
+            cursor.execute(statement, (start.isoformat(), end.isoformat()))
+            found = cursor.fetchall()
+        return [(str(district or "??"), bool(random), bool(hit), str(rules), int(lines))
+                for district, random, hit, rules, lines in found]
 
     def examined_entries(self) -> pa.Table:
         """Declarations sent to exam (red) whose result is not yet loaded as a sample."""

@@ -12,18 +12,14 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-import numpy as np
-import pyarrow as pa
-
 from application.compliance_cases import ComplianceCases
 from application.reports.annual_report import build_annual
 from application.reports.document import ReportDocument
 from application.reports.plan_report import build_plan
 from application.reports.sources import Row, SampleCell, SelectionPlanFacts
-from application.targeting.effectiveness import Effectiveness, TargetingEffectiveness
+from application.targeting.effectiveness import Effectiveness, effectiveness_of
 from domain.errors import InvalidValueError
 from domain.targeting_rule import TargetingRule
-from infrastructure.account_directory import AccountDirectory
 from interfaces.analysis_composition import risk_tables, targeting_tables
 from projections import queries, report_queries
 from projections.catalogue import VIEWS
@@ -31,23 +27,6 @@ from projections.worker import Projections
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 """The as-of time of an empty ledger (position 0): a fixed time, never the clock."""
-
-
-class _SamplesInPeriod:
-    """The targeting tables' examined lines, only those examined start..end, so the
-    effectiveness measure the `effectiveness` command runs serves a period."""
-
-    def __init__(self, app: ComplianceCases, start: date, end: date) -> None:
-        self.tables = targeting_tables(app)
-        self.start, self.end = start.isoformat(), end.isoformat()
-
-    def samples_with_risk(self) -> pa.Table:
-        table = self.tables.samples_with_risk()
-        days = np.array([str(day)[:10] for day in table["exam_date"].to_pylist()],
-                        dtype=object)
-        keep = (days >= self.start) & (days <= self.end) if len(days) else \
-            np.zeros(0, dtype=bool)
-        return table.filter(pa.array(keep, pa.bool_()))
 
 
 class LedgerSources:
@@ -89,10 +68,7 @@ class LedgerSources:
         return self.risk.latest_run()
 
     def value_curve(self, district: str | None) -> list[tuple[float, int]]:
-        where, params = (" WHERE district = ?", (district,)) if district else ("", ())
-        return [(float(value), int(tier)) for value, tier in self.risk.tables.rows(
-            f"SELECT annual_value, tier FROM {self.risk.tables.name('risk_scores')}{where} "
-            "ORDER BY annual_value DESC", params)]
+        return self.risk.value_curve(district)
 
     def rates(self, grain: str) -> list[Row]:
         return self.risk.rates(grain)
@@ -121,8 +97,7 @@ class LedgerSources:
         return None
 
     def effectiveness(self, start: date, end: date) -> Effectiveness:
-        return TargetingEffectiveness(_SamplesInPeriod(self.app, start, end),
-                                      AccountDirectory(self.app.recorder)).measure()
+        return effectiveness_of(targeting_tables(self.app).sample_groups(start, end))
 
     def plan_progress(self, today: date, district: str | None) -> list[Row]:
         return queries.plan_progress(self.store, today, district=district)

@@ -5,8 +5,8 @@ already loaded."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Mapping
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -68,6 +68,14 @@ class Backtest:
     """The random lines it does not select: the baseline it must beat."""
 
 
+SampleGroup = tuple[str, bool, bool, str, int]
+"""Examined lines alike for every figure of `measure`: (district: the entry's, else the
+importer's, else "??"; random selection; a hit (any discrepancy); the rules behind the
+exam, "rule@version,..." or ""; how many lines). A database groups lines so far
+(infrastructure.targeting_tables.sample_groups) and hands over a few hundred rows, not
+every line."""
+
+
 class SamplesPort(Protocol):
     def samples_with_risk(self) -> pa.Table: ...
 
@@ -82,27 +90,16 @@ class TargetingEffectiveness:
         self.accounts = accounts
 
     def measure(self) -> Effectiveness:
+        """Over every loaded sample line (the same figures as effectiveness_of)."""
         table = self.samples.samples_with_risk()
-        hits = np.array(table["discrepancy"].to_pylist(), dtype=np.int64) > 0
-        random = np.array(table["selection"].to_pylist()) == "random"
-        districts = [entry or importer or "??" for entry, importer in zip(
-            table["entry_district"].to_pylist(), table["importer_district"].to_pylist(),
-            strict=True)]
-        overall = _compare("national", hits, random, np.ones(len(hits), dtype=bool))
-        codes = np.array(districts)  # once, not once per district (42 districts, 158,000 lines)
-        by_district = [_compare(code, hits, random, codes == code)
-                       for code in sorted(set(districts))]
-        per_rule: dict[str, list[int]] = defaultdict(list)
-        for index, rules in enumerate(table["rules"].to_pylist()):
-            for rule in (rules or "").split(","):
-                if rule:
-                    per_rule[rule.split("@")[0]].append(index)
-        by_rule = []
-        for rule, indices in sorted(per_rule.items()):
-            member = np.zeros(len(hits), dtype=bool)
-            member[indices] = True
-            by_rule.append(_compare(rule, hits, random, member))
-        return Effectiveness(overall, by_district, by_rule)
+        lines: Counter[tuple[str, bool, bool, str]] = Counter(zip(
+            [entry or importer or "??" for entry, importer in zip(
+                table["entry_district"].to_pylist(), table["importer_district"].to_pylist(),
+                strict=True)],
+            [selection == "random" for selection in table["selection"].to_pylist()],
+            [int(found) > 0 for found in table["discrepancy"].to_pylist()],
+            [rules or "" for rules in table["rules"].to_pylist()], strict=True))
+        return effectiveness_of((*key, count) for key, count in lines.items())
 
     def backtest(self, rule: TargetingRule) -> Backtest:
         table = self.samples.samples_with_risk()
@@ -125,10 +122,40 @@ class TargetingEffectiveness:
                         _rate(hits, selected & random), _rate(hits, ~selected & random))
 
 
+def effectiveness_of(groups: Iterable[SampleGroup]) -> Effectiveness:
+    """Targeted against random hit rates, overall, by district and by rule (a line counts
+    once for each distinct rule behind it), from lines grouped as SampleGroup says."""
+    overall = _Tally()
+    by_district: dict[str, _Tally] = defaultdict(_Tally)
+    by_rule: dict[str, _Tally] = defaultdict(_Tally)
+    for district, random, hit, rules, lines in groups:
+        overall.add(random, hit, lines)
+        by_district[district].add(random, hit, lines)
+        for rule in {rule.split("@")[0] for rule in rules.split(",") if rule}:
+            by_rule[rule].add(random, hit, lines)
+    return Effectiveness(overall.compare("national"),
+                         [by_district[code].compare(code) for code in sorted(by_district)],
+                         [by_rule[rule].compare(rule) for rule in sorted(by_rule)])
+
+
+class _Tally:
+    """Examined lines and hits, targeted and random, of one comparison."""
+
+    def __init__(self) -> None:
+        self.counts = [0, 0, 0, 0]
+        """targeted examined, targeted hits, random examined, random hits."""
+
+    def add(self, random: bool, hit: bool, lines: int) -> None:
+        side = 2 if random else 0
+        self.counts[side] += lines
+        if hit:
+            self.counts[side + 1] += lines
+
+    def compare(self, key: str) -> Comparison:
+        examined, hits, random_examined, random_hits = self.counts
+        return Comparison(key, HitRate.of(hits, examined),
+                          HitRate.of(random_hits, random_examined))
+
+
 def _rate(hits: np.ndarray, mask: np.ndarray) -> HitRate:
     return HitRate.of(int((hits & mask).sum()), int(mask.sum()))
-
-
-def _compare(key: str, hits: np.ndarray, random: np.ndarray,
-             member: np.ndarray) -> Comparison:
-    return Comparison(key, _rate(hits, member & ~random), _rate(hits, member & random))
