@@ -33,6 +33,7 @@ from interfaces.cli.enforcement import enforcement
 from interfaces.cli.lazy_group import LazyGroup
 from interfaces.cli.plans import plans
 from interfaces.cli.progress import progress_bar, stage_reporter
+from interfaces.cli.step_times import StepTimes
 from interfaces.cli.tokens import tokens
 from interfaces.cli.users import users
 from interfaces.cli.verifications import verifications
@@ -152,10 +153,14 @@ def demo(scale: str, count: int | None, samples: int | None, entries: int | None
         declarations = (entries if entries is not None
                         else scaled(NATIONAL_ENTRIES, accounts, 2000))
         if scale == "national":
+            times = StepTimes()
             load_national(context, importers=accounts, samples=lines, entries=declarations,
                           seed=seed, today=end, directory=context.settings.sqlite_path.parent
-                          / "national")
-            _seal_and_project(context)
+                          / "national", times=times)
+            _seal_and_project(context, times)
+            click.echo("time by step (wall clock, and this process's peak memory so far):")
+            for line in times.lines():
+                click.echo(line)
             click.echo("try next: compliance risk top --limit 20; compliance tiers; "
                        "compliance rates --by industry; compliance risk show IMPORTER")
             return
@@ -221,15 +226,17 @@ def _first_due_scan(context: CliContext, at: datetime) -> str:
     return outcome.summary
 
 
-def _seal_and_project(context: CliContext) -> SealRecord:
+def _seal_and_project(context: CliContext, times: StepTimes | None = None) -> SealRecord:
     """Seal what the demo recorded and bring the views up to date."""
+    times = times or StepTimes()
     settings = context.settings
     key = load_private_key(settings.seal_key_path)
-    seal = seal_ledger(context.app, key, settings.seal_witness_path, "system:demo")
+    with times.step("sealing"):
+        seal = seal_ledger(context.app, key, settings.seal_witness_path, "system:demo")
     click.echo(f"  sealed {seal.events:,} events (seal {seal.number}) with key {seal.key_id} "
                f"({settings.seal_key_path}; keep the private key away from the database; "
                f"witness {settings.seal_witness_path})")
-    with progress_bar(transient=True) as bar:
+    with times.step("views caught up"), progress_bar(transient=True) as bar:
         Projections(context.app).catch_up(progress=stage_reporter(bar, "view "))
     return seal
 

@@ -37,6 +37,7 @@ from interfaces.analysis_composition import (
 )
 from interfaces.cli.context import CliContext
 from interfaces.cli.progress import progress_bar, stage_reporter
+from interfaces.cli.step_times import StepTimes
 from interfaces.composition import build_password_hasher
 from interfaces.demo_users import (
     ANALYST,
@@ -94,21 +95,27 @@ class TradeAndTargeting:
 
 
 def load_national(context: CliContext, *, importers: int, samples: int, entries: int,
-                  seed: int, today: date, directory: Path) -> None:
+                  seed: int, today: date, directory: Path, times: StepTimes) -> None:
+    """The national population through the real import, risk, channel and selection
+    paths, each step timed into `times`."""
     app = context.app
-    create_people(app, national_people(), app.clock())
-    logins = {Role.ADMIN: "admin", Role.SUPERVISOR: SUPERVISOR.removeprefix("user:"),
-              Role.ANALYST: ANALYST.removeprefix("user:"), Role.AUDITOR: "auditor"}
-    give_logins(app, logins, build_password_hasher(context.settings).hash(DEMO_PASSWORD),
-                app.clock())
+    with times.step("users and logins"):
+        create_people(app, national_people(), app.clock())
+        logins = {Role.ADMIN: "admin", Role.SUPERVISOR: SUPERVISOR.removeprefix("user:"),
+                  Role.ANALYST: ANALYST.removeprefix("user:"), Role.AUDITOR: "auditor"}
+        give_logins(app, logins, build_password_hasher(context.settings).hash(DEMO_PASSWORD),
+                    app.clock())
     with progress_bar() as bar:
-        generating = bar.add_task("generating national files", total=1)
-        files = write_national_files(directory, year=today.year, today=today,
-                                     importers=importers, samples=samples, seed=seed)
-        bar.update(generating, completed=1)
-        _import(build_ingestion(app), IngestKind.ACCOUNTS, files.accounts, bar)
+        with times.step("generating the national files"):
+            generating = bar.add_task("generating national files", total=1)
+            files = write_national_files(directory, year=today.year, today=today,
+                                         importers=importers, samples=samples, seed=seed)
+            bar.update(generating, completed=1)
+        with times.step("importing the accounts"):
+            _import(build_ingestion(app), IngestKind.ACCOUNTS, files.accounts, bar)
         loaded = load_trade_and_targeting(context, files, entries=entries, seed=seed,
-                                          today=today, directory=directory, bar=bar)
+                                          today=today, directory=directory, bar=bar,
+                                          times=times)
     click.echo(f"national demo loaded into {context.settings.describe}:")
     click.echo(f"  {files.importers:,} importer accounts (files in {directory})")
     describe_trade_and_targeting(context, loaded, tiers=True)
@@ -143,42 +150,53 @@ def load_demo_trade(context: CliContext, importers: Sequence[ImporterAccount], *
                                        year=today.year, today=today, samples=samples)
         bar.update(generating, completed=1)
         return load_trade_and_targeting(context, files, entries=entries, seed=seed,
-                                        today=today, directory=directory, bar=bar)
+                                        today=today, directory=directory, bar=bar,
+                                        times=StepTimes())
 
 
 def load_trade_and_targeting(context: CliContext, files: NationalFiles, *, entries: int,
                              seed: int, today: date, directory: Path,
-                             bar: Progress) -> TradeAndTargeting:
+                             bar: Progress, times: StepTimes) -> TradeAndTargeting:
     """Import the year's trade and samples, assess risk, publish the demo rules, channel
     `entries` declarations, load the exam results as samples (and assess again), then plan
-    the next assessments for last year."""
+    the next assessments for last year; each step timed into `times`."""
     app = context.app
     year = today.year
     ingestion = build_ingestion(app)
     for kind, path in ((IngestKind.TRADE, files.trade), (IngestKind.SAMPLES, files.samples)):
-        _import(ingestion, kind, path, bar)
-    summary = _assess(app, year, bar, "risk assessment")
+        with times.step(f"importing {kind.value}"):
+            _import(ingestion, kind, path, bar)
+    with times.step("first risk run"):
+        summary = _assess(app, year, bar, "risk assessment")
     rules: list[str] = []
     channelled = None
     if entries:
-        rules = publish_demo_rules(app, year)
-        entries_path = directory / "entries.csv"
-        write_entries(entries_path, files, count=entries, year=year, today=today)
-        _import(ingestion, IngestKind.ENTRIES, entries_path, bar)
-        channel_task = bar.add_task("channel decisions", total=entries)
-        channelled = build_channel(app).decide(
-            actor="system:demo", random_share=float(context.settings.channel_random_share),
-            seed=seed, progress=lambda _stage, done, total: bar.update(
-                channel_task, completed=done, total=total))
-        exams_path = directory / "exam-results.csv"
-        write_exam_results(exams_path, targeting_tables(app).examined_entries(),
-                           files.risky_importers, seed=seed)
-        _import(ingestion, IngestKind.SAMPLES, exams_path, bar)
-        summary = _assess(app, year, bar, "risk assessment with the exam results")
-    plan = build_selection(app).plan(
-        Period(date(year - 1, 1, 1), date(year - 1, 12, 31)),
-        max(10, files.importers // 100), 0.1, actor="system:demo",
-        exclude_months=context.settings.selection_exclude_months, seed=seed)
+        with times.step("publishing the demo rules"):
+            rules = publish_demo_rules(app, year)
+        with times.step("generating the declarations"):
+            entries_path = directory / "entries.csv"
+            write_entries(entries_path, files, count=entries, year=year, today=today)
+        with times.step("importing entries"):
+            _import(ingestion, IngestKind.ENTRIES, entries_path, bar)
+        with times.step("channel decisions"):
+            channel_task = bar.add_task("channel decisions", total=entries)
+            channelled = build_channel(app).decide(
+                actor="system:demo",
+                random_share=float(context.settings.channel_random_share),
+                seed=seed, progress=lambda _stage, done, total: bar.update(
+                    channel_task, completed=done, total=total))
+        with times.step("importing the exam results"):
+            exams_path = directory / "exam-results.csv"
+            write_exam_results(exams_path, targeting_tables(app).examined_entries(),
+                               files.risky_importers, seed=seed)
+            _import(ingestion, IngestKind.SAMPLES, exams_path, bar)
+        with times.step("second risk run"):
+            summary = _assess(app, year, bar, "risk assessment with the exam results")
+    with times.step("selection plan"):
+        plan = build_selection(app).plan(
+            Period(date(year - 1, 1, 1), date(year - 1, 12, 31)),
+            max(10, files.importers // 100), 0.1, actor="system:demo",
+            exclude_months=context.settings.selection_exclude_months, seed=seed)
     return TradeAndTargeting(files, summary, rules, channelled, plan)
 
 
