@@ -38,6 +38,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Three workers on two cores: many tests wait (servers starting, real processes killed and
+# restarted, SMTP and PostgreSQL round trips), so a third keeps the cores busy; loadfile keeps
+# a module's shared store (a demo, a staffed API) in one worker. The e2e tests run the CLI
+# in-process (tests/e2e/in_process.py); E2E_CLI_PROCESSES=1 runs every command as a process.
 test: $(STAMP) lint typecheck
 	$(BIN)/python -m pytest tests -n 3 --dist loadfile
 

@@ -1,9 +1,11 @@
 """The analyst's dashboard picture, national or of some districts: how value concentrates
 over importers (with the tier cut-offs), compliance rates by industry, area and district
 with their 95% intervals, how targeted exams compare with random ones, and the channel
-mix of declarations. It is computed from the same sources port and with the same figure
-functions (application.reports.picture) as the plan report, so a figure on the dashboard
-and in the report agree.
+mix of declarations. It is computed from the plan report's sources (AnalystSources adds
+two reads of its own) and with the same figure functions (application.reports.picture),
+so a figure on the dashboard and in the report agree. It is plain data (numbers, words,
+the concentration curve as a few hundred points), so that it can be computed once and
+stored for every process to read (interfaces.analyst_figures).
 
 Scope decides the rates' source. Nationally they are the last risk run's estimates, as
 the plan report shows them. For districts they are what was observed on the year's random
@@ -20,19 +22,23 @@ from collections.abc import Callable, Collection
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
+
+import numpy as np
+import numpy.typing as npt
 
 from application.reports.periodic_render import compliance_row, district_label
 from application.reports.picture import (
     Concentration,
     RateRow,
     Targeting,
-    concentration,
+    concentration_of,
     industry_label,
     rate_rows,
     targeting,
 )
-from application.reports.sources import PeriodicSources, Row, SampleCell
+from application.reports.sources import Row, SampleCell
+from application.targeting.effectiveness import Effectiveness
 from domain.reference import ComplianceArea
 
 T = TypeVar("T")
@@ -72,36 +78,57 @@ class AnalystPicture:
         return rows
 
 
-def analyst_picture(sources: PeriodicSources, districts: Collection[str] | None,
-                    channels: list[Row], today: date) -> AnalystPicture:
+class AnalystSources(Protocol):
+    """What the picture reads: the plan report's sources (results tables, the year's
+    samples) and two reads of its own, each one query: every scored importer's value and
+    tier as arrays, and the channel mix of declarations."""
+
+    def latest_risk_run(self) -> Row | None: ...
+
+    def rates(self, grain: str) -> list[Row]: ...
+
+    def effectiveness(self, start: date, end: date) -> Effectiveness: ...
+
+    def sample_cells(self, year: int) -> list[SampleCell]: ...
+
+    def value_arrays(self, districts: Collection[str] | None,
+                     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+        """(annual value, tier) of every scored importer of `districts` (None: all)."""
+        ...
+
+    def channel_mix(self, districts: frozenset[str] | None) -> list[Row]:
+        """Per channel and basis: declarations (dashboard_queries.channel_mix)."""
+        ...
+
+
+def analyst_picture(sources: AnalystSources, districts: Collection[str] | None,
+                    today: date) -> AnalystPicture:
     """The picture as of `today` (the ledger's date): exams and samples of its year.
-    Its three large reads (the year's hit rates, the value curve, the rates or the year's
-    sample cells) are independent, so they run at the same time, each on a connection of
-    its own: a cold dashboard waits for the slowest, not for their sum."""
+    Its large reads (the year's hit rates, the values, the channel mix, and the year's
+    sample cells for districts) are independent, so they run at the same time, each on a
+    connection of its own: a cold picture waits for the slowest, not for their sum."""
     chosen = None if districts is None else frozenset(districts)
     year = today.year
     measuring = _start(sources.effectiveness, date(year, 1, 1), today)
+    valuing = _start(sources.value_arrays, chosen)
+    mixing = _start(sources.channel_mix, chosen)
     if chosen is None:
-        valuing = _start(sources.value_curve, None)
         industry = rate_rows(sources.rates("industry"), industry_label)
         area = rate_rows(sources.rates("area"))
         by_district = rate_rows(sources.rates("district"), district_label)
-        values = valuing.result()
         source = ("the latest risk run's estimates (random sample lines, shrunk toward the "
                   "national rate), with their 95% intervals")
     else:
-        sampling = _start(sources.sample_cells, year)
-        values = sorted((pair for code in sorted(chosen) for pair in sources.value_curve(code)),
-                        key=lambda pair: -pair[0])
-        cells = [c for c in sampling.result()
+        cells = [c for c in sources.sample_cells(year)
                  if c.district in chosen and c.selection == "random"]
         industry, area, by_district = measured_rates(cells)
         source = (f"observed on the random sample lines examined in {year} in "
                   f"{'this district' if len(chosen) == 1 else 'these districts'}, "
                   "with 95% Wilson intervals")
-    return AnalystPicture(chosen, year, sources.latest_risk_run(), concentration(values),
+    run = sources.latest_risk_run()
+    return AnalystPicture(chosen, year, run, concentration_of(*valuing.result()),
                           industry, area, by_district, source,
-                          targeting(measuring.result(), chosen), channels)
+                          targeting(measuring.result(), chosen), mixing.result())
 
 
 def _start(call: Callable[..., T], *args: Any) -> Future[T]:

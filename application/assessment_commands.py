@@ -42,11 +42,14 @@ class AssessmentCommands(WorkflowSteps):
             parse_reason(reason)
             at = self.clock()
             case_file = self._case_file(account.importer_number, actor, at)
+            candidates = [ref for ref in case_file.cases_of_kind("assessment")
+                          if ref.period_start and ref.period_end
+                          and period.overlaps(Period(ref.period_start, ref.period_end))]
+            self._before_filing("CA", at, account.importer_number,
+                                more=[ref.case_id for ref in candidates])
             overlapping = [
-                ref.number for ref in case_file.cases_of_kind("assessment")
-                if ref.period_start and ref.period_end
-                and period.overlaps(Period(ref.period_start, ref.period_end))
-                and self._load(ref.case_id, Assessment, "assessment", ref.number).state
+                ref.number for ref in candidates
+                if self._load(ref.case_id, Assessment, "assessment", ref.number).state
                 not in FINAL_STATES
             ]
             check(OneOpenAssessmentPerImporterAndPeriod(account.importer_number, overlapping))
@@ -61,7 +64,8 @@ class AssessmentCommands(WorkflowSteps):
             self._save(f"importer {account.importer_number}", sequence, case_file, assessment,
                        result=number)
             return number
-        return self._once("open_assessment", idempotency_key, actor, str, run)
+        return self._once("open_assessment", idempotency_key, actor, str, run,
+                          self._importer_loads(importer_number, "CA"))
 
     def get_assessment(self, number: str) -> Assessment:
         canonical = parse_case_number(number)
@@ -71,7 +75,7 @@ class AssessmentCommands(WorkflowSteps):
                             expected_version: int | None, idempotency_key: str | None,
                             decide: Callable[[Assessment], None]) -> int:
         return self._step(command, lambda: self.get_assessment(number), actor,
-                          expected_version, idempotency_key, decide)
+                          expected_version, idempotency_key, decide, self._case_loads(number))
 
     def assign_officer(self, number: str, officer: str, *, actor: str, reason: str,
                        expected_version: int | None = None,
@@ -122,7 +126,8 @@ class AssessmentCommands(WorkflowSteps):
                 result = FindingsResult(outcome, enforcement_number=action.number)
             self._save(assessment.label, assessment, *follow_on, result=result)
             return result
-        return self._once("issue_findings", idempotency_key, actor, FindingsResult, run)
+        return self._once("issue_findings", idempotency_key, actor, FindingsResult, run,
+                          self._case_loads(number, "IP"))
 
     def close_assessment(self, number: str, *, actor: str, reason: str,
                          expected_version: int | None = None,

@@ -9,24 +9,21 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
 import msgspec
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.domain import Aggregate, CanMutateAggregate
+from eventsourcing.application import AggregateNotFoundError, ProcessingEvent
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import (
     EventStore,
     IntegrityError,
     Mapper,
-    PersistenceError,
     RecordConflictError,
     Recording,
-    StoredEvent,
 )
 from eventsourcing.utils import EnvType
 
@@ -38,15 +35,9 @@ from application.access import (
     current_caller,
     scope_of,
 )
-from application.damage import (
-    ReplayError,
-    damaged_history,
-    decode_stored,
-    diagnose,
-    originator_uuid,
-    replay_step,
-)
-from application.errors import ConcurrencyConflictError, DamagedHistoryError, NotFoundError
+from application.aggregate_loading import _READING, AggregateLoading, project
+from application.errors import ConcurrencyConflictError, NotFoundError
+from application.histories import HistoryRequest
 from application.ports import Clock, EventStorage
 from application.receipts import (
     CommandReceipt,
@@ -55,7 +46,7 @@ from application.receipts import (
     receipt_id,
 )
 from domain.case_file import CaseRef, ImporterCaseFile, case_file_id
-from domain.case_numbers import CaseNumberSequence, sequence_id
+from domain.case_numbers import CaseNumberSequence, case_id, sequence_id
 from domain.errors import DomainError, RuleViolationError
 from domain.importer_account import ImporterAccount, importer_account_id
 from domain.workflow_policy import WorkflowPolicy
@@ -66,9 +57,6 @@ R = TypeVar("R")
 _RECEIPT: ContextVar[tuple[str, str, str, str] | None] = ContextVar("command_receipt",
                                                                     default=None)
 _ARGUMENTS: ContextVar[dict[str, Any] | None] = ContextVar("command_arguments", default=None)
-_READING: ContextVar[bool] = ContextVar("reading_only", default=False)
-"""True while a caller only reads what it loads: the cached aggregate is handed out
-as it is, without the defensive copy a command needs (see CaseStore.reading)."""
 _NOT_FINGERPRINTED = frozenset({"self", "idempotency_key", "expected_version"})
 _BINDS_ARGUMENTS = "__binds_command_arguments__"
 
@@ -101,7 +89,7 @@ def _binding_arguments(method: Callable[..., R]) -> Callable[..., R]:
     return command
 
 
-class CaseStore(Application[UUID]):
+class CaseStore(AggregateLoading):
     name = "ComplianceCases"
     snapshot_types: tuple[type[Aggregate], ...] = ()
 
@@ -128,6 +116,8 @@ class CaseStore(Application[UUID]):
         self.workflow = workflow or WorkflowPolicy()
         self.snapshotting_intervals = dict.fromkeys(  # type: ignore[misc]
             type(self).snapshot_types, snapshot_interval)
+        self.snapshotting_projectors = dict.fromkeys(  # type: ignore[misc]
+            type(self).snapshot_types, project)
         super().__init__({**env, "IS_SNAPSHOTTING_ENABLED": "y"})
 
     def construct_mapper(self) -> Mapper[UUID]:
@@ -156,63 +146,7 @@ class CaseStore(Application[UUID]):
         self._notify(recordings)
         return recordings
 
-    # -- loading -----------------------------------------------------------------------
-
-    def load_aggregate(self, aggregate_id: UUID, *, version: int | None = None,
-                       label: str | None = None) -> Aggregate:
-        """The one way an aggregate is loaded (its latest snapshot, then the events after
-        it). AggregateNotFoundError when it has no events; DamagedHistoryError, named by
-        `label` (else the number its first event records) and the first bad version,
-        when its stored history cannot be replayed."""
-        try:
-            found: Aggregate = self.repository.get(
-                aggregate_id, version=version, deepcopy_from_cache=not _READING.get())
-        except (AggregateNotFoundError, PersistenceError):
-            raise
-        except Exception as error:
-            snapshots = self.snapshots.recorder if self.snapshots is not None else None
-            damage = diagnose(self.events.recorder, snapshots, self.mapper, aggregate_id,
-                              version)
-            if damage is None:
-                raise  # the stored history replays: not damage, a fault of its own
-            raise self._damaged(aggregate_id, damage, label) from error
-        return found
-
-    @staticmethod
-    @contextmanager
-    def reading() -> Iterator[None]:
-        """Loads inside this block hand out the cached aggregate itself instead of a deep
-        copy (a third of a case read's time). Only for code that reads what it loads and
-        never changes it: a command must never run here."""
-        token = _READING.set(True)
-        try:
-            yield
-        finally:
-            _READING.reset(token)
-
-    def replay_history(self, aggregate_id: UUID, *, label: str | None = None,
-                       ) -> Iterator[tuple[CanMutateAggregate[UUID], Aggregate]]:
-        """Every stored event of an aggregate, from its first, with the aggregate as it
-        stands after it; DamagedHistoryError at the first event that cannot be replayed."""
-        aggregate: Any = None
-        for stored in self.events.recorder.select_events(aggregate_id):
-            try:
-                event, aggregate = replay_step(self.mapper, stored, aggregate)
-            except ReplayError as damage:
-                raise self._damaged(aggregate_id, damage, label) from damage.__cause__
-            yield event, aggregate
-
-    def decode_stored_event(self, stored: StoredEvent) -> Any:
-        """One stored event (or notification) as its domain event; DamagedHistoryError
-        naming its aggregate when it cannot be decoded."""
-        try:
-            return decode_stored(self.mapper, stored, "event")
-        except ReplayError as damage:
-            raise self._damaged(originator_uuid(stored), damage) from damage.__cause__
-
-    def _damaged(self, aggregate_id: UUID, damage: ReplayError,
-                 label: str | None = None) -> DamagedHistoryError:
-        return damaged_history(self.events.recorder, self.mapper, aggregate_id, damage, label)
+    # -- loading (see application.aggregate_loading) ---------------------------------
 
     def _load(self, aggregate_id: UUID, kind: type[A], what: str, key: object) -> A:
         try:
@@ -227,15 +161,6 @@ class CaseStore(Application[UUID]):
             if scope is not None and not caller.sees(*scope):
                 raise NotFoundError(what, key)  # out of scope: as if it did not exist
         return aggregate
-
-    def _find(self, aggregate_id: UUID) -> Aggregate | None:
-        try:
-            return self.load_aggregate(aggregate_id)
-        except AggregateNotFoundError:
-            return None
-
-    def find_aggregate(self, aggregate_id: UUID) -> Any:
-        return self._find(aggregate_id)
 
     def get_importer(self, importer_number: str) -> ImporterAccount:
         return self._load(importer_account_id(importer_number), ImporterAccount, "importer",
@@ -268,6 +193,8 @@ class CaseStore(Application[UUID]):
             self.save(*saved)
         except (RecordConflictError, IntegrityError):
             raise self._conflict(label, read_at) from None
+        for aggregate in saved:
+            self.hints.note(aggregate)
 
     def _conflict(self, label: str,
                   read_at: list[tuple[Aggregate, int]]) -> ConcurrencyConflictError:
@@ -320,8 +247,9 @@ class CaseStore(Application[UUID]):
 
     def _step(self, command: str, load: Callable[[], A], actor: str,
               expected_version: int | None, idempotency_key: str | None,
-              decide: Callable[[A], None]) -> int:
-        """One aggregate, one decision, one save; returns the new version."""
+              decide: Callable[[A], None], loads: Sequence[HistoryRequest] = ()) -> int:
+        """One aggregate, one decision, one save; returns the new version. `loads`: see
+        `_once`."""
         def run() -> int:
             target = load()
 
@@ -330,7 +258,20 @@ class CaseStore(Application[UUID]):
                 return aggregate.version
             return self._command(target, str(getattr(target, "label", target.id)),
                                  expected_version, decided)
-        return self._once(command, idempotency_key, actor, int, run)
+        return self._once(command, idempotency_key, actor, int, run, loads)
+
+    @staticmethod
+    def _cases_loads(*numbers: str) -> list[HistoryRequest]:
+        """The cases these numbers name, to fetch in one query (`_once`'s `loads`); a
+        number that is not one is left to the command's own load to refuse."""
+        loads: dict[UUID, HistoryRequest] = {}
+        for number in numbers:
+            try:
+                oid = case_id(number)
+            except DomainError:
+                continue
+            loads[oid] = HistoryRequest.full(oid)
+        return list(loads.values())
 
     def _decide_and_save_inside(self, aggregate: A, expected_version: int | None,
                                 decide: Callable[[A], R]) -> R:
@@ -339,7 +280,7 @@ class CaseStore(Application[UUID]):
         return decide(aggregate)
 
     def _once(self, command: str, key: str | None, actor: str, result_type: type[R],
-              run: Callable[[], R]) -> R:
+              run: Callable[[], R], loads: Sequence[HistoryRequest] = ()) -> R:
         """Run a command at most once per idempotency key; a repeat returns the first
         result and writes nothing.
 
@@ -349,13 +290,17 @@ class CaseStore(Application[UUID]):
         and its result is the answer.
 
         Under access control the actor's principal must hold a role allowing `command`,
-        and the command runs as that principal, so that every case it loads is scoped."""
+        and the command runs as that principal, so that every case it loads is scoped.
+
+        `loads`: the aggregates the command will load, fetched in one query with the
+        receipt it looks for (see application.aggregate_loading); each load still checks
+        access as it takes them."""
         caller = self._caller(actor)
         if caller is None:
-            return self._at_most_once(command, key, actor, result_type, run)
+            return self._at_most_once(command, key, actor, result_type, run, loads)
         caller.require(command)
         with acting_as(caller):
-            return self._at_most_once(command, key, actor, result_type, run)
+            return self._at_most_once(command, key, actor, result_type, run, loads)
 
     def _caller(self, actor: str) -> Principal | None:
         if not self.access_control:
@@ -379,15 +324,22 @@ class CaseStore(Application[UUID]):
         raise UnknownActorError(f"{actor}: no users are known to this application")
 
     def _at_most_once(self, command: str, key: str | None, actor: str,
-                      result_type: type[R], run: Callable[[], R]) -> R:
+                      result_type: type[R], run: Callable[[], R],
+                      loads: Sequence[HistoryRequest]) -> R:
         if key is None:
-            return run()
+            with self._prefetching(loads):
+                return run()
         canonical = parse_idempotency_key(key)
         arguments = _ARGUMENTS.get()
         if arguments is None:
             raise TypeError(f"{command} takes an idempotency key but its arguments were not "
                             "bound: it must be a public method of a CaseStore subclass")
         fingerprint = command_fingerprint(command, arguments, actor)
+        with self._prefetching([*loads, HistoryRequest.full(receipt_id(canonical))]):
+            return self._keyed(canonical, command, actor, fingerprint, result_type, run)
+
+    def _keyed(self, canonical: str, command: str, actor: str, fingerprint: str,
+               result_type: type[R], run: Callable[[], R]) -> R:
         existing = self._find(receipt_id(canonical))
         if existing is not None:
             return self._replay(existing, command, fingerprint, result_type)
@@ -422,8 +374,11 @@ class CaseStore(Application[UUID]):
 
     def _take_number(self, prefix: str, at: datetime,
                      for_what: str) -> tuple[CaseNumberSequence, str]:
-        """A number from the year's sequence; saved with the case, so never lost."""
-        sequence = self._find(sequence_id(prefix, at.year))
+        """A number from the year's sequence; saved with the case, so never lost. The
+        sequence is loaded from its first and last events (CaseNumberSequence.resumed),
+        fetched ahead with the command's other aggregates when the year was foreseen."""
+        self.hints.year = at.year
+        sequence = self._find_first_and_last(sequence_id(prefix, at.year))
         if sequence is None:
             sequence = CaseNumberSequence.start(prefix, at.year, at)
         assert isinstance(sequence, CaseNumberSequence)

@@ -39,7 +39,7 @@ class DeadlineCommands(CaseStore):
         return self._step(
             "flag_overdue", lambda: self.get_deadline_case(number), actor, expected_version, None,
             lambda case: case.flag_overdue(item, today=today, actor=actor, reason=reason,
-                                           at=self.clock()))
+                                           at=self.clock()), self._cases_loads(number))
 
     def flag_overdue_many(self, items: Sequence[tuple[str, str, str]], *, today: date,
                           actor: str, chunk: int = 200) -> tuple[int, list[str]]:
@@ -51,22 +51,13 @@ class DeadlineCommands(CaseStore):
         caller = self._caller(actor)
         if caller is not None:
             caller.require("flag_overdue")
-        flagged, left = 0, []
+        flagged, left = 0, list[str]()
         with acting_as(caller):
             for start in range(0, len(items), chunk):
                 part = items[start:start + chunk]
                 cases: dict[str, DeadlineCase] = {}
-                applied = 0
-                for number, item, reason in part:
-                    try:
-                        case = cases.get(number) or self.get_deadline_case(number)
-                        case.flag_overdue(item, today=today, actor=actor, reason=reason,
-                                          at=self.clock())
-                    except (DomainError, NotFoundError) as moved_on:
-                        left.append(f"{number} {item}: {moved_on}")
-                        continue
-                    cases[number] = case
-                    applied += 1
+                with self._prefetching(self._cases_loads(*(number for number, _, _ in part))):
+                    applied = self._flag_part(part, cases, left, today=today, actor=actor)
                 if not cases:
                     continue
                 try:
@@ -81,6 +72,23 @@ class DeadlineCommands(CaseStore):
                         except (ConcurrencyConflictError, DomainError, NotFoundError) as err:
                             left.append(f"{number} {item}: {err}")
         return flagged, left
+
+    def _flag_part(self, part: Sequence[tuple[str, str, str]], cases: dict[str, DeadlineCase],
+                   left: list[str], *, today: date, actor: str) -> int:
+        """Flag one chunk's items on its cases (loaded from one query), collecting the
+        changed cases in `cases` and what was left alone in `left`; how many were flagged."""
+        applied = 0
+        for number, item, reason in part:
+            try:
+                case = cases.get(number) or self.get_deadline_case(number)
+                case.flag_overdue(item, today=today, actor=actor, reason=reason,
+                                  at=self.clock())
+            except (DomainError, NotFoundError) as moved_on:
+                left.append(f"{number} {item}: {moved_on}")
+                continue
+            cases[number] = case
+            applied += 1
+        return applied
 
     def close_response_window(self, number: str, *, today: date, actor: str, reason: str,
                               expected_version: int | None = None) -> int:

@@ -57,13 +57,14 @@ class EnforcementCommands(WorkflowSteps):
                 reason=reason, at=self.clock())
             self._save(account.label, *changed, result=action.number)
             return action.number
-        return self._once("propose_enforcement", idempotency_key, actor, str, run)
+        return self._once("propose_enforcement", idempotency_key, actor, str, run,
+                          self._importer_loads(importer_number, "EA"))
 
     def _enforcement_command(self, command: str, number: str, actor: str,
                              expected_version: int | None, idempotency_key: str | None,
                              decide: Callable[[EnforcementAction], None]) -> int:
         return self._step(command, lambda: self.get_enforcement(number), actor,
-                          expected_version, idempotency_key, decide)
+                          expected_version, idempotency_key, decide, self._case_loads(number))
 
     def change_culpability(self, number: str, culpability: Culpability | str, *,
                            amount: Decimal | str | None = None,
@@ -91,7 +92,8 @@ class EnforcementCommands(WorkflowSteps):
             action = self.get_enforcement(number)
             return self._command(action, action.label, expected_version, lambda a: (
                 a.conclude_review(actor=actor, reason=reason, at=self.clock())))
-        return self._once("conclude_review", idempotency_key, actor, bool, run)
+        return self._once("conclude_review", idempotency_key, actor, bool, run,
+                          self._case_loads(number))
 
     def issue_enforcement(self, number: str, *, response_due_on: date | str | None = None,
                           actor: str, reason: str, expected_version: int | None = None,

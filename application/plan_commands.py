@@ -21,7 +21,7 @@ class PlanCommands(WorkflowSteps):
                       expected_version: int | None, idempotency_key: str | None,
                       decide: Callable[[ImprovementPlan], None]) -> int:
         return self._step(command, lambda: self.get_plan(number), actor, expected_version,
-                          idempotency_key, decide)
+                          idempotency_key, decide, self._case_loads(number))
 
     def add_plan_action(self, number: str, *, area: ComplianceArea | str, description: str,
                         owner: str, due_on: date | str, actor: str, reason: str,
@@ -32,7 +32,8 @@ class PlanCommands(WorkflowSteps):
             return self._command(plan, plan.label, expected_version, lambda p: p.add_action(
                 area=area, description=description, owner=owner, due_on=due_on,
                 today=self.clock().date(), actor=actor, reason=reason, at=self.clock()))
-        return self._once("add_plan_action", idempotency_key, actor, str, run)
+        return self._once("add_plan_action", idempotency_key, actor, str, run,
+                          self._case_loads(number))
 
     def change_plan_action(self, number: str, action_id: str, *, area: ComplianceArea | str,
                            description: str, owner: str, due_on: date | str, actor: str,
@@ -106,7 +107,8 @@ class PlanCommands(WorkflowSteps):
                 self._save(p.label, p, *changed, result=verification.number)
                 return verification.number
             return self._decide_and_save_inside(plan, expected_version, decide)
-        return self._once("report_implementation", idempotency_key, actor, str, run)
+        return self._once("report_implementation", idempotency_key, actor, str, run,
+                          self._case_loads(number, "FV"))
 
     def escalate_plan(self, number: str, *, actor: str, reason: str,
                       expected_version: int | None = None,
@@ -123,4 +125,5 @@ class PlanCommands(WorkflowSteps):
                 self._save(p.label, *changed, result=action.number)
                 return action.number
             return self._decide_and_save_inside(plan, expected_version, decide)
-        return self._once("escalate_plan", idempotency_key, actor, str, run)
+        return self._once("escalate_plan", idempotency_key, actor, str, run,
+                          self._case_loads(number, "EA", account=True))

@@ -7,7 +7,8 @@ from collections.abc import Callable
 from eventsourcing.utils import get_topic
 
 from application.case_store import CaseStore
-from domain.case_numbers import case_id, parse_case_number
+from application.histories import HistoryRequest
+from domain.case_numbers import case_id, parse_case_number, sequence_id
 from domain.targeting_rule import RuleDefinition, TargetingRule
 
 
@@ -40,13 +41,15 @@ class TargetingCommands(CaseStore):
             rule = TargetingRule.draft(number, definition, actor=actor, reason=reason, at=at)
             self._save(rule.label, sequence, rule, result=number)
             return number
-        return self._once("draft_rule", idempotency_key, actor, str, run)
+        year = self.hints.year
+        return self._once("draft_rule", idempotency_key, actor, str, run, [
+            HistoryRequest.first_and_last(sequence_id("TR", year))] if year else [])
 
     def _rule_command(self, command: str, number: str, actor: str,
                       expected_version: int | None, idempotency_key: str | None,
                       decide: Callable[[TargetingRule], None]) -> int:
         return self._step(command, lambda: self.get_rule(number), actor, expected_version,
-                          idempotency_key, decide)
+                          idempotency_key, decide, self._cases_loads(number))
 
     def approve_rule(self, number: str, *, actor: str, reason: str,
                      expected_version: int | None = None,

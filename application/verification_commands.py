@@ -5,11 +5,13 @@ effective proposes enforcement and escalates the plan."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from eventsourcing.domain import Aggregate
 
-from application.workflow_steps import WorkflowSteps
+from application.histories import HistoryRequest
+from application.workflow_steps import WorkflowSteps, importer_loads
 from domain.assessment import SampleTest
 from domain.case_numbers import case_id, parse_case_number
 from domain.follow_up_verification import FollowUpVerification
@@ -40,14 +42,16 @@ class VerificationCommands(WorkflowSteps):
         return self._step("assign_verification_officer",
                           lambda: self.get_verification(number), actor, expected_version,
                           idempotency_key, lambda v: v.assign_officer(
-                              officer, actor=actor, reason=reason, at=self.clock()))
+                              officer, actor=actor, reason=reason, at=self.clock()),
+                          self._case_loads(number))
 
     def record_retest(self, number: str, test: SampleTest, *, actor: str, reason: str,
                       expected_version: int | None = None,
                       idempotency_key: str | None = None) -> int:
         return self._step("record_retest", lambda: self.get_verification(number), actor,
                           expected_version, idempotency_key, lambda v: v.record_retest(
-                              test, actor=actor, reason=reason, at=self.clock()))
+                              test, actor=actor, reason=reason, at=self.clock()),
+                          self._case_loads(number))
 
     def conclude_verification(self, number: str, *, actor: str, reason: str,
                               expected_version: int | None = None,
@@ -61,6 +65,7 @@ class VerificationCommands(WorkflowSteps):
             effective = verification.conclude(policy=self.workflow.findings, actor=actor,
                                               reason=reason, at=at)
             rate = verification.verified_rate or Decimal(0)
+            self._before_deciding_the_plan(verification, effective=effective, at=at)
             plan = self._load(case_id(verification.plan_number), ImprovementPlan,
                               "improvement plan", verification.plan_number)
             changed: list[Aggregate]
@@ -95,11 +100,26 @@ class VerificationCommands(WorkflowSteps):
             self._save(verification.label, verification, *changed, result=result)
             return result
         return self._once("conclude_verification", idempotency_key, actor,
-                          VerificationResult, run)
+                          VerificationResult, run,
+                          self._case_loads(number, account=True, plan=True))
+
+    def _before_deciding_the_plan(self, verification: FollowUpVerification, *,
+                                  effective: bool, at: datetime) -> None:
+        """Fetch in one query what the conclusion loads next and the step has not fetched
+        yet: the plan and the account, and, when not effective, what proposing
+        enforcement loads."""
+        plan = case_id(verification.plan_number)
+        if effective:
+            self._ensure_loaded([HistoryRequest.full(plan), *importer_loads(
+                verification.importer_number, case_file=False, account=True)])
+        else:
+            self._before_filing("EA", at, verification.importer_number, account=True,
+                                more=[plan])
 
     def cancel_verification(self, number: str, *, actor: str, reason: str,
                             expected_version: int | None = None,
                             idempotency_key: str | None = None) -> int:
         return self._step("cancel_verification", lambda: self.get_verification(number), actor,
                           expected_version, idempotency_key, lambda v: v.cancel(
-                              actor=actor, reason=reason, at=self.clock()))
+                              actor=actor, reason=reason, at=self.clock()),
+                          self._case_loads(number))

@@ -1,30 +1,94 @@
 """The cross-aggregate steps of the workflow: a new case is numbered, filed on the
 importer's case file and returned unsaved, so the caller commits it in the same transaction
-as the decision that caused it."""
+as the decision that caused it.
+
+A step names what it will load before loading any of it (`_case_loads`), so the case, the
+importer's case file and the year's number sequence come from one query; what it could not
+foresee (a process that has not seen the case yet does not know its importer) it fetches
+together once the case is loaded (`_ensure_loaded` before numbering and filing): never more
+than two round trips, however many aggregates the step touches.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from application.case_store import CaseStore
+from application.histories import HistoryRequest
 from domain.assessment import Assessment
+from domain.case_file import case_file_id
+from domain.case_numbers import case_id, sequence_id
 from domain.enforcement_action import EnforcementAction, EnforcementKind
+from domain.errors import DomainError
 from domain.follow_up_verification import FollowUpVerification
-from domain.importer_account import ImporterAccount
+from domain.importer_account import ImporterAccount, importer_account_id
 from domain.improvement_plan import ImprovementPlan
 from domain.penalties import Culpability, PenaltyBasis
 from domain.reference import ComplianceArea
 
 
+def importer_loads(importer_number: str, *, case_file: bool = True,
+                   account: bool = False) -> list[HistoryRequest]:
+    """The importer's case file (what filing a new case loads) and account."""
+    try:
+        ids = ([case_file_id(importer_number)] if case_file else []) + (
+            [importer_account_id(importer_number)] if account else [])
+    except DomainError:  # not an importer number: the command's own load refuses it
+        return []
+    return [HistoryRequest.full(oid) for oid in ids]
+
+
 class WorkflowSteps(CaseStore):
+    def _case_loads(self, number: str, *opens: str, account: bool = False,
+                    plan: bool = False) -> list[HistoryRequest]:
+        """What a step on case `number` will load, as far as the process foresees it: the
+        case; for a step that opens a case numbered with a prefix of `opens`, that year's
+        sequence (the year numbers were last taken in) and, once the process knows the
+        case's importer, its case file (and `account`); with `plan`, the plan a
+        verification follows."""
+        loads = self._cases_loads(number)
+        if not loads:
+            return []
+        case_uuid = loads[0].originator_id
+        year = self.hints.year
+        if year is not None:
+            loads += [HistoryRequest.first_and_last(sequence_id(prefix, year))
+                      for prefix in opens]
+        importer = self.hints.importer_of(case_uuid)
+        if importer is not None:
+            loads += importer_loads(importer, case_file=bool(opens), account=account)
+        plan_number = self.hints.plan_of(case_uuid) if plan else None
+        if plan_number is not None:
+            loads.append(HistoryRequest.full(case_id(plan_number)))
+        return loads
+
+    def _importer_loads(self, importer_number: str, prefix: str) -> list[HistoryRequest]:
+        """What opening a case on an importer loads: its account and case file, and the
+        sequence of the year numbers were last taken in."""
+        year = self.hints.year
+        return [*importer_loads(importer_number, account=True),
+                *([HistoryRequest.first_and_last(sequence_id(prefix, year))]
+                  if year is not None else [])]
+
+    def _before_filing(self, prefix: str, at: datetime, importer_number: str, *,
+                       account: bool = False, more: Iterable[UUID] = ()) -> None:
+        """Fetch, in one query, what numbering and filing a new case will load and the
+        step has not fetched yet: the year's sequence and the importer's case file (and
+        its account, and `more`)."""
+        self._ensure_loaded([HistoryRequest.first_and_last(sequence_id(prefix, at.year)),
+                             *importer_loads(importer_number, account=account),
+                             *map(HistoryRequest.full, more)])
+
     def _draft_plan(self, assessment: Assessment, *, actor: str,
                     at: datetime) -> tuple[list[Aggregate], ImprovementPlan]:
         deficient = [f.area for f in assessment.findings if not f.acceptable] or [
             f.area for f in assessment.findings]
+        self._before_filing("IP", at, assessment.importer_number)
         sequence, number = self._take_number("IP", at, f"plan for {assessment.number}")
         plan = ImprovementPlan.draft(
             number=number, importer_id=assessment.importer_id,
@@ -44,6 +108,7 @@ class WorkflowSteps(CaseStore):
                              examinations_until: date | str | None, actor: str, reason: str,
                              at: datetime) -> tuple[list[Aggregate], EnforcementAction]:
         account.ensure_open_for_cases()
+        self._before_filing("EA", at, account.importer_number)
         sequence, number = self._take_number("EA", at, f"enforcement on {account.label}")
         action = EnforcementAction.propose(
             number=number, importer_id=account.id, importer_number=account.importer_number,
@@ -66,6 +131,7 @@ class WorkflowSteps(CaseStore):
         culpability = (Culpability.FRAUD if assessment.fraud_indicators
                        else Culpability.NEGLIGENCE)
         basis = PenaltyBasis(culpability, loss, max(in_error, loss), tested, False)
+        self._before_filing("EA", at, assessment.importer_number, account=True)
         account = self.get_importer(assessment.importer_number)
         deficient = ", ".join(f.area.value for f in assessment.findings if not f.acceptable)
         return self._propose_enforcement(
@@ -78,6 +144,7 @@ class WorkflowSteps(CaseStore):
 
     def _schedule_verification(self, plan: ImprovementPlan, *, actor: str,
                                at: datetime) -> tuple[list[Aggregate], FollowUpVerification]:
+        self._before_filing("FV", at, plan.importer_number)
         sequence, number = self._take_number("FV", at, f"follow-up of {plan.number}")
         due = at.date() + timedelta(days=self.workflow.verification_after_days)
         verification = FollowUpVerification.schedule(
@@ -98,6 +165,7 @@ class WorkflowSteps(CaseStore):
         """A plan that did not work: propose enforcement and escalate the plan, in one
         transaction. Revenue still being lost calls for a penalty for that loss; otherwise
         the company enforced-compliance programme."""
+        self._before_filing("EA", at, plan.importer_number, account=True)
         account = self.get_importer(plan.importer_number)
         names = ", ".join(a.value for a in areas)
         facts = f"improvement plan {plan.number} did not correct: {names}"

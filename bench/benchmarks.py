@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from eventsourcing.persistence import StoredEvent
 from psycopg import sql
@@ -25,7 +25,6 @@ from bench.common import (
     StageSpec,
     application,
     create_baseline_table,
-    events_table,
     median_ms,
     p95_ms,
     pg_connect,
@@ -34,9 +33,7 @@ from bench.common import (
     profile,
 )
 from bench.workloads import (
-    ACTOR,
     FiveEventCommands,
-    registrations,
 )
 from interfaces.composition import utc_now
 
@@ -256,145 +253,7 @@ def bench_commit(url: str, sizes: Sizes, ui: UI) -> Result:
     return result
 
 
-# -- 2. bulk registration --------------------------------------------------------------------
-
-
-def _copy_rows(conn: Any, table: sql.Composable, rows: Sequence[tuple[Any, ...]]) -> float:
-    start = time.perf_counter()
-    with conn.transaction(), conn.cursor() as cursor, cursor.copy(sql.SQL(
-            "COPY {} (originator_id, originator_version, topic, state) FROM STDIN").format(
-                table)) as copy:
-        for row in rows:
-            copy.write_row(row)
-    return time.perf_counter() - start
-
-
-def bench_bulk(url: str, sizes: Sizes, ui: UI) -> Result:
-    count, batch = sizes.bulk_accounts, sizes.bulk_batch
-    ui.log(f"bulk: preparing {count:,} registrations (input data, not timed)")
-    regs = registrations(count)
-    with pg_schema(url, "bulk") as schema:
-        marks: list[tuple[float, int]] = []
-        with application(pg_settings(url, schema)) as app:
-            with ui.phase(f"bulk: register_importers, batch {batch:,}", count) as advance:
-                def progress(n: int) -> None:
-                    marks.append((time.perf_counter(), n))
-                    advance(n)
-
-                registration_start = time.perf_counter()
-                outcome = app.register_importers(regs, actor=ACTOR,
-                                                 reason="national importer register",
-                                                 batch_size=batch, progress=progress)
-                ours_s = time.perf_counter() - registration_start
-            assert outcome.registered == count, outcome
-            table = events_table(app)
-            recorder = recorder_name(app)
-        del regs
-        with pg_connect(url) as conn:
-            rows = conn.execute(sql.SQL(
-                "SELECT originator_id, originator_version, topic, state FROM {} "
-                "ORDER BY notification_id").format(sql.Identifier(schema, table))).fetchall()
-        assert len(rows) == count
-        create_baseline_table(url, schema, "baseline_events")
-        copies: list[float] = []
-        baseline = sql.Identifier(schema, "baseline_events")
-        with pg_connect(url) as conn, ui.phase("bulk: raw COPY of the same rows",
-                                               sizes.bulk_copy_runs) as advance:
-            for _ in range(sizes.bulk_copy_runs):
-                conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY").format(baseline))
-                copies.append(_copy_rows(conn, baseline, rows))
-                advance(1)
-
-    # Diagnostic: the configured write path alone, same rows, same batches, empty store.
-    stored = [StoredEvent(originator_id=r[0], originator_version=r[1], topic=r[2], state=r[3])
-              for r in rows]
-    del rows
-    with (pg_schema(url, "bulkwrite") as schema, application(pg_settings(url, schema)) as app,
-          ui.phase("bulk: the write path alone (recorder.insert_events)", count) as advance):
-        start = time.perf_counter()
-        for first in range(0, count, batch):
-            chunk = stored[first:first + batch]
-            app.recorder.insert_events(chunk)
-            advance(len(chunk))
-        write_s = time.perf_counter() - start
-    del stored
-
-    big_batch, big_count = 10 * batch, max(10 * batch, count // 5)
-    big_regs = registrations(big_count, seed=9, prefix=23)
-    with (pg_schema(url, "bulkbig") as schema, application(pg_settings(url, schema)) as app,
-          ui.phase(f"bulk: register_importers, batch {big_batch:,}", big_count) as advance):
-        start = time.perf_counter()
-        app.register_importers(big_regs, actor=ACTOR, reason="national importer register",
-                               batch_size=big_batch, progress=advance)
-        big_s = time.perf_counter() - start
-    del big_regs
-
-    profile_count = sizes.bulk_profile_accounts
-    profile_regs = registrations(profile_count, seed=8, prefix=21)
-    with pg_schema(url, "bulkprof") as schema, application(pg_settings(url, schema)) as app:
-        ui.log(f"bulk: profiling register_importers of {profile_count:,}")
-        summary = profile(
-            lambda: app.register_importers(profile_regs, actor=ACTOR, reason="profiled",
-                                           batch_size=batch),
-            f"register_importers of {profile_count:,} accounts, batch {batch:,}",
-            [WAIT, ADAPT, WRITE_CLIENT, SAVE_OUTSIDE_STORE, ENCODE,
-             ("domain: ImporterAccount.register (event objects, validation, uuid5 ids)",
-              [("domain/importer_account.py", "register", "cum", 1)])])
-
-    copy_s = sorted(copies)[len(copies) // 2]
-    ours_m = Measure(f"ComplianceCases.register_importers (batch {batch:,})", ours_s, count,
-                     "accounts")
-    base_m = Measure("raw COPY of the same rows (one transaction)", copy_s, count, "rows",
-                     note="median of " + ", ".join(f"{c:.2f}s" for c in copies))
-    write_m = Measure("diagnostic: the write path alone, app.recorder.insert_events",
-                      write_s, count, "rows",
-                      note=f"{recorder}; the same encoded rows in batches of {batch:,}")
-    result = Result(
-        key="bulk", title=f"2. Registering {count:,} importer accounts",
-        backend="PostgreSQL", ours=ours_m, baseline=base_m, ratio=ours_m.rate / base_m.rate,
-        ratio_text="ours accounts/s ÷ COPY rows/s", target=0.40,
-        target_text="≥ 40% of raw COPY throughput", higher_is_better=True,
-        sizes={"accounts": count, "batch size": batch, "events per account": 1,
-               "COPY runs": sizes.bulk_copy_runs},
-        diagnostics=[write_m, Measure(
-            f"diagnostic: register_importers with batch {big_batch:,}", big_s, big_count,
-            "accounts", note="fresh schema; shows whether a larger batch would help")],
-        profile=summary)
-    projected = NATIONAL_IMPORTERS / ours_m.rate
-    result.facts.append(
-        f"Projected time for {NATIONAL_IMPORTERS:,} accounts at this rate: {projected:.0f} s "
-        f"({projected / 60:.1f} min); raw COPY would take "
-        f"{NATIONAL_IMPORTERS / base_m.rate:.0f} s.")
-    if len(marks) >= 10:
-        tenth = len(marks) // 10
-        first_rate = (sum(n for _, n in marks[:tenth])
-                      / (marks[tenth - 1][0] - registration_start))
-        last_rate = (sum(n for _, n in marks[-tenth:])
-                     / (marks[-1][0] - marks[-tenth - 1][0]))
-        change = last_rate / first_rate - 1
-        if abs(change) <= 0.15:
-            trend = "roughly flat, which supports the linear projection"
-        elif change < 0:
-            trend = (f"a {-change:.0%} fall; at the last tenth's rate {NATIONAL_IMPORTERS:,} "
-                     f"accounts would take {NATIONAL_IMPORTERS / last_rate:.0f} s, so the "
-                     "linear projection is optimistic")
-        else:
-            trend = f"a {change:.0%} rise (warm-up), so the projection is conservative"
-        result.facts.append(
-            f"Throughput of the first tenth of batches {first_rate:,.0f}/s, of the last tenth "
-            f"{last_rate:,.0f}/s: {trend}.")
-    write_ratio = write_m.rate / base_m.rate
-    waiting = next((stage.share for stage in summary.stages if stage.label == WAITING_LABEL),
-                   0.0)
-    result.limits = (
-        ("Met. " if result.met else "Missed. ")
-        + f"Waiting for PostgreSQL is {waiting:.0%} of the profile of ours. (1) The write "
-        f"path ({recorder}) with pre-encoded rows reaches {write_ratio:.1%} of COPY"
-        f"{', below the target on its own' if write_ratio < result.target else ''}; (2) the "
-        "per-account Python work above it (domain event objects, collecting events, msgspec "
-        f"encoding, hashing) brings ours to {result.ratio:.1%}. Profile of ours: "
-        f"{_stage_summary(result, 4)}.")
-    return result
+# -- 2. bulk registration: bench.registration_benchmark -----------------------------------
 
 
 # -- 3. verify ---------------------------------------------------------------------------------

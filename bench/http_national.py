@@ -82,6 +82,7 @@ def _load(settings: Settings, importers: int, log: Log) -> None:
     # Imported here: the demo loads numpy and pyarrow, which other benchmarks do without.
     from interfaces.cli.context import CliContext
     from interfaces.cli.national_demo import load_national
+    from interfaces.cli.step_times import StepTimes
     from interfaces.demo_users import Person, create_people, give_logins
     from interfaces.national_data import NATIONAL_ENTRIES, NATIONAL_SAMPLES, scaled
     from projections.views.account_register import AccountRegister
@@ -100,7 +101,7 @@ def _load(settings: Settings, importers: int, log: Log) -> None:
                 load_national(context, importers=importers,
                               samples=scaled(NATIONAL_SAMPLES, importers, 1000),
                               entries=scaled(NATIONAL_ENTRIES, importers, 2000), seed=42,
-                              today=date.today(), directory=Path(folder))
+                              today=date.today(), directory=Path(folder), times=StepTimes())
             log(f"loaded in {time.perf_counter() - started:.0f} s")
         else:
             log(f"reusing the national demo in {settings.postgres_schema}")

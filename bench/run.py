@@ -61,7 +61,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from bench.benchmarks import FULL, QUICK, Sizes, bench_bulk, bench_commit
+from bench.benchmarks import FULL, QUICK, Sizes, bench_commit
 from bench.common import DATABASE_URL_VARIABLE, DEFAULT_DATABASE_URL, Result, machine_facts
 from bench.due_scan_benchmark import bench_due_scan
 from bench.http_benchmark import bench_http
@@ -69,6 +69,7 @@ from bench.http_national import bench_http_national
 from bench.ingest_benchmarks import IngestBenchmarks
 from bench.mail_benchmark import bench_mail
 from bench.periodic_report_benchmark import bench_periodic_reports
+from bench.registration_benchmark import bench_bulk
 from bench.report import render, verdict
 from bench.report_benchmark import bench_dossier
 from bench.targeting_benchmarks import TargetingBenchmarks
@@ -120,7 +121,8 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", default=",".join(BENCHMARKS),
                         help=f"comma-separated subset of {', '.join(BENCHMARKS)}")
     parser.add_argument("--no-sqlite", action="store_true",
-                        help="skip the SQLite comparison runs of verify, load and lag")
+                        help="skip the SQLite comparison runs of bulk, verify, load, lag "
+                             "and risk")
     parser.add_argument("--output", type=Path, default=None,
                         help=f"report path (default: {DEFAULT_OUTPUT.relative_to(ROOT)} for a "
                              "full run, none for --quick)")
@@ -177,15 +179,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     chosen = set(args.only)
     ingest = IngestBenchmarks(url, sizes, ui, keep_register={"accounts", "risk"} <= chosen,
                               keep_scored="risk" in chosen and bool({"channel", "select"}
-                                                                    & chosen))
+                                                                    & chosen),
+                              sqlite=not args.no_sqlite)
     targeting = TargetingBenchmarks(url, sizes, ui, ingest)
     runners: dict[str, Callable[[], list[Result]]] = {
         "commit": lambda: [bench_commit(url, sizes, ui)],
-        "bulk": lambda: [bench_bulk(url, sizes, ui)],
+        "bulk": lambda: bench_bulk(url, sizes, ui, sqlite=not args.no_sqlite),
         "verify": lambda: bench_verify(url, sizes, ui, sqlite=not args.no_sqlite),
         "load": lambda: bench_load(url, sizes, ui, sqlite=not args.no_sqlite),
-        "workflow": lambda: [bench_workflow(url, sizes, ui)],
-        "rebuild": lambda: [bench_rebuild(url, sizes, ui)],
+        "workflow": lambda: bench_workflow(url, sizes, ui),
+        "rebuild": lambda: bench_rebuild(url, sizes, ui, sqlite=not args.no_sqlite),
         "lag": lambda: bench_lag(url, sizes, ui, sqlite=not args.no_sqlite),
         "ingest": ingest.samples,
         "accounts": ingest.accounts,

@@ -1,11 +1,11 @@
 """Benchmark 6, the views: (a) rebuilding every view over a store of a million events, against
-a raw read of the same rows; (b) how far the live views lag behind a command.
+a raw read of the same rows (bench.rebuild_benchmark, re-exported here); (b) how far the live
+views lag behind a command.
 
 Both run in a fresh schema (or SQLite file) dropped afterwards, like benchmarks 1-5."""
 
 from __future__ import annotations
 
-import functools
 import random
 import sqlite3
 import threading
@@ -13,43 +13,32 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
-import msgspec
-import psycopg
 from eventsourcing.persistence import Recording
 from psycopg import sql
 
 from application.compliance_cases import ComplianceCases
 from bench.benchmarks import (
-    ADAPT,
-    ADAPT_PART,
     UI,
-    WAIT,
     Sizes,
-    _stage_summary,
 )
 from bench.common import (
-    WAITING,
     Measure,
-    ProfileSummary,
     Result,
-    StageSpec,
     application,
-    events_table,
     median_ms,
     p95_ms,
     percentile_ms,
     pg_connect,
     pg_schema,
     pg_settings,
-    profile,
     sqlite_file,
     sqlite_settings,
 )
-from bench.verify_load_benchmarks import DECODE, verify_chains
+from bench.rebuild_benchmark import bench_rebuild
 from bench.workflow_benchmark import FINDINGS_REASON
 from bench.workloads import (
     ACTOR,
@@ -59,344 +48,17 @@ from bench.workloads import (
     PLAN_SCOPE,
     PLAN_TESTS,
     SUPERVISOR,
-    Replication,
     registrations,
-    replicate_log,
 )
-from domain.importer_account import ImporterAccount
 from domain.values import parse_period
 from infrastructure.sqlite_recorder import POLL_INTERVAL_S
-from interfaces.demo_population import DemoClock, generate
-from projections.catalogue import VIEWS
-from projections.runner import CATCH_UP_PAGE, ViewRunner
-from projections.stores import ViewStore
+from projections.runner import ViewRunner
 from projections.view import View
 from projections.views.audit_log import AuditLog
 from projections.views.worklist import WorkList
 from projections.worker import Projections
 
-# -- 6a. rebuild of every view ---------------------------------------------------------------
-
-REBUILD_STAGES: list[StageSpec] = [
-    WAIT,
-    ADAPT,
-    ("psycopg client side of the queries, pipelines and commits (protocol, results), "
-     "excluding waiting and parameter adaptation",
-     [("psycopg/cursor.py", "execute|executemany", "cum", 1),
-      ("psycopg/_pipeline.py", "__exit__", "cum", 1),
-      (*WAITING[:3], -1), (*ADAPT_PART[:3], -1)]),
-    ("reading: fetched rows to Notification objects (eventsourcing select_notifications)",
-     [("eventsourcing/postgres.py", "<listcomp>", "cum", 1)]),
-    DECODE,
-    ("views: building each event's SQL statements (the handlers)",
-     [("projections/view.py", "statements", "cum", 1)]),
-]
-
-
-@dataclass
-class _Census:
-    """What the views do with the base log, counted in Python without a database."""
-
-    events: int
-    by_aggregate: Counter[str]
-    of_topics: dict[str, int]  # view -> events of its topics
-    statements: dict[str, int]  # view -> SQL statements its handlers produce
-
-
-def _census(app: ComplianceCases, store: ViewStore) -> _Census:
-    notifications = app.recorder.select_notifications(start=1, limit=10_000_000)
-    decoded = [(app.mapper.to_domain_event(n), n.id, n.topic) for n in notifications]
-    by_aggregate = Counter(topic.rsplit(":", 1)[-1].split(".")[0] for _, _, topic in decoded)
-    of_topics: dict[str, int] = {}
-    statements: dict[str, int] = {}
-    for view_class in VIEWS.values():
-        view = view_class(store.tracking, store)
-        topics = set(view_class.topics)
-        chosen = [(e, n) for e, n, topic in decoded if not topics or topic in topics]
-        of_topics[view_class.name] = len(chosen)
-        statements[view_class.name] = sum(len(view.statements(e, n)) for e, n in chosen)
-    return _Census(len(decoded), by_aggregate, of_topics, statements)
-
-
-def _raw_read(conn: psycopg.Connection[Any], table: sql.Composable, page: int) -> int:
-    """The baseline: every row, in log order, in keyset pages of `page` rows, as the
-    catch-up reads them (the same five columns, psycopg's default row conversion)."""
-    query = sql.SQL("SELECT notification_id, originator_id, originator_version, topic, state "
-                    "FROM {} WHERE notification_id > %s ORDER BY notification_id "
-                    "LIMIT %s").format(table)
-    count, last = 0, 0
-    with conn.cursor() as cursor:
-        while True:
-            rows = cursor.execute(query, (last, page)).fetchall()
-            if not rows:
-                return count
-            count += len(rows)
-            last = rows[-1][0]
-
-
-def _raw_read_one_cursor(conn: psycopg.Connection[Any], table: sql.Composable,
-                         page: int) -> int:
-    count = 0
-    with conn.transaction(), conn.cursor(name="bench_raw_read") as cursor:
-        cursor.itersize = page
-        cursor.execute(sql.SQL("SELECT notification_id, originator_id, originator_version, "
-                               "topic, state FROM {} ORDER BY notification_id").format(table))
-        for _row in cursor:
-            count += 1
-    return count
-
-
-def _rebuild_all(projections: Projections, views: Sequence[type[View]]) -> float:
-    start = time.perf_counter()
-    for view in views:
-        projections.rebuild(view)
-    return time.perf_counter() - start
-
-
-@dataclass
-class _ViewRun:
-    name: str
-    seconds: float
-    cpu_seconds: float
-    applied: int
-
-
-def _one_lookup(url: str, schema: str, table: str, topic_suffix: str, key: str) -> str:
-    with pg_connect(url) as conn:
-        row = conn.execute(sql.SQL(
-            "SELECT state FROM {} WHERE topic LIKE %s ORDER BY notification_id DESC LIMIT 1"
-        ).format(sql.Identifier(schema, table)), (f"%{topic_suffix}",)).fetchone()
-    assert row is not None
-    return str(msgspec.json.decode(bytes(row[0]))[key])
-
-
-def bench_rebuild(url: str, sizes: Sizes, ui: UI) -> Result:
-    target = sizes.rebuild_events
-    views = list(VIEWS.values())
-    clock = DemoClock(datetime.now(UTC))
-    with pg_schema(url, "rebuild") as schema, application(pg_settings(url, schema),
-                                                           clock) as app:
-        accounts = sizes.rebuild_base_accounts
-        with ui.phase(f"rebuild: demo population of {accounts:,} accounts through the "
-                      "application (base log)", accounts) as advance:
-            demo = generate(app, clock, accounts=accounts, seed=2024, today=date.today(),
-                            on_accounts=advance)
-        table = events_table(app)
-        events = sql.Identifier(schema, table)
-        projections = Projections(app)
-        store = projections.store
-        ui.log(f"rebuild: base log of {demo.events:,} events ({demo.assessments} "
-               "assessments); counting what the views do with it")
-        census = _census(app, store)
-
-        # On the base log: batch pipeline on (as configured) and off, interleaved.
-        piped: list[float] = []
-        unpiped: list[float] = []
-        with ui.phase("rebuild: base log, batches pipelined vs not (2 rounds)", 4) as advance:
-            for _ in range(2):
-                piped.append(_rebuild_all(projections, views))
-                advance(1)
-                setattr(store, "_execute_grouped",  # noqa: B010 (instance attribute on purpose)
-                        functools.partial(ViewStore._execute_grouped, store))
-                try:
-                    unpiped.append(_rebuild_all(projections, views))
-                finally:
-                    delattr(store, "_execute_grouped")
-                advance(1)
-        ui.log(f"rebuild: profiling a rebuild of every view over the base log "
-               f"({demo.events:,} events)")
-        summary = profile(lambda: _rebuild_all(projections, views),
-                          f"rebuild of all {len(views)} views over the base log "
-                          f"({demo.events:,} events, same mix)", REBUILD_STAGES)
-
-        with (pg_connect(url) as conn,
-              ui.phase(f"rebuild: replicating the base log to {target:,} events by COPY",
-                       max(target - demo.events, 0)) as advance):
-            replication = replicate_log(conn, schema, table, target, advance)
-        total = app.recorder.max_notification_id() or 0
-        if total != replication.total_events:
-            raise AssertionError(f"{total} events in the store, expected "
-                                 f"{replication.total_events}")
-        ui.log(f"rebuild: verify_chains over {total:,} events (the replicas' hash chains)")
-        verify_s = time.perf_counter()
-        report = verify_chains(app)
-        verify_s = time.perf_counter() - verify_s
-        if not report.ok or report.events != total:
-            raise AssertionError(f"replicated store fails verify: {report.findings[:3]}")
-        importer = _one_lookup(url, schema, table, "ImporterAccount.Registered",
-                               "importer_number")
-        assessment = _one_lookup(url, schema, table, "Assessment.Opened", "number")
-        if (app.get_importer(importer).importer_number != importer
-                or app.get_assessment(assessment).number != assessment):
-            raise AssertionError("a replicated importer or assessment does not load by number")
-
-        raw_runs: list[float] = []
-        runs: list[_ViewRun] = []
-        with pg_connect(url) as raw:
-            ui.log("rebuild: warm-up raw read (not timed)")
-            if _raw_read(raw, events, CATCH_UP_PAGE) != total:
-                raise AssertionError("the raw read did not return every row")
-
-            def raw_once() -> None:
-                start = time.perf_counter()
-                count = _raw_read(raw, events, CATCH_UP_PAGE)
-                raw_runs.append(time.perf_counter() - start)
-                assert count == total
-
-            raw_once()
-            for view in views:
-                with ui.phase(f"rebuild: {view.name} ({total:,} events), then a raw read",
-                              total) as advance:
-                    cpu = time.process_time()
-                    start = time.perf_counter()
-                    applied = projections.rebuild(view, advance)
-                    seconds = time.perf_counter() - start
-                    runs.append(_ViewRun(view.name, seconds, time.process_time() - cpu,
-                                         applied))
-                raw_once()
-            ui.log("rebuild: raw read in one server-side cursor (diagnostic)")
-            one_cursor = time.perf_counter()
-            assert _raw_read_one_cursor(raw, events, CATCH_UP_PAGE) == total
-            one_cursor = time.perf_counter() - one_cursor
-
-            # The views hold what the log says: every event in the audit log, every
-            # registration in the register, every view at the end of the log.
-            registered = raw.execute(sql.SQL("SELECT count(*) FROM {} WHERE topic = %s").format(
-                events), (f"{ImporterAccount.Registered.__module__}:"
-                          f"{ImporterAccount.Registered.__qualname__}",)).fetchone()
-        audit_rows = store.rows(f"SELECT count(*) FROM {store.qualified('al_events')}")[0][0]
-        accounts_rows = store.rows(
-            f"SELECT count(*) FROM {store.qualified('ar_accounts')}")[0][0]
-        positions = {view.name: store.position(view) for view in views}
-        if audit_rows != total or registered is None or accounts_rows != registered[0]:
-            raise AssertionError(f"views incomplete: audit log {audit_rows} of {total}, "
-                                 f"register {accounts_rows} of {registered}")
-        if any(position != total for position in positions.values()):
-            raise AssertionError(f"views not at the end of the log: {positions}")
-
-    return _rebuild_result(demo.accounts, demo.assessments, census, replication,
-                           runs, raw_runs, one_cursor, piped, unpiped, summary, verify_s,
-                           report.aggregates)
-
-
-def _rebuild_result(accounts: int, assessments: int, census: _Census,
-                    replication: Replication, runs: list[_ViewRun], raw_runs: list[float],
-                    one_cursor_s: float, piped: list[float], unpiped: list[float],
-                    summary: ProfileSummary, verify_s: float, aggregates: int) -> Result:
-    total = replication.total_events
-    ours_s = sum(run.seconds for run in runs)
-    cpu_s = sum(run.cpu_seconds for run in runs)
-    raw_s = sorted(raw_runs)[len(raw_runs) // 2]
-    read_rows = sum(run.applied for run in runs)
-    scale = total / census.events
-    statements = sum(census.statements.values())
-    ours_m = Measure(f"Projections(app).rebuild(view) for each of the {len(runs)} views, "
-                     "summed", ours_s, total, "events",
-                     note="; ".join(f"{run.name} {run.seconds:.1f}s" for run in runs))
-    base_m = Measure(f"raw psycopg: SELECT notification_id, originator_id, originator_version, "
-                     f"topic, state ... ORDER BY notification_id, keyset pages of "
-                     f"{CATCH_UP_PAGE:,} rows (as the catch-up pages)", raw_s, total, "rows",
-                     note=f"median of {len(raw_runs)} reads, one before the first view and one "
-                          "after each: " + ", ".join(f"{t:.2f}s" for t in raw_runs))
-    result = Result(
-        key="rebuild", title=f"6a. Rebuild of all views over {total:,} events",
-        backend="PostgreSQL", ours=ours_m, baseline=base_m, ratio=ours_m.rate / base_m.rate,
-        ratio_text="raw read time ÷ the summed rebuild time of every view (events/s ÷ rows/s)",
-        target=0.25, target_text="≥ 25% of the raw read's throughput", higher_is_better=True,
-        sizes={"events": total,
-               "base log": f"{census.events:,} events written through the application by the "
-                           f"demo population generator: {accounts:,} importer accounts "
-                           f"(registration, tier, managers, partnerships, classes, "
-                           f"suspensions, closures, saved 500 per transaction) and "
-                           f"{assessments} assessments walked command by command to every "
-                           "state, with the improvement plans, follow-up verifications and "
-                           "enforcement actions their findings started",
-               "replication": f"{replication.copies} copies of the base log appended by "
-                              "binary COPY"
-                              + (f" (the last cut to {replication.partial_rows:,} rows)"
-                                 if replication.partial_rows else ""),
-               "views": ", ".join(run.name for run in runs),
-               "catch-up page": CATCH_UP_PAGE},
-        profile=summary)
-    for run in runs:
-        name = run.name
-        per_event = census.statements[name] / max(census.of_topics[name], 1)
-        result.diagnostics.append(Measure(
-            f"diagnostic: rebuild of {name} alone", run.seconds, run.applied, "events",
-            note=f"{run.applied / total:.0%} of the log is of its topics; "
-                 f"{per_event:.2f} SQL statements per event; client CPU "
-                 f"{run.cpu_seconds / run.seconds:.0%} of its time"))
-    result.diagnostics.append(Measure(
-        "diagnostic: raw read of the same rows in one server-side cursor", one_cursor_s, total,
-        "rows", note=f"named cursor, itersize {CATCH_UP_PAGE:,}; read once after the rebuilds"))
-    piped_s, unpiped_s = min(piped), min(unpiped)
-    result.diagnostics.append(Measure(
-        "diagnostic: rebuild of every view over the base log, each batch in one pipeline "
-        "(as configured)", piped_s, census.events, "events",
-        note="best of " + ", ".join(f"{t:.2f}s" for t in piped)))
-    result.diagnostics.append(Measure(
-        "diagnostic: the same without the pipeline (a round trip per group of identical "
-        "consecutive statements, ViewStore's default)", unpiped_s, census.events, "events",
-        note="best of " + ", ".join(f"{t:.2f}s" for t in unpiped)
-             + "; interleaved with the row above"))
-
-    mix = ", ".join(f"{name} {count / census.events:.0%}"
-                    for name, count in census.by_aggregate.most_common())
-    result.facts.append(
-        f"The {total:,} events: the base log ({census.events:,} events) and "
-        f"{replication.copies} replicas of it, in the base log's order, each with fresh ids "
-        "and numbers (importer numbers get the copy's number as their last two "
-        "characters, case numbers an offset of "
-        f"{replication.case_serial_stride:,} per copy in their serial, natural ids are "
-        "re-derived from the new numbers, other ids get a fresh uuid5) inside the states "
-        "and in originator_id, the same topics and state shapes, and each `_prev` link "
-        "recomputed so every replica is a valid hash chain. Events by aggregate type: "
-        f"{mix}. Replication took {replication.seconds:.1f} s (not timed as ours).")
-    result.facts.append(
-        f"Checks: verify_chains passes over all {total:,} events ({aggregates:,} "
-        f"aggregates, {verify_s:.1f} s); a replicated importer and assessment load by their "
-        "new numbers; after the rebuild the audit log holds one row per event, the account "
-        "register one row per registration, and every view's position is the end of the "
-        "log.")
-    result.facts.append(
-        f"The {len(runs)} rebuilds read {read_rows:,} rows between them (each view reads "
-        f"only its topics), {read_rows / total:.1f}x the raw read's {total:,}, and their "
-        f"handlers issue about {statements * scale / 1e6:.2f} million SQL statements "
-        f"({statements / census.events:.2f} per event in the log, counted on the base log), "
-        "each one executed by PostgreSQL on its own, maintaining the view's indexes.")
-    slowest = sorted(runs, key=lambda run: run.seconds, reverse=True)[:2]
-    result.facts.append(
-        "Slowest views: " + "; ".join(
-            f"{run.name} {run.seconds:.1f} s ({run.seconds / ours_s:.0%} of ours, "
-            f"{run.applied / run.seconds:,.0f} events/s, "
-            f"{census.statements[run.name] / max(census.of_topics[run.name], 1):.2f} "
-            "statements per event)" for run in slowest) + ".")
-    result.facts.append(
-        f"Sending each batch's statements in one pipeline rebuilt the base log "
-        f"{unpiped_s / piped_s:.1f}x faster than a round trip per group of statements "
-        f"({piped_s:.2f} s against {unpiped_s:.2f} s, best of {len(piped)}).")
-    cap = raw_s / cpu_s if cpu_s else float("inf")
-    result.facts.append(
-        f"Client CPU (decoding, building statements, psycopg) was {cpu_s:.1f} s of the "
-        f"rebuilds' {ours_s:.1f} s ({cpu_s / ours_s:.0%}); the rest is waiting for PostgreSQL "
-        f"to execute the statements. Even with PostgreSQL's time free, the client work alone "
-        f"would cap ours at about {cap:.0%} of the raw read.")
-    result.limits = (
-        ("Met. " if result.met else "Missed. ")
-        + f"The raw read fetches {total:,} rows once ({raw_s:.2f} s); the rebuilds fetch "
-        f"{read_rows / total:.1f}x as many rows, decode every one into a domain event, and "
-        f"turn them into about {statements * scale / 1e6:.2f} million individual INSERT/UPDATE "
-        f"statements ({statements / census.events:.2f} per event) that PostgreSQL executes one "
-        f"by one with index maintenance — {slowest[0].name} alone takes "
-        f"{slowest[0].seconds / ours_s:.0%} of ours. The client work alone ({cpu_s:.1f} s of "
-        f"CPU) caps ours at about {cap:.0%} of raw"
-        + (", below the target before PostgreSQL executes anything" if cap < 0.25 else "")
-        + ", and PostgreSQL's execution of the statements comes on top; reaching 25% needs "
-        "set-based rebuilds (COPY into the shadow tables, secondary indexes built after the "
-        f"load) rather than per-event statements. Profile of ours: "
-        f"{_stage_summary(result, 4)}.")
-    return result
-
+__all__ = ["bench_lag", "bench_rebuild"]
 
 # -- 6b. lag of the live views ---------------------------------------------------------------
 

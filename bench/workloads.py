@@ -28,7 +28,13 @@ from domain.importer_account import (
 )
 from domain.reference import DISTRICTS, ComplianceArea, ControlRating
 from domain.values import parse_period
-from infrastructure.hash_chain import PREV_KEY, event_hash
+from infrastructure.hash_chain import (
+    PREV_KEY,
+    commit_digest,
+    event_hash,
+    split_signature,
+    with_signature,
+)
 from interfaces.demo_population import DemoClock, build_accounts, walk_assessment
 
 ACTOR = "system:bench"
@@ -242,18 +248,39 @@ class _CopyKeys:
         return b"".join(parts)
 
 
+def _signed_again(state: bytes, content_hash: str, commit: list[str],
+                  sign: Callable[[bytes], bytes], *, cut: bool) -> bytes:
+    """`state` with its commit signature (if it closes a commit, or closes a commit cut
+    short) made again over the commit's rewritten events, whose content hashes `commit`
+    collects."""
+    content, signature = split_signature(state)
+    commit.append(content_hash)
+    if signature is None and not cut:
+        return state
+    events = len(commit) if signature is None else signature.events
+    if events != len(commit):
+        raise ValueError(f"a commit of {signature and signature.events} events closes "
+                         f"after {len(commit)}")
+    signed = with_signature(content, events, sign(commit_digest(commit)))
+    commit.clear()
+    return signed
+
+
 _COPY_NAMESPACE = UUID("6f0c2b8e-3c1e-4c55-9a59-2f3f4f0b6c11")
 _CASE_NUMBER_RE = re.compile(r"^[A-Z]{2}-\d{4}-\d{5}$")
 
 
 def replicate_log(conn: psycopg.Connection[Any], schema: str, table: str, target: int,
-                  progress: Callable[[int], None] | None = None) -> Replication:
+                  progress: Callable[[int], None] | None = None,
+                  sign: Callable[[bytes], bytes] | None = None) -> Replication:
     """Append copies of the events already in `table` until it holds `target` events.
 
     Each copy has the base log's rows in the base log's order, with the same topics and
     state shapes, fresh ids and numbers (see _CopyKeys) and its own, valid hash chains
-    (each `_prev` recomputed over the rewritten predecessor), written by binary COPY, one
-    transaction per copy. The last copy is cut short so the total is exactly `target`."""
+    (each `_prev` recomputed over the rewritten predecessor) and, given the ledger's `sign`,
+    valid commit signatures (each commit signed again over its rewritten events), written
+    by binary COPY, one transaction per copy. The last copy is cut short so the total is
+    exactly `target` (its last commit, cut too, signed over the events it keeps)."""
     events = sql.Identifier(schema, table)
     with conn.cursor(binary=True) as cursor:
         cursor.execute(sql.SQL("SELECT originator_id, originator_version, topic, state FROM {} "
@@ -289,6 +316,7 @@ def replicate_log(conn: psycopg.Connection[Any], schema: str, table: str, target
         partial = len(rows) if len(rows) < len(base) else 0
         keys = _CopyKeys(k, sorted_importers, sorted_cases, stride, sorted_ids)
         heads: dict[UUID, str] = {}
+        commit: list[str] = []  # content hashes of the commit being copied
         with conn.transaction(), conn.cursor() as cursor, cursor.copy(copy_sql) as copy:
             copy.set_types(["uuid", "int8", "text", "bytea"])
             for written, (oid, version, topic, template) in enumerate(rows, 1):
@@ -300,6 +328,9 @@ def replicate_log(conn: psycopg.Connection[Any], schema: str, table: str, target
                     new_state = (new_state[:_PREV_AT] + heads[new_id].encode()
                                  + new_state[_PREV_AT + 64:])
                 heads[new_id] = event_hash(topic, new_id, version, new_state)
+                if sign is not None:
+                    new_state = _signed_again(new_state, heads[new_id], commit, sign,
+                                              cut=partial > 0 and written == len(rows))
                 copy.write_row((new_id, version, topic, new_state))
                 if progress and written % 10_000 == 0:
                     progress(10_000)

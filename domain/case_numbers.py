@@ -78,3 +78,30 @@ class CaseNumberSequence(CaseAggregate):
         self._record(self.NumberIssued, at, actor=NUMBERING_ACTOR,
                      reason=f"issued for {for_what}", number=number)
         return number
+
+    @classmethod
+    def resumed(cls, started: object, last: object | None) -> CaseNumberSequence:
+        """The sequence exactly as replaying all its events leaves it, from its first and
+        last events alone: every event after Started issues the next serial, so the last
+        one's number says how many were issued. A command taking a number loads these two
+        rows instead of the year's whole sequence. ValueError when the two events do not
+        agree with that (the caller then replays the history)."""
+        if not isinstance(started, cls.Started):
+            raise ValueError(f"{started!r} is not the start of a case-number sequence")
+        sequence = started.mutate(None)
+        if not isinstance(sequence, cls):
+            raise ValueError(f"{started!r} does not start a {cls.__name__}")
+        if last is None:
+            return sequence
+        if not isinstance(last, cls.NumberIssued) or last.originator_id != sequence.id:
+            raise ValueError(f"{last!r} is not a number issued by {sequence.id}")
+        serial = last.originator_version - 1
+        if last.number != f"{sequence.prefix}-{sequence.year}-{serial:05d}":
+            raise ValueError(f"{last.number} is not serial {serial} of {sequence.prefix}-"
+                             f"{sequence.year}")
+        sequence.version = last.originator_version - 1
+        sequence.last_serial = serial - 1
+        resumed = last.mutate(sequence)
+        if not isinstance(resumed, cls):
+            raise ValueError(f"{last!r} did not resume {sequence.id}")
+        return resumed

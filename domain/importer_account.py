@@ -84,15 +84,44 @@ class Registration:
 
 
 class RegistrationDateIsNotInTheFuture(BusinessRule):
-    def __init__(self, registered_on: date, today: date) -> None:
+    def __init__(self, registered_on: date, today: date, importer_number: str = "") -> None:
         self.registered_on, self.today = registered_on, today
+        self.importer_number = importer_number
 
     def is_broken(self) -> bool:
         return self.registered_on > self.today
 
     def message(self) -> str:
-        return (f"registered_on {self.registered_on.isoformat()} is after today "
+        which = f"importer {self.importer_number}: " if self.importer_number else ""
+        return (f"{which}registered_on {self.registered_on.isoformat()} is after today "
                 f"({self.today.isoformat()}); a registration cannot be dated in the future")
+
+
+@dataclass(frozen=True)
+class RegistrationTerms:
+    """Who registers, why and when: validated once, whether for one importer or for a
+    batch of hundreds of thousands (every Registered event of a batch carries them)."""
+
+    actor: str
+    reason: str
+    at: datetime
+    today: date
+    """The date at `at`, where the registering clock is: no registration may be later."""
+
+    @classmethod
+    def parse(cls, actor: str, reason: str, at: datetime) -> RegistrationTerms:
+        return cls(parse_actor(actor), parse_reason(reason), require_aware(at), at.date())
+
+
+def checked_registration(registration: Registration, terms: RegistrationTerms) -> UUID:
+    """The rules a registration must meet, and the id its account is registered under.
+
+    Pure, and the only place they are checked: ImporterAccount.register (one importer)
+    and the application's bulk registration (which writes the Registered events as rows,
+    without an aggregate per importer) both call it, so the two cannot drift apart."""
+    check(RegistrationDateIsNotInTheFuture(registration.registered_on, terms.today,
+                                           registration.importer_number))
+    return natural_id("importer", registration.importer_number)
 
 
 class ProgrammeIsJoinedOnlyOnce(BusinessRule):
@@ -215,14 +244,13 @@ class ImporterAccount(CaseAggregate):
     @classmethod
     def register(cls, registration: Registration, *, actor: str, reason: str,
                  at: datetime) -> ImporterAccount:
-        check(RegistrationDateIsNotInTheFuture(registration.registered_on,
-                                               require_aware(at).date()))
+        terms = RegistrationTerms.parse(actor, reason, at)
         return cls._create(
             cls.Registered,
-            id=natural_id("importer", registration.importer_number),
-            timestamp=at,
-            actor=parse_actor(actor),
-            reason=parse_reason(reason),
+            id=checked_registration(registration, terms),
+            timestamp=terms.at,
+            actor=terms.actor,
+            reason=terms.reason,
             importer_number=registration.importer_number,
             legal_name=registration.legal_name,
             district=registration.district,

@@ -9,9 +9,8 @@ hash-chain head of each account (so new events can be appended and linked in bul
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import msgspec
@@ -66,13 +65,21 @@ class RegisteredFacts(msgspec.Struct):
     registered_on: date
 
 
-@dataclass(frozen=True)
-class RegisteredImporter:
+class RegisteredImporter(NamedTuple):
+    """A tuple, not a dataclass: a national run makes 443,000 of them."""
+
     account_id: UUID
     facts: RegisteredFacts
+    state: bytes = b""
+    """The stored Registered event: the head of an account that has no later event, so a
+    national run's heads need not be read again (see `heads`)."""
 
 
 _decode_facts = msgspec.json.Decoder(RegisteredFacts).decode
+_decode_many = msgspec.json.Decoder(list[RegisteredFacts]).decode
+DECODE_CHUNK = 50_000
+FEW_HEADS = 20_000
+"""Up to this many accounts, heads reads them by id; more, every importer's head at once."""
 
 
 class AccountDirectory:
@@ -84,12 +91,15 @@ class AccountDirectory:
         self.events = (SQL("{}").format(Identifier(self.tables.schema or "", events))
                        if self.tables.postgres else events)
 
-    def _query(self, statement: str, params: tuple[object, ...]) -> list[tuple[Any, ...]]:
+    def _query(self, statement: str, params: tuple[object, ...],
+               binary: bool = False) -> list[tuple[Any, ...]]:
+        """`binary`: PostgreSQL sends the rows in binary, so event states come as bytes
+        rather than hex text to decode (the reads here return hundreds of thousands)."""
         if isinstance(self.recorder, PostgresApplicationRecorder):
             with self.recorder.datastore.get_connection() as conn, \
                     conn.cursor(row_factory=tuple_row) as cursor:
                 cursor.execute(SQL(statement.replace("?", "%s")).format(
-                    events=self.events), params)
+                    events=self.events), params, binary=binary)
                 return list(cursor.fetchall())
         return self.tables.rows(statement.format(events=self.events), params)
 
@@ -102,11 +112,16 @@ class AccountDirectory:
         asks for it several times)."""
         if self._registered is None:
             found = self._query("SELECT originator_id, state FROM {events} WHERE topic = ?",
-                                (REGISTERED,))
+                                (REGISTERED,), binary=True)
             result = {}
-            for raw_id, state in found:
-                facts = _decode_facts(bytes(state))
-                result[facts.importer_number] = RegisteredImporter(self._id(raw_id), facts)
+            for start in range(0, len(found), DECODE_CHUNK):
+                chunk = found[start:start + DECODE_CHUNK]
+                # One decode per chunk of states (a JSON array of them), not one per state.
+                facts = _decode_many(b"[" + b",".join(bytes(state) for _, state in chunk)
+                                     + b"]")
+                for (raw_id, state), fact in zip(chunk, facts, strict=True):
+                    result[fact.importer_number] = RegisteredImporter(self._id(raw_id), fact,
+                                                                      bytes(state))
             self._registered = result
         return self._registered
 
@@ -180,28 +195,54 @@ class AccountDirectory:
 
     def heads(self, only: Collection[UUID] | None = None) -> dict[UUID, tuple[int, str]]:
         """Importer accounts' latest version and the hash of their latest event (all, or
-        `only` these: hashing every head costs more than reading it)."""
-        wanted = None if only is None else {
-            (str(i) if self.tables.postgres else i.hex) for i in only}
-        if self.tables.postgres:
-            statement = (
-                "SELECT DISTINCT ON (e.originator_id) e.originator_id, e.originator_version, "
-                "e.topic, e.state FROM {events} e WHERE e.originator_id IN "
-                "(SELECT originator_id FROM {events} WHERE topic = ?) "
-                "ORDER BY e.originator_id, e.originator_version DESC")
+        `only` these: hashing every head costs more than reading it). For a few accounts,
+        one query by id. For many (a first national run), once the registrations are
+        read: only the heads of accounts with events after their registration are read,
+        the rest are their Registered events, already in hand."""
+        wanted = None if only is None else (
+            only if isinstance(only, set | frozenset) else set(only))
+        registered = self._registered
+        if wanted is not None and len(wanted) <= FEW_HEADS and self.tables.postgres:
+            registered = None
+            statement, params = self._heads_by_id(wanted)
+        elif registered is not None:
+            statement, params = self._later_heads(), (REGISTERED,)
         else:
-            statement = (
-                "SELECT e.originator_id, e.originator_version, e.topic, e.state "
+            statement, params = self._all_heads(), (REGISTERED,)
+        heads = {}
+        for raw_id, version, topic, state in self._query(statement, params, binary=True):
+            account_id = self._id(raw_id)
+            if wanted is not None and account_id not in wanted:
+                continue
+            heads[account_id] = (int(version), event_hash(str(topic), account_id,
+                                                          int(version), bytes(state)))
+        if registered is not None:
+            for found in registered.values():
+                account_id = found.account_id
+                if account_id not in heads and (wanted is None or account_id in wanted):
+                    heads[account_id] = (1, event_hash(REGISTERED, account_id, 1, found.state))
+        return heads
+
+    @staticmethod
+    def _heads_by_id(wanted: set[UUID] | frozenset[UUID]) -> tuple[str, tuple[object, ...]]:
+        return ("SELECT DISTINCT ON (e.originator_id) e.originator_id, e.originator_version, "
+                "e.topic, e.state FROM {events} e WHERE e.originator_id = ANY(?) "
+                "ORDER BY e.originator_id, e.originator_version DESC", (list(wanted),))
+
+    @staticmethod
+    def _later_heads() -> str:
+        """The latest event of each importer account that has one after its Registered
+        event (the others' head is that event)."""
+        return ("SELECT e.originator_id, e.originator_version, e.topic, e.state "
+                "FROM {events} e JOIN (SELECT originator_id, MAX(originator_version) AS v "
+                "FROM {events} WHERE originator_version > 1 AND originator_id IN "
+                "(SELECT originator_id FROM {events} WHERE topic = ?) GROUP BY originator_id) m "
+                "ON e.originator_id = m.originator_id AND e.originator_version = m.v")
+
+    @staticmethod
+    def _all_heads() -> str:
+        return ("SELECT e.originator_id, e.originator_version, e.topic, e.state "
                 "FROM {events} e JOIN (SELECT originator_id, MAX(originator_version) AS v "
                 "FROM {events} WHERE originator_id IN "
                 "(SELECT originator_id FROM {events} WHERE topic = ?) GROUP BY originator_id) m "
                 "ON e.originator_id = m.originator_id AND e.originator_version = m.v")
-        heads = {}
-        for raw_id, version, topic, state in self._query(statement, (REGISTERED,)):
-            if wanted is not None and str(raw_id) not in wanted:
-                continue
-            account_id = self._id(raw_id)
-            heads[account_id] = (int(version),
-                                 event_hash(str(topic), account_id, int(version),
-                                            bytes(state)))
-        return heads

@@ -25,6 +25,7 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 
+from application.histories import HistoryRequest, StoredHistory
 from infrastructure.hash_chain import (
     GENESIS,
     commit_digest,
@@ -140,3 +141,40 @@ class ChainedEventStore(EventStore[UUID]):
                            event_hash(newest.topic, originator_id, newest.originator_version,
                                       newest.state))
         return map(self.mapper.to_domain_event, stored)
+
+    def select_histories(self, requests: Sequence[HistoryRequest],
+                         snapshots: AggregateRecorder | None) -> dict[UUID, StoredHistory]:
+        """Several aggregates' stored rows in one round trip (application.histories),
+        noting each one's chain head as `get` does. A recorder without the one-query read
+        is asked aggregate by aggregate, with the same answer."""
+        table = getattr(snapshots, "events_table_name", None) if snapshots else None
+        select = getattr(self.recorder, "select_histories", None)
+        histories: dict[UUID, StoredHistory] = (
+            select(requests, table) if select is not None
+            else self._histories_one_by_one(requests, snapshots))
+        for originator_id, history in histories.items():
+            head = history.head
+            if head is not None:
+                self.heads.put(originator_id, head.originator_version,
+                               event_hash(head.topic, originator_id,
+                                          head.originator_version, head.state))
+        return histories
+
+    def _histories_one_by_one(self, requests: Sequence[HistoryRequest],
+                              snapshots: AggregateRecorder | None) -> dict[UUID, StoredHistory]:
+        found: dict[UUID, StoredHistory] = {}
+        for request in requests:
+            oid = request.originator_id
+            if request.ends:
+                first = self.recorder.select_events(oid, limit=1)
+                events = [*first, *self.recorder.select_events(oid, desc=True, limit=1)]
+                history = StoredHistory(None, list({e.originator_version: e
+                                                    for e in events}.values()))
+            else:
+                latest = snapshots.select_events(oid, desc=True, limit=1) if snapshots else []
+                start = latest[0].originator_version - 1 if latest else None
+                history = StoredHistory(latest[0] if latest else None,
+                                        list(self.recorder.select_events(oid, gt=start)))
+            if history.snapshot is not None or history.events:
+                found[oid] = history
+        return found

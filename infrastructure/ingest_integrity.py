@@ -16,6 +16,7 @@ from application.errors import DamagedInputError
 from application.ingest.row_digest import batch_digest, stored_row_digest
 from application.ingest.schemas import SCHEMAS, IngestKind
 from infrastructure.hash_chain import split_signature
+from infrastructure.ingest_check_sql import KindScan, scan_in_database
 from infrastructure.ingest_tables import BATCHES, STORED_NAMES, TABLE_OF_KIND
 from infrastructure.sql_tables import SqlTables
 from infrastructure.verify import IMPORT_BATCH_TOPIC, BatchDigest, Finding
@@ -67,41 +68,59 @@ def check_batches(tables: SqlTables, recorded: Sequence[BatchDigest],
             continue
         names = digest_columns(kind)
         keys = KEYS[kind]
-        digests: dict[str, list[str]] = defaultdict(list)
-        statement = (f"SELECT batch_id, row_digest, {', '.join(names)} "
-                     f"FROM {tables.name(table)}")
-        for row in _stream(tables, statement):
-            batch_id, stored = str(row[0]), str(row[1])
-            values = row[2:]
-            key = ", ".join(f"{k}={values[names.index(k)]}" for k in keys)
+        scan = (scan_in_database(tables, table, names, keys, list(by_id))
+                if tables.postgres else None)
+        if scan is None:
+            scan = _scan_rows(tables, table, names, keys, by_id)
+        for batch_id, key in scan.flagged:
             batch = by_id.get(batch_id)
             subject = _subject(batch, kind, batch_id)
             if batch is None:
                 findings.append(Finding(subject, None, f"row {key} belongs to no recorded "
                                         "import batch (added after import)"))
-                continue
-            if stored_row_digest(names, values) != stored:
+            else:
                 findings.append(Finding(subject, None, f"row {key} differs from the row "
                                         "imported (edited after import)"))
-            digests[batch_id].append(stored)
         for batch in recorded:
             if batch.kind != kind:
                 continue
-            found = digests.get(batch.batch_id, [])
-            if len(found) < batch.rows_loaded:
+            rows, digest = scan.batches.get(batch.batch_id, (0, ""))
+            if rows < batch.rows_loaded:
                 findings.append(Finding(_subject(batch, kind, batch.batch_id), None,
-                                        f"{batch.rows_loaded - len(found)} of its "
+                                        f"{batch.rows_loaded - rows} of its "
                                         f"{batch.rows_loaded} rows deleted after import"))
-            elif len(found) > batch.rows_loaded:
+            elif rows > batch.rows_loaded:
                 findings.append(Finding(_subject(batch, kind, batch.batch_id), None,
-                                        f"{len(found) - batch.rows_loaded} row(s) more than "
+                                        f"{rows - batch.rows_loaded} row(s) more than "
                                         f"the {batch.rows_loaded} imported (added after "
                                         "import)"))
-            elif batch_digest(found) != batch.rows_digest:
+            elif digest != batch.rows_digest:
                 findings.append(Finding(_subject(batch, kind, batch.batch_id), None,
                                         "its rows no longer give the digest recorded at "
                                         "import (rows or their digests altered)"))
     return findings
+
+
+def _scan_rows(tables: SqlTables, table: str, names: Sequence[str], keys: Sequence[str],
+               by_id: dict[str, BatchDigest]) -> KindScan:
+    """The rows checked here, one at a time from their stored values (SQLite, or a column
+    the database check does not render)."""
+    scan = KindScan()
+    digests: dict[str, list[str]] = defaultdict(list)
+    statement = f"SELECT batch_id, row_digest, {', '.join(names)} FROM {tables.name(table)}"
+    for row in _stream(tables, statement):
+        batch_id, stored = str(row[0]), str(row[1])
+        values = row[2:]
+        known = batch_id in by_id
+        if not known or stored_row_digest(names, values) != stored:
+            key = ", ".join(f"{k}={values[names.index(k)]}" for k in keys)
+            scan.flagged.append((batch_id, key))
+            if not known:
+                continue
+        digests[batch_id].append(stored)
+    scan.batches = {batch_id: (len(found), batch_digest(found))
+                    for batch_id, found in digests.items()}
+    return scan
 
 
 def _subject(batch: BatchDigest | None, kind: str, batch_id: str) -> str:

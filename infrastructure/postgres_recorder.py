@@ -12,10 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composable, Composed, Identifier
+
+from application.histories import HistoryRequest, StoredHistory, histories_from_rows
 
 BULK_THRESHOLD = 256
 """From this many events a save goes through COPY, PostgreSQL's bulk path."""
@@ -23,6 +26,47 @@ BULK_THRESHOLD = 256
 WRITE_ALSO = "write_also"
 """Keyword of a save whose transaction must also write other tables (ingested rows, risk
 scores): a callable given the transaction's cursor, run after the events are inserted."""
+
+
+_WANTED = (
+    "WITH wanted AS MATERIALIZED ("
+    " SELECT w.id, w.ends, CASE WHEN w.ends THEN NULL ELSE {latest_snapshot} END AS snap"
+    " FROM unnest(%s::uuid[], %s::bool[]) AS w(id, ends))")
+_LATEST_SNAPSHOT = ("(SELECT max(s.originator_version) FROM {snapshots} s"
+                    " WHERE s.originator_id = w.id)")
+_SNAPSHOT_ROWS = (
+    " SELECT true AS is_snapshot, s.originator_id, s.originator_version, s.topic, s.state"
+    " FROM wanted JOIN {snapshots} s"
+    " ON s.originator_id = wanted.id AND s.originator_version = wanted.snap UNION ALL")
+_EVENT_ROWS = (
+    " SELECT false, e.originator_id, e.originator_version, e.topic, e.state"
+    " FROM wanted JOIN {events} e ON e.originator_id = wanted.id"
+    " WHERE NOT wanted.ends AND e.originator_version >= COALESCE(wanted.snap, 1)"
+    " UNION ALL"
+    " SELECT false, e.originator_id, e.originator_version, e.topic, e.state"
+    " FROM wanted CROSS JOIN LATERAL ("
+    "  (SELECT originator_id, originator_version, topic, state FROM {events}"
+    "   WHERE originator_id = wanted.id ORDER BY originator_version ASC LIMIT 1)"
+    "  UNION ALL"
+    "  (SELECT originator_id, originator_version, topic, state FROM {events}"
+    "   WHERE originator_id = wanted.id ORDER BY originator_version DESC LIMIT 1)) e"
+    " WHERE wanted.ends")
+
+
+def histories_statement(schema: str, events: str, snapshots: str | None) -> Composed:
+    """One statement for several aggregates: each one's latest snapshot with the events
+    from its version on (or all its events), or only its first and last events (see
+    application.histories). Every part is an index range on the tables' primary keys."""
+    if snapshots is None:
+        wanted = SQL(_WANTED).format(latest_snapshot=SQL("NULL::bigint"))
+        snapshot_rows: Composable = SQL("")
+    else:
+        table = Identifier(schema, snapshots)
+        wanted = SQL(_WANTED).format(
+            latest_snapshot=SQL(_LATEST_SNAPSHOT).format(snapshots=table))
+        snapshot_rows = SQL(_SNAPSHOT_ROWS).format(snapshots=table)
+    return Composed([wanted, snapshot_rows,
+                     SQL(_EVENT_ROWS).format(events=Identifier(schema, events))])
 
 
 class LockingFunctionApplicationRecorder(PostgresApplicationRecorder):
@@ -36,6 +80,7 @@ class LockingFunctionApplicationRecorder(PostgresApplicationRecorder):
         self.sql_last_notification_id = SQL(
             "SELECT currval(pg_get_serial_sequence(%s, 'notification_id'))")
         self.qualified_table = f"{self.datastore.schema}.{self.events_table_name}"
+        self._histories_statements: dict[str | None, bytes] = {}
         self.pg_function_name_insert_events = (
             f"cl_insert_events_locked_{self.datastore.originator_id_type}")
         self.sql_invoke_pg_function_insert_events = SQL(
@@ -69,6 +114,28 @@ class LockingFunctionApplicationRecorder(PostgresApplicationRecorder):
             schema=Identifier(self.datastore.schema),
             table=Identifier(self.events_table_name),
         )
+
+    def select_histories(self, requests: Sequence[HistoryRequest],
+                         snapshots_table: str | None) -> dict[UUID, StoredHistory]:
+        """Several aggregates' stored rows in one round trip (see histories_statement);
+        `snapshots_table` is the snapshot store's table in this schema, if there is one."""
+        if not requests:
+            return {}
+        statement = self._histories_statements.get(snapshots_table)
+        if statement is None:  # composed once: composing it on every call costs more
+            statement = histories_statement(self.datastore.schema, self.events_table_name,
+                                            snapshots_table).as_bytes()
+            self._histories_statements[snapshots_table] = statement
+        params = ([r.originator_id for r in requests], [r.ends for r in requests])
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, params, prepare=True)
+            rows = curs.fetchall()
+        return histories_from_rows(
+            (row["is_snapshot"], StoredEvent(
+                originator_id=row["originator_id"],
+                originator_version=row["originator_version"], topic=row["topic"],
+                state=bytes(row["state"])))
+            for row in rows)
 
     def insert_events(self, stored_events: Sequence[StoredEvent],
                       **kwargs: Any) -> Sequence[int] | None:

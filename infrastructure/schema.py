@@ -21,7 +21,7 @@ from infrastructure.settings import Settings
 from infrastructure.stores import DatabaseUnavailableError, postgres_conninfo
 
 META_TABLE = "compliance_meta"
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 """Raised whenever `initialise_store` creates or changes something existing stores lack
 (tables, columns, indexes); `compliance migrate` brings a store up to it.
 2: the work list's due items describe themselves (wl_due.description) and name the officer
@@ -35,7 +35,10 @@ and overdue flag (the work-list view is rebuilt from the log); the people view; 
 register's paging index in code-point order; the report archive
 (compliance_report_index, compliance_report_content).
 5: the web pages: evidence documents uploaded for plan actions, kept by their SHA-256
-(compliance_evidence_documents)."""
+(compliance_evidence_documents).
+6: the analyst's dashboard figures (picture and charts) per scope and latest bulk run,
+computed once and read by every process (compliance_analyst_figures); derived data,
+recomputed when missing, so migrate only creates the empty table."""
 SCHEMA_VERSION_KEY = "schema_version"
 CHAIN_SCHEME_KEY = "chain_scheme"
 

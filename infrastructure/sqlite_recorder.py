@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from threading import Thread
 from time import sleep
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import (
     ApplicationRecorder,
@@ -20,7 +21,41 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
+from application.histories import HistoryRequest, StoredHistory, histories_from_rows
+
 POLL_INTERVAL_S = 0.05
+HISTORIES_PER_STATEMENT = 400
+"""Aggregates per history statement: two parameters each, under SQLite's old default limit
+of 999 parameters."""
+
+
+def histories_statement(events: str, snapshots: str | None, count: int) -> str:
+    """As postgres_recorder.histories_statement, for `count` aggregates: SQLite has no
+    arrays and no LATERAL, so the ids come as a VALUES list and the first and last events
+    as a correlated MAX (both on the primary key)."""
+    values = ", ".join(["(?, ?)"] * count)
+    latest = ("NULL" if snapshots is None else
+              f"(SELECT MAX(s.originator_version) FROM {snapshots} s "
+              "WHERE s.originator_id = w.id)")
+    snapshot_rows = ("" if snapshots is None else
+                     "SELECT 1 AS is_snapshot, s.originator_id, s.originator_version, "
+                     f"s.topic, s.state FROM wanted JOIN {snapshots} s "
+                     "ON s.originator_id = wanted.id AND s.originator_version = wanted.snap "
+                     "UNION ALL ")
+    return (
+        f"WITH w(id, ends) AS (VALUES {values}), "
+        f"wanted AS (SELECT id, ends, CASE WHEN ends THEN NULL ELSE {latest} END AS snap "
+        "FROM w) "
+        f"{snapshot_rows}"
+        "SELECT 0, e.originator_id, e.originator_version, e.topic, e.state "
+        f"FROM wanted JOIN {events} e ON e.originator_id = wanted.id "
+        "WHERE NOT wanted.ends AND e.originator_version >= COALESCE(wanted.snap, 1) "
+        "UNION ALL "
+        "SELECT 0, e.originator_id, e.originator_version, e.topic, e.state "
+        f"FROM wanted JOIN {events} e ON e.originator_id = wanted.id "
+        "WHERE wanted.ends AND e.originator_version IN ("
+        f"(SELECT MIN(x.originator_version) FROM {events} x WHERE x.originator_id = wanted.id), "
+        f"(SELECT MAX(x.originator_version) FROM {events} x WHERE x.originator_id = wanted.id))")
 
 
 class PollingSubscription(ListenNotifySubscription[SQLiteApplicationRecorder]):
@@ -66,6 +101,26 @@ class PollingSQLiteApplicationRecorder(SQLiteApplicationRecorder):
             if write_also is not None:
                 write_also(cursor)
             return ids
+
+    def select_histories(self, requests: Sequence[HistoryRequest],
+                         snapshots_table: str | None) -> dict[UUID, StoredHistory]:
+        """Several aggregates' stored rows in one statement (see histories_statement), or
+        one per HISTORIES_PER_STATEMENT of them, within SQLite's limit on parameters."""
+        rows: list[Any] = []
+        with self.datastore.transaction(commit=False) as cursor:
+            for start in range(0, len(requests), HISTORIES_PER_STATEMENT):
+                part = requests[start:start + HISTORIES_PER_STATEMENT]
+                params: list[Any] = []
+                for request in part:
+                    params += [request.originator_id.hex, int(request.ends)]
+                cursor.execute(histories_statement(self.events_table_name, snapshots_table,
+                                                   len(part)), params)
+                rows += cursor.fetchall()
+        return histories_from_rows(
+            (bool(row[0]), StoredEvent(
+                originator_id=self.convert_originator_id(row[1]),
+                originator_version=row[2], topic=row[3], state=row[4]))
+            for row in rows)
 
     def subscribe(self, gt: int | None = None,
                   topics: Sequence[str] = ()) -> Subscription[ApplicationRecorder]:

@@ -11,6 +11,8 @@ import psycopg
 from eventsourcing.persistence import AggregateRecorder, EventStore, Mapper
 from psycopg import sql
 
+from application.event_rows import EventRows
+from infrastructure.bulk_events import DirectEventRows
 from infrastructure.event_store import ChainedEventStore, ChainHeadCache
 from infrastructure.mapper import MsgspecMapper, MsgspecTranscoder
 from infrastructure.settings import Settings
@@ -34,6 +36,10 @@ class ChainedStorage:
     def event_store(self, mapper: Mapper[UUID], recorder: AggregateRecorder) -> EventStore[UUID]:
         assert isinstance(mapper, MsgspecMapper)
         return ChainedEventStore(mapper, recorder, self.signer, self.heads)
+
+    def event_rows(self, events: EventStore[UUID]) -> EventRows:
+        """The bulk row path (application.event_rows) over the same event store."""
+        return DirectEventRows(events)
 
 
 def store_environment(settings: Settings) -> dict[str, str]:

@@ -27,7 +27,7 @@ def build_ingestion(app: ComplianceCases) -> Ingestion:
 def build_risk_run(app: ComplianceCases) -> RiskRun:
     return RiskRun(risk_tables(app), AccountDirectory(app.recorder), app.save, app.clock,
                    check_inputs=IngestIntegrity(app.recorder).require_intact,
-                   authorise=app.authorise)
+                   authorise=app.authorise, event_rows=app.event_rows())
 
 
 def risk_tables(app: ComplianceCases) -> RiskTables:

@@ -4,6 +4,7 @@ numpy, scipy and pyarrow: commands that do not need them start faster."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -55,7 +56,20 @@ def build_application(settings: Settings, clock: Clock = utc_now, *,
     fast-forwarding cache; each caller gets a copy, so a refused command leaves the cache
     untouched). A one-shot CLI process gains nothing from it."""
     check_ledger(settings)
-    return _open_application(settings, clock, access_control, cache_size)
+    app = _open_application(settings, clock, access_control, cache_size)
+    app.after_bulk_run = _analyst_figures_after_bulk_runs(app)
+    return app
+
+
+def _analyst_figures_after_bulk_runs(app: ComplianceCases) -> Callable[[int], None]:
+    """The analysts' dashboard figures computed when a bulk run this process records ends
+    (interfaces.analyst_figures), so that no reader waits for them afterwards."""
+    def refresh(position: int) -> None:
+        # Imported here: it loads the figure store (numpy, pyarrow) when a bulk run records.
+        from interfaces.analyst_refresh import refresh_after_bulk_run
+
+        refresh_after_bulk_run(app, position)
+    return refresh
 
 
 def _open_application(settings: Settings, clock: Clock, access_control: bool = True,
@@ -164,6 +178,7 @@ def _create_everything(app: ComplianceCases) -> list[str]:
     from eventsourcing.sqlite import SQLiteRecorder
 
     from infrastructure.evidence_store import evidence_ddl
+    from infrastructure.figure_store import figures_ddl
     from infrastructure.ingest_tables import IngestTables
     from infrastructure.outbox import outbox_ddl
     from infrastructure.report_archive import report_ddl
@@ -189,6 +204,7 @@ def _create_everything(app: ComplianceCases) -> list[str]:
     tables.create(outbox_ddl())
     tables.create(report_ddl(tables.postgres))
     tables.create(evidence_ddl(tables.postgres))
+    tables.create(figures_ddl(tables.postgres))
     views = view_store(app.recorder, app.name)
     views.create_tracking()
     reset = []

@@ -10,8 +10,8 @@ with nothing new rolls back.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
 from eventsourcing.domain import DomainEventProtocol
@@ -21,13 +21,17 @@ from eventsourcing.persistence import (
     Tracking,
     TrackingRecorder,
 )
-from eventsourcing.postgres import PostgresApplicationRecorder, PostgresTrackingRecorder
-from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteTrackingRecorder
-from psycopg.rows import tuple_row
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
 
+from projections.rows import declared_columns, without_key
 from projections.view import CODE_POINTS, Statement, View
 
 REBUILD = "__rebuild"
+LOAD_CHUNK = 20_000
+"""Rows per transaction when a rebuild loads a SQLite table."""
+INDEX_BUILD_MEMORY = "256MB"
+"""PostgreSQL's maintenance_work_mem while a rebuild builds a view's indexes."""
 
 Item = tuple[DomainEventProtocol[Any], int]
 
@@ -99,18 +103,73 @@ class ViewStore:
     def create_tracking(self) -> None:
         raise NotImplementedError
 
-    def create(self, view: type[View], suffix: str = "") -> None:
+    def create(self, view: type[View], suffix: str = "", indexes: bool = True,
+               deferred_keys: Collection[str] = ()) -> None:
+        """The view's tables (and, unless `indexes` is False, its indexes); the tables in
+        `deferred_keys` without their primary key, which `add_key` adds once their rows
+        are loaded."""
         with self.transaction() as cursor:
             self.lock_schema(cursor)
             for name, columns in view.tables.items():
-                cursor.execute(
-                    f"CREATE TABLE IF NOT EXISTS {self.qualified(name + suffix)} ({columns})")
-            for index, table, columns in view.indexes:
-                cursor.execute(f"CREATE INDEX IF NOT EXISTS {index}{suffix} ON "
-                               f"{self.qualified(table + suffix)} "
-                               f"({self.index_columns(columns)})")
+                definition = without_key(columns) if name in deferred_keys else columns
+                cursor.execute(f"CREATE TABLE IF NOT EXISTS "
+                               f"{self.qualified(name + suffix)} ({definition})")
+            if indexes:
+                self._create_indexes(cursor, view, suffix)
             for index in view.retired_indexes:
                 cursor.execute(f"DROP INDEX IF EXISTS {self.qualified(index + suffix)}")
+
+    keys_after_load = False
+    """Whether a rebuild's bulk-loaded tables get their primary key after the load."""
+
+    def add_key(self, view: type[View], table: str, suffix: str = REBUILD) -> None:
+        with self.transaction() as cursor:
+            cursor.execute(f"ALTER TABLE {self.qualified(table + suffix)} ADD PRIMARY KEY "
+                           f"({', '.join(view.schemas[table].key)})")
+
+    def create_indexes(self, view: type[View], suffix: str = "") -> None:
+        with self.transaction() as cursor:
+            self.lock_schema(cursor)
+            self._create_indexes(cursor, view, suffix)
+
+    def create_index(self, index: tuple[str, str, str], suffix: str = REBUILD) -> None:
+        """One secondary index of a rebuild's table, built once its rows are loaded
+        (faster than maintaining it row by row); a rebuild builds several at once."""
+        with self.transaction() as cursor:
+            self._create_index(cursor, index, suffix)
+
+    def _create_indexes(self, cursor: Cursor, view: type[View], suffix: str) -> None:
+        for index in view.indexes:
+            self._create_index(cursor, index, suffix)
+
+    def _create_index(self, cursor: Cursor, index: tuple[str, str, str], suffix: str) -> None:
+        name, table, columns = index
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS {name}{suffix} ON "
+                       f"{self.qualified(table + suffix)} ({self.index_columns(columns)})")
+
+    bulk_connections = 1
+    """How many bulk loads or index builds a rebuild runs at once on this database."""
+
+    def writer(self, view: type[View], table: str, suffix: str = REBUILD,
+               ) -> AbstractContextManager[Callable[[Sequence[Any]], None]]:
+        """A function that appends a row (values in the table's column order) to a table
+        of the view, in bulk; the rows are in once the block ends. Only for a rebuild's
+        own tables, which nothing else writes."""
+        raise NotImplementedError
+
+    def load(self, view: type[View], table: str, rows: Iterable[Sequence[Any]],
+             suffix: str = REBUILD) -> int:
+        """Append `rows` to a table of the view in bulk (see `writer`); returns how many."""
+        count = 0
+        with self.writer(view, table, suffix) as write:
+            for row in rows:
+                write(row)
+                count += 1
+        return count
+
+    def set_position(self, view: type[View], position: int | None, suffix: str = "") -> None:
+        with self.transaction() as cursor:
+            self._set_position(cursor, self.tracking_name(view, suffix), position)
 
     def drop(self, view: type[View], suffix: str = "") -> None:
         with self.transaction() as cursor:
@@ -136,13 +195,18 @@ class ViewStore:
             self._drop(cursor, view, "")
             for name in view.tables:
                 cursor.execute(f"ALTER TABLE {self.qualified(name + suffix)} RENAME TO {name}")
-            for index, table, columns in view.indexes:
-                cursor.execute(f"DROP INDEX IF EXISTS {self.qualified(index + suffix)}")
-                cursor.execute(f"CREATE INDEX IF NOT EXISTS {index} ON "
-                               f"{self.qualified(table)} ({self.index_columns(columns)})")
+            self._take_over_indexes(cursor, view, suffix)
             self._set_position(cursor, self.tracking_name(view), position)
             self._set_position(cursor, self.tracking_name(view, suffix), None)
         return True
+
+    def _take_over_indexes(self, cursor: Cursor, view: type[View], suffix: str) -> None:
+        """The renamed tables' indexes under the live names (SQLite cannot rename an
+        index: it builds them again)."""
+        for index, table, columns in view.indexes:
+            cursor.execute(f"DROP INDEX IF EXISTS {self.qualified(index + suffix)}")
+            cursor.execute(f"CREATE INDEX IF NOT EXISTS {index} ON "
+                           f"{self.qualified(table)} ({self.index_columns(columns)})")
 
     def _set_position(self, cursor: Cursor, name: str, position: int | None) -> None:
         table = self.tracking_table()
@@ -241,125 +305,10 @@ class ViewStore:
         return result
 
 
-def declared_columns(definition: str) -> list[str]:
-    """The column names of a table definition (the part inside CREATE TABLE (...)),
-    without its table constraints."""
-    parts, depth, current = [], 0, ""
-    for char in definition:
-        depth += (char == "(") - (char == ")")
-        if char == "," and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += char
-    parts.append(current)
-    constraints = ("PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "CONSTRAINT")
-    names = [part.split()[0] for part in parts if part.strip()]
-    return [name for name in names if name.upper() not in constraints]
+from projections.store_dialects import PostgresViewStore, SQLiteViewStore  # noqa: E402
 
-
-class SQLiteViewStore(ViewStore):
-    def __init__(self, recorder: SQLiteApplicationRecorder, app_name: str) -> None:
-        self.datastore = recorder.datastore
-        self.tracking = SQLiteTrackingRecorder(self.datastore)
-        self.app_name = app_name
-
-    def columns(self, table: str) -> list[str]:
-        return [str(row[1]) for row in self.rows(f"PRAGMA table_info({table})")]
-
-    def create_tracking(self) -> None:
-        assert isinstance(self.tracking, SQLiteTrackingRecorder)
-        self.tracking.create_table()
-
-    def tracking_table(self) -> str:
-        return "tracking"
-
-    @contextmanager
-    def transaction(self) -> Iterator[Cursor]:
-        with self.datastore.transaction(commit=True) as cursor:
-            yield cursor
-
-    def insert_tracking_in(self, cursor: Cursor, tracking: Tracking) -> None:
-        assert isinstance(self.tracking, SQLiteTrackingRecorder)
-        self.tracking._insert_tracking(cursor, tracking)  # type: ignore[arg-type]
-
-    def lock_position(self, cursor: Cursor, name: str) -> int | None:
-        # A write as the transaction's first statement takes the database's write lock
-        # (held to the end), so the position read next cannot change before commit.
-        cursor.execute("UPDATE tracking SET notification_id = notification_id "
-                       "WHERE application_name = ?", (name,))
-        return self._read_position(cursor, name)
-
-
-class PostgresViewStore(ViewStore):
-    def __init__(self, recorder: PostgresApplicationRecorder, app_name: str) -> None:
-        self.datastore = recorder.datastore
-        self.schema = self.datastore.schema
-        self.tracking = PostgresTrackingRecorder(
-            self.datastore, tracking_table_name="view_tracking")
-        self.app_name = app_name
-
-    def create_tracking(self) -> None:
-        assert isinstance(self.tracking, PostgresTrackingRecorder)
-        self.tracking.create_table()
-
-    def qualified(self, table: str) -> str:
-        return f'"{self.schema}"."{table}"'
-
-    def columns(self, table: str) -> list[str]:
-        return [str(row[0]) for row in self.rows(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
-            "AND table_name = ?", (self.schema, table))]
-
-    def placeholders(self, sql: str) -> str:
-        return sql.replace("?", "%s")
-
-    def index_columns(self, columns: str) -> str:
-        return columns.replace(CODE_POINTS, 'COLLATE "C"')
-
-    def tracking_table(self) -> str:
-        return self.qualified("view_tracking")
-
-    @contextmanager
-    def transaction(self) -> Iterator[Cursor]:
-        with self.datastore.get_connection() as conn, conn.transaction(), \
-                conn.cursor(row_factory=tuple_row) as cursor:
-            yield cursor
-
-    def _execute_grouped(self, cursor: Cursor, view: type[View],
-                         statements: Sequence[Statement], suffix: str) -> None:
-        """The whole batch in one pipeline: the statements run in the same order and the
-        same transaction, but without a round trip per group of statements (a view whose
-        events alternate between statements would otherwise wait for the server once per
-        event). A failing statement raises when the pipeline syncs, before the tracking
-        record is written, and the transaction rolls back as before."""
-        with cursor.connection.pipeline():  # type: ignore[attr-defined]
-            super()._execute_grouped(cursor, view, statements, suffix)
-
-    def lock_position(self, cursor: Cursor, name: str) -> int | None:
-        # A transaction-scoped advisory lock: it also covers a view with no tracking
-        # record yet, which a row lock could not.
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
-                       (f"{self.schema}.{name}",))
-        return self._read_position(cursor, name)
-
-    def lock_schema(self, cursor: Cursor) -> None:
-        # Concurrent CREATE TABLE IF NOT EXISTS of one name can fail in PostgreSQL
-        # (duplicate key in pg_type) when two workers start at once.
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
-                       (f"{self.schema}/view tables",))
-
-    def insert_tracking_in(self, cursor: Cursor, tracking: Tracking) -> None:
-        cursor.execute(self.placeholders(
-            f"INSERT INTO {self.tracking_table()} VALUES (?, ?) "
-            "ON CONFLICT (application_name) DO UPDATE SET notification_id = "
-            "excluded.notification_id WHERE "
-            f"{self.tracking_table()}.notification_id < excluded.notification_id "
-            "RETURNING notification_id"), (tracking.application_name,
-                                          tracking.notification_id))
-        if cursor.fetchall() == []:
-            raise IntegrityError(f"view position {tracking.notification_id} of "
-                                 f"{tracking.application_name} was already recorded")
+__all__ = ["REBUILD", "Cursor", "Item", "PostgresViewStore", "SQLiteViewStore", "ViewStore",
+           "view_store"]
 
 
 def view_store(recorder: ApplicationRecorder, app_name: str) -> ViewStore:

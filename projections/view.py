@@ -1,15 +1,16 @@
 """A view: tables in the events database, kept current from the notification log.
 
-A view turns each domain event into SQL statements (a small dialect both SQLite and
-PostgreSQL accept: `?` placeholders, `{table}` names, INSERT ... ON CONFLICT). The statements
-of a batch of events and the view's tracking record are written in one transaction, so every
-event is applied exactly once, even across crashes.
+A view states, once, what each domain event does to its rows, in the vocabulary of
+projections.rows. The live path reads that as SQL statements (a small dialect both SQLite
+and PostgreSQL accept: `?` placeholders, `{table}` names, INSERT ... ON CONFLICT); the
+statements of a batch of events and the view's tracking record are written in one
+transaction, so every event is applied exactly once, even across crashes. A rebuild reads
+the same rules as changes to rows held in memory (projections.rebuild).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -19,16 +20,15 @@ from eventsourcing.persistence import Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
 from eventsourcing.utils import get_topic
 
-Param = str | int | None
+from projections.rows import Param, Rows, TableSchema
+from projections.sql_rows import SqlRows, Statement
 
+__all__ = ["CODE_POINTS", "Handler", "Param", "Statement", "View", "ViewUnavailableError",
+           "cents", "iso"]
 
-@dataclass(frozen=True)
-class Statement:
-    sql: str
-    params: tuple[Param, ...] = ()
-
-
-Handler = Callable[[Any, DomainEventProtocol[Any], int], list[Statement]]
+Handler = Callable[[Rows, Any, int], None]
+"""What one event (of the handler's class) does to the view's rows: (rows, event,
+notification id)."""
 
 
 def cents(amount: Decimal | None) -> int | None:
@@ -68,29 +68,51 @@ class View(Projection[TrackingRecorder]):
     handlers: ClassVar[dict[type[Any], Handler]] = {}
     handles_everything: ClassVar[bool] = False
     """True for a view that must see every event (the audit log): an event it cannot
-    decode stops it instead of being filtered out."""
+    decode stops it instead of being filtered out; `on_any_event` handles each event."""
+    appended: ClassVar[frozenset[str]] = frozenset()
+    """Tables whose rows the view only ever inserts, one per event, and never changes,
+    deletes or looks up afterwards: a rebuild writes them to the database as it folds
+    instead of holding them (projections.memory_rows refuses anything else on them)."""
+    reads: ClassVar[frozenset[str] | None] = None
+    """The event fields the view's handlers read, when they are few (the audit log's): a
+    rebuild folding only such views decodes just these fields of each event, and a
+    handler reading another finds it missing. None: any field."""
+    schemas: ClassVar[dict[str, TableSchema]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.topics = () if cls.handles_everything else tuple(
             get_topic(kind) for kind in cls.handlers)
+        cls.schemas = {name: TableSchema.parse(name, definition)
+                       for name, definition in cls.tables.items()}
+
+    @classmethod
+    def handler_for(cls, kind: type[Any]) -> Handler | None:
+        """The handler of events of class `kind` (None: the view ignores them)."""
+        handler = cls.handlers.get(kind)
+        if handler is None and cls.handles_everything:
+            return cls.on_any_event
+        return handler
+
+    @staticmethod
+    def on_any_event(rows: Rows, event: Any, notification_id: int) -> None:
+        raise NotImplementedError
 
     def statements(self, event: DomainEventProtocol[Any], notification_id: int,
                    ) -> list[Statement]:
-        handler = self.handlers.get(type(event))
+        """The live path: what the event does to the view's rows, as SQL statements."""
+        handler = self.handler_for(type(event))
         if handler is None:
-            if self.handles_everything:
-                return self.on_any_event(event, notification_id)
             return []
-        return handler(self, event, notification_id)
-
-    def on_any_event(self, event: DomainEventProtocol[Any],
-                     notification_id: int) -> list[Statement]:
-        raise NotImplementedError
+        rows = self._sql_rows
+        rows.statements = []
+        handler(rows, event, notification_id)
+        return rows.statements
 
     def __init__(self, view: TrackingRecorder, store: Any = None) -> None:
         super().__init__(view)
         self.store = store
+        self._sql_rows = SqlRows(self.schemas)  # one per view instance: a runner's thread
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
         """The library's one-event path (its ProjectionRunner calls this); our runner

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from application.compliance_cases import ComplianceCases
 from domain.errors import InvalidValueError
 from projections.catalogue import VIEWS
+from projections.rebuild_views import rebuild_views
 from projections.runner import ViewRunner
 from projections.stores import REBUILD, ViewStore, view_store
 from projections.view import View
@@ -61,17 +62,28 @@ class Projections:
 
     def rebuild(self, view: type[View],
                 progress: Callable[[int], None] | None = None) -> int:
-        """Build the view afresh into shadow tables from the whole log, then let it take
-        over in one transaction; commands and the live view carry on meanwhile."""
-        self.store.drop(view, REBUILD)
-        self.store.create(view, REBUILD)
-        runner = self.runner(view, REBUILD)
-        applied = runner.catch_up(progress)
-        applied += runner.catch_up(progress)  # what arrived during the first pass
-        # A live worker may have applied more meanwhile; the rebuilt view must hold that
-        # too before it takes over, or those events would be in neither.
-        while not self.store.promote(view):
-            applied += runner.catch_up(progress, until=self.store.position(view) or 0)
+        """Build the view afresh from the whole log (see rebuild_all)."""
+        return self.rebuild_all([view], progress)[view.name]
+
+    def rebuild_all(self, views: Iterable[type[View]] | None = None,
+                    progress: Callable[[int], None] | None = None) -> dict[str, int]:
+        """Build the views afresh into shadow tables, set-wise from the log
+        (projections.rebuild_views), then let each take over in one transaction; commands
+        and the live views carry on meanwhile. Returns how many events each view
+        applied."""
+        chosen = list(views or VIEWS.values())
+        end = self.app.recorder.max_notification_id() or 0
+        applied = rebuild_views(self.store, self.app.recorder, self.app.mapper, chosen, end,
+                                progress)
+        for view in chosen:
+            runner = self.runner(view, REBUILD)
+            applied[view.name] += runner.catch_up(progress)  # what arrived meanwhile
+            applied[view.name] += runner.catch_up(progress)  # ... and during that pass
+            # A live worker may have applied more meanwhile; the rebuilt view must hold
+            # that too before it takes over, or those events would be in neither.
+            while not self.store.promote(view):
+                applied[view.name] += runner.catch_up(
+                    progress, until=self.store.position(view) or 0)
         return applied
 
     def follow(self, stop: threading.Event, views: Iterable[type[View]] | None = None,

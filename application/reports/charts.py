@@ -23,6 +23,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib
+import numpy as np
+import numpy.typing as npt
 
 matplotlib.use("Agg")
 
@@ -32,7 +34,8 @@ from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-__all__ = ["concentration_curve", "rates_with_intervals", "stacked_bars", "trend"]
+__all__ = ["concentration_curve", "concentration_curve_of", "curve_points",
+           "rates_with_intervals", "stacked_bars", "trend"]
 
 NO_DATA = "no data"
 WIDTH, HEIGHT = 6.3, 3.0
@@ -130,26 +133,51 @@ def rates_with_intervals(labels: Sequence[str], rates: Sequence[float],
         return _svg(figure)
 
 
+def curve_points(values: Sequence[float] | npt.NDArray[np.float64], *,
+                 ordered: bool = False) -> tuple[list[float], list[float]]:
+    """The concentration curve as at most _MAX_CURVE_POINTS + 1 points (x: share of
+    importers, largest first; y: their share of the total value), from each importer's
+    value in any order (`ordered`: already largest first). Sorted and summed in numpy, the
+    sum running through the values largest first one float at a time, as a loop would, so
+    the points are the same to the last bit whether the values come as a list or an
+    array."""
+    found = np.asarray(values, dtype=np.float64)
+    ordered_values = found if ordered else np.sort(found)[::-1]
+    count = len(ordered_values)
+    if not count:
+        return [], []
+    running = np.cumsum(ordered_values)
+    total = float(running[-1])
+    step = max(1, count // _MAX_CURVE_POINTS)
+    marks = np.arange(step, count + 1, step)
+    if marks[-1] != count:
+        marks = np.append(marks, count)
+    xs = [0.0, *(marks / count).tolist()]
+    ys = [0.0, *(running[marks - 1] / total).tolist()] if total > 0 else []
+    return xs, ys
+
+
 def concentration_curve(values: Sequence[float], cutoffs: Sequence[tuple[str, float]] = (),
                         *, title: str, width: float = WIDTH, height: float = HEIGHT) -> str:
     """The share of total value (y) held by the largest importers (x: their share of all
     importers), from each importer's value in any order; `cutoffs` are (tier label,
     cumulative value share 0..1) marked where the curve reaches them."""
-    if not _finite(values) or any(v < 0 for v in values):
+    found = np.asarray(values, dtype=np.float64)
+    if not np.isfinite(found).all() or (found < 0).any():
         raise ValueError("concentration_curve: values must be finite and not negative")
+    xs, ys = curve_points(found)
+    return concentration_curve_of(xs, ys, len(found), cutoffs, title=title, width=width,
+                                  height=height)
+
+
+def concentration_curve_of(xs: Sequence[float], ys: Sequence[float], count: int,
+                           cutoffs: Sequence[tuple[str, float]] = (), *, title: str,
+                           width: float = WIDTH, height: float = HEIGHT) -> str:
+    """The concentration curve from its points (curve_points) and the number of importers
+    they stand for: what a stored picture keeps instead of every importer's value."""
     with rc_context(_RC):
-        total = float(sum(values))
-        if not values or total <= 0:
+        if not count or not ys:
             return _no_data(title, width, height)
-        ordered = sorted(values, reverse=True)
-        count = len(ordered)
-        step = max(1, count // _MAX_CURVE_POINTS)
-        xs, ys, running = [0.0], [0.0], 0.0
-        for index, value in enumerate(ordered, start=1):
-            running += value
-            if index % step == 0 or index == count:
-                xs.append(index / count)
-                ys.append(running / total)
         figure, axes = _figure(width, height)
         axes.plot(xs, ys, color=PALETTE[0], linewidth=1.4, label="cumulative share of value")
         axes.plot([0, 1], [0, 1], color="#a5a5a5", linewidth=0.8, linestyle=":",

@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from application.reports.sources import PeriodicSources
 from application.targeting.effectiveness import Comparison, HitRate
 
@@ -27,19 +30,31 @@ def stamp(sources: PeriodicSources, position: int | None) -> Stamp:
 
 def tiers(values: list[tuple[float, int]]) -> list[dict[str, Any]]:
     """Importers and value per account tier, with each tier's share and the cumulative
-    share at its end (the cut-off the concentration curve marks)."""
-    total = sum(value for value, _ in values)
-    found: dict[int, dict[str, Any]] = {}
-    for value, tier in values:
-        row = found.setdefault(tier, {"tier": tier, "importers": 0, "value": 0.0})
-        row["importers"] += 1
-        row["value"] += value
+    share at its end (the cut-off the concentration curve marks), from (annual value,
+    tier) pairs."""
+    count = len(values)
+    return tiers_of(np.fromiter((value for value, _ in values), np.float64, count),
+                    np.fromiter((tier for _, tier in values), np.int64, count))
+
+
+def tiers_of(values: npt.NDArray[np.float64], numbers: npt.NDArray[np.int64],
+             ) -> list[dict[str, Any]]:
+    """As `tiers`, from two arrays (each importer's value and tier): counted and summed in
+    numpy rather than a loop over 443,000 importers. Sums run through the values in the
+    order given, one at a time (cumsum, bincount), as the loop did, so the figures are the
+    same to the last bit."""
+    if not len(values):
+        return []
+    total = float(np.cumsum(values)[-1])
+    found, where = np.unique(numbers, return_inverse=True)
+    counts = np.bincount(where, minlength=len(found))
+    sums = np.bincount(where, weights=values, minlength=len(found))
     running, result = 0.0, []
-    for row in sorted(found.values(), key=lambda r: int(r["tier"])):
-        running += row["value"]
-        row["share"] = row["value"] / total if total else 0.0
-        row["cumulative_share"] = running / total if total else 0.0
-        result.append(row)
+    for tier, count, value in zip(found.tolist(), counts.tolist(), sums.tolist(), strict=True):
+        running += value
+        result.append({"tier": int(tier), "importers": int(count), "value": float(value),
+                       "share": value / total if total else 0.0,
+                       "cumulative_share": running / total if total else 0.0})
     return result
 
 

@@ -13,8 +13,11 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from application.reports import charts
-from application.reports.periodic_sections import hit_row, tiers
+from application.reports.periodic_sections import hit_row, tiers_of
 from application.reports.sources import Row
 from application.targeting.effectiveness import Effectiveness
 from domain.reference import INDUSTRIES
@@ -51,10 +54,15 @@ def rates_chart(rows: list[RateRow], title: str) -> str:
 
 @dataclass(frozen=True)
 class Concentration:
-    """How the value of trade is spread over importers, and the account tiers' cut-offs."""
+    """How the value of trade is spread over importers, and the account tiers' cut-offs:
+    the curve as a few hundred points (charts.curve_points), not every importer's value,
+    so that it is small enough to store and to read back on every page."""
 
-    values: list[float]
-    """Each scored importer's annual value."""
+    importers: int
+    """Importers scored."""
+    xs: list[float]
+    ys: list[float]
+    """The curve: share of importers (largest first), share of value."""
     tiers: list[dict[str, Any]]
     """Per tier: importers, value, share, cumulative share at its end."""
 
@@ -65,13 +73,27 @@ class Concentration:
 
 
 def concentration(values: list[tuple[float, int]]) -> Concentration:
-    """From (annual value, tier) of every scored importer."""
-    return Concentration([value for value, _ in values], tiers(values))
+    """From (annual value, tier) of every scored importer, highest value first."""
+    count = len(values)
+    return concentration_of(np.fromiter((value for value, _ in values), np.float64, count),
+                            np.fromiter((tier for _, tier in values), np.int64, count))
+
+
+def concentration_of(values: npt.NDArray[np.float64],
+                     numbers: npt.NDArray[np.int64]) -> Concentration:
+    """From every scored importer's annual value and tier, as two arrays in any order:
+    ordered highest value first, so that the tiers' sums and the curve run through the
+    values in one order whichever way they came (importers of equal value may change
+    places: their values are the same numbers, so no sum changes)."""
+    order = np.argsort(-values)
+    ordered, tiers_in_order = values[order], numbers[order]
+    xs, ys = charts.curve_points(ordered, ordered=True)
+    return Concentration(len(values), xs, ys, tiers_of(ordered, tiers_in_order))
 
 
 def concentration_chart(found: Concentration) -> str:
-    return charts.concentration_curve(found.values, found.cut_offs,
-                                      title="Value concentration and tier cut-offs")
+    return charts.concentration_curve_of(found.xs, found.ys, found.importers, found.cut_offs,
+                                         title="Value concentration and tier cut-offs")
 
 
 @dataclass(frozen=True)

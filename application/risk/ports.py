@@ -29,13 +29,11 @@ class SampleTotals:
 
 
 @dataclass(frozen=True)
-class PreviousScore:
-    score: float
-    tier: int
-    category: str
-    impact_level: str
-    method_version: str
-    compliance_rate: float
+class PreviousScores:
+    """The scores table as earlier runs left it, one row per scored importer:
+    importer_number, score, tier, category, impact_level, method_version, compliance_rate."""
+
+    table: pa.Table
 
 
 @dataclass(frozen=True)
@@ -57,7 +55,7 @@ class RiskTablesPort(Protocol):
 
     def input_batches(self, year: int) -> list[UUID]: ...
 
-    def previous_scores(self) -> dict[str, PreviousScore]: ...
+    def previous_scores(self) -> PreviousScores: ...
 
     def writer(self, run: RiskRunRecord, scores: pa.Table, rates: pa.Table,
                removed: Sequence[str] = (),

@@ -9,10 +9,10 @@ can be reproduced from the same batches.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -23,9 +23,23 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from application.bulk_work import collector_paused
+from application.event_rows import EventRows, Heads
 from application.ports import Authorise, Clock
-from application.risk.ports import AccountsPort, RiskRunRecord, RiskTablesPort
-from domain.base import natural_id
+from application.risk.ports import (
+    AccountsPort,
+    PreviousScores,
+    RiskRunRecord,
+    RiskTablesPort,
+    SampleTotals,
+    TradeTotals,
+)
+from application.risk.risk_events import (
+    AssessedFigures,
+    AssessedRows,
+    Targets,
+    assessed_events,
+)
+from domain.base import natural_id, require_aware
 from domain.compliance_rates import (
     BetaPrior,
     fit_prior,
@@ -34,7 +48,7 @@ from domain.compliance_rates import (
     shrunk_rates,
 )
 from domain.errors import InvalidValueError
-from domain.importer_account import ImporterAccount, RiskFactor, risk_assessed
+from domain.importer_account import ImporterAccount
 from domain.importer_history import ImporterHistory
 from domain.reference import ComplianceArea
 from domain.risk_scoring import (
@@ -64,6 +78,30 @@ class RiskRunSummary:
 
 
 @dataclass(frozen=True)
+class _Reads:
+    """The run's reads that depend on nothing the run computes, sent at once."""
+
+    trade: Future[TradeTotals]
+    samples: Future[SampleTotals]
+    histories: Future[Mapping[str, ImporterHistory]]
+    closed: Future[set[UUID]]
+    batches: Future[list[UUID]]
+    previous: Future[PreviousScores]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A run decided and ready to record: the run's row, the changed importers' events
+    (as figures and targets), their accounts' heads and the writer of the run's tables."""
+
+    run: RiskRunRecord
+    figures: AssessedFigures
+    targets: Targets
+    heads: Heads
+    write: Callable[[Any], None]
+
+
+@dataclass(frozen=True)
 class _Samples:
     lines: npt.NDArray[np.int64]
     discrepancies: npt.NDArray[np.int64]
@@ -75,11 +113,15 @@ class RiskRun:
                  save: Callable[..., object], clock: Clock,
                  policy: RiskPolicy | None = None,
                  check_inputs: Callable[[Sequence[str]], None] | None = None,
-                 authorise: Authorise | None = None) -> None:
+                 authorise: Authorise | None = None,
+                 event_rows: EventRows | None = None) -> None:
         """`check_inputs(kinds)` raises when stored ingest rows of those kinds no longer
         match the digests recorded at import: scores must not be computed from altered
         data and then recorded as genuine. `authorise(actor, "risk_run")` refuses an actor
-        who may not run one (see CaseStore.authorise)."""
+        who may not run one (see CaseStore.authorise). `event_rows`: the RiskAssessed
+        events go to the store as rows (application.event_rows), the bulk path of a
+        national run; without it, as event objects through `save` (the same bytes)."""
+        self.event_rows = event_rows
         self.authorise = authorise
         self.check_inputs = check_inputs
         self.tables = tables
@@ -91,21 +133,49 @@ class RiskRun:
     @collector_paused
     def assess(self, year: int, *, actor: str,
                progress: Progress | None = None) -> RiskRunSummary:
+        """Reads, scores and records one run. The reads that do not depend on one another
+        are sent at once, on threads of their own, so that the database works on them
+        while the run decodes the registrations and computes; among them the inputs'
+        digest check (every trade and sample row's digest recomputed), and nothing is
+        recorded unless it passed."""
         actor = parse_actor(actor)
         if self.authorise is not None:
             self.authorise(actor, "risk_run")
-        now = self.clock()
+        now = require_aware(self.clock())
         step = progress or (lambda _stage, _done, _total: None)
-        if self.check_inputs is not None:
-            self.check_inputs(("trade", "samples"))
+        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="risk-reads") as pool:
+            checked = (pool.submit(self.check_inputs, ("trade", "samples"))
+                       if self.check_inputs is not None else None)
+            reads = _Reads(pool.submit(self.tables.trade_totals, year),
+                           pool.submit(self.tables.sample_totals, year),
+                           pool.submit(self.accounts.histories),
+                           pool.submit(self.accounts.closed),
+                           pool.submit(self.tables.input_batches, year),
+                           pool.submit(self.tables.previous_scores))
+            try:
+                plan = self._plan(year, actor, now, step, reads)
+            except Exception:
+                if checked is not None:
+                    checked.result()  # altered inputs explain a failure best: that error
+                raise
+            if checked is not None:
+                checked.result()  # altered inputs: DamagedInputError, nothing recorded
+        self._record(plan)
+        step("recorded", 6, 6)
+        run = plan.run
+        return RiskRunSummary(str(run.run_id), year, METHOD_VERSION, run.importers,
+                              run.changed, [str(b) for b in run.input_batches])
+
+    def _plan(self, year: int, actor: str, now: datetime, step: Progress,
+              reads: _Reads) -> _Plan:
         registered = self.accounts.registered()
         numbers = sorted(registered)
         position = {number: i for i, number in enumerate(numbers)}
         industries = [registered[n].facts.industry for n in numbers]
         districts = [registered[n].facts.district for n in numbers]
         step("read accounts", 1, 6)
-        value, _duty = self._trade(year, position)
-        samples_table = self.tables.sample_totals(year).table
+        value, _duty = self._trade(reads.trade.result().table, position)
+        samples_table = reads.samples.result().table
         samples = self._samples(samples_table, position, industries)
         step("read trade and samples", 2, 6)
         if not samples.lines.sum():
@@ -116,81 +186,56 @@ class RiskRun:
         alpha = np.array([priors[code].alpha for code in industries])
         beta = np.array([priors[code].beta for code in industries])
         rates = shrunk_rates(samples.discrepancies, samples.lines, alpha, beta)
-        histories = self.accounts.histories()
-        empty = ImporterHistory()
-        history = [histories.get(n, empty) for n in numbers]
+        history = _history_arrays(reads.histories.result(), position)
         inputs = RiskInputs(
             annual_value=value, discrepancy_rate=rates.discrepancy_rate,
             compliance_low=rates.compliance_low, compliance_high=rates.compliance_high,
             loss_ratio=samples.loss_ratio, tier=tiers.tiers, industry=industries,
-            findings=np.array([h.findings for h in history], dtype=np.int64),
-            enforcement=np.array([h.enforcement for h in history], dtype=np.int64),
-            trusted_trader=np.array(["trusted_trader" in h.programmes for h in history]),
-            self_assessment=np.array([bool(h.programmes & {"self_assessment",
-                                                           "compliance_monitoring"})
-                                      for h in history]),
-            compliance_class=[h.compliance_class for h in history])
+            findings=history.findings, enforcement=history.enforcement,
+            trusted_trader=history.trusted_trader, self_assessment=history.self_assessment,
+            compliance_class=history.compliance_class)
         scores = score_importers(inputs, self.policy)
         step("scored", 3, 6)
-        closed = self.accounts.closed()
-        is_open = np.array([registered[n].account_id not in closed for n in numbers],
-                           dtype=bool)
-        changed = np.flatnonzero(is_open & self._changed(numbers, scores, tiers.tiers,
-                                                         rates.compliance_rate)).tolist()
-        removed = [numbers[i] for i in np.flatnonzero(~is_open)]
-        batches = tuple(self.tables.input_batches(year))
+        closed = reads.closed.result()
+        is_open = (np.array([registered[n].account_id not in closed for n in numbers],
+                            dtype=bool) if closed else np.ones(len(numbers), dtype=bool))
+        changed = np.flatnonzero(is_open & _changed(
+            reads.previous.result().table, position, scores, tiers.tiers,
+            rates.compliance_rate)).tolist()
+        batches = tuple(reads.batches.result())
         run = RiskRunRecord(natural_id("risk-run", f"{year}:{now.isoformat()}"), year,
                             METHOD_VERSION, now, actor, int(is_open.sum()), len(changed),
                             batches)
         explanations = adjustments(inputs, scores, np.array(changed, dtype=np.int64))
         step("explained", 4, 6)
+        figures = AssessedFigures(
+            now, actor, year, batches, inputs, scores, rates.compliance_rate,
+            rates.compliance_low, rates.compliance_high, tiers.cumulative_share,
+            samples.lines, samples.discrepancies, explanations)
         changed_ids = [registered[numbers[i]].account_id for i in changed]
         heads = self.accounts.heads(changed_ids) if changed else {}
-        events = [self._event(account_id, heads[account_id][0] + 1, now, actor, year, i,
-                              inputs, scores, rates, tiers.cumulative_share, samples,
-                              explanations[i], batches)
-                  for i, account_id in zip(changed, changed_ids, strict=True)]
+        targets = Targets(changed, changed_ids, [heads[i][0] + 1 for i in changed_ids])
         step("events prepared", 5, 6)
-        table = _scores_table(run.run_id, numbers, districts, industries, changed, inputs,
-                              scores, rates, tiers.cumulative_share, samples, explanations)
+        table = _scores_table(run.run_id, numbers, districts, industries, changed, figures)
         group_table = self._group_rates(run.run_id, samples_table, position, districts)
-        self.save(*events, known_heads={account_id: heads[account_id]
-                                        for account_id in changed_ids},
-                  write_also=self.tables.writer(run, table, group_table, removed))
-        step("recorded", 6, 6)
-        return RiskRunSummary(str(run.run_id), year, METHOD_VERSION, run.importers,
-                              len(changed), [str(b) for b in batches])
+        removed = [numbers[i] for i in np.flatnonzero(~is_open)]
+        return _Plan(run, figures, targets, heads,
+                     self.tables.writer(run, table, group_table, removed))
 
-    def _changed(self, numbers: list[str], scores: RiskScores,
-                 tiers: npt.NDArray[np.int8],
-                 compliance: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
-        """Importers whose recorded result differs from this run's (to the cent and the
-        millionth of a rate), or who have none."""
-        previous = self.tables.previous_scores()
-        known = np.zeros(len(numbers), dtype=bool)
-        old_score = np.zeros(len(numbers))
-        old_rate = np.zeros(len(numbers))
-        old_tier = np.zeros(len(numbers), dtype=np.int64)
-        same_labels = np.zeros(len(numbers), dtype=bool)
-        for i, number in enumerate(numbers):
-            found = previous.get(number)
-            if found is None:
-                continue
-            known[i] = True
-            old_score[i], old_rate[i], old_tier[i] = found.score, found.compliance_rate, \
-                found.tier
-            same_labels[i] = (found.method_version == METHOD_VERSION
-                              and found.category == CATEGORIES[scores.category[i]]
-                              and found.impact_level == IMPACT_LEVELS[scores.impact[i]])
-        same = (known & same_labels & (old_tier == tiers)
-                & (np.round(old_score, 2) == np.round(scores.score, 2))
-                & (np.round(old_rate, 6) == np.round(compliance, 6)))
-        changed: npt.NDArray[np.bool_] = ~same
-        return changed
+    def _record(self, plan: _Plan) -> None:
+        """The changed importers' RiskAssessed events and the run's tables, in one
+        transaction: as rows streamed to the store while they are made, or as objects."""
+        if self.event_rows is not None:
+            rows = AssessedRows(plan.figures, plan.targets,
+                                self.event_rows.fields(ImporterAccount.RiskAssessed))
+            self.event_rows.append(ImporterAccount.RiskAssessed, rows, heads=plan.heads,
+                                   write_also=plan.write)
+        else:
+            self.save(*assessed_events(plan.figures, plan.targets),
+                      known_heads=dict(plan.heads), write_also=plan.write)
 
-    def _trade(self, year: int, position: dict[str, int]
+    def _trade(self, trade: pa.Table, position: dict[str, int]
                ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-        trade = self.tables.trade_totals(year).table
         value = np.zeros(len(position))
         duty = np.zeros(len(position))
         if trade.num_rows:
@@ -255,25 +300,68 @@ class RiskRun:
         results.extend(_rows("area", area_keys, estimates))
         return _rates_table(run_id, results)
 
-    def _event(self, account_id: UUID, version: int, now: datetime, actor: str, year: int,
-               i: int, inputs: RiskInputs, scores: RiskScores, rates: Any,
-               cumulative: npt.NDArray[np.float64], samples: _Samples,
-               factors: list[Any], batches: tuple[UUID, ...]) -> ImporterAccount.RiskAssessed:
-        return risk_assessed(
-            account_id, version, now, actor=actor,
-            reason=f"risk run for {year} ({METHOD_VERSION})", method_version=METHOD_VERSION,
-            year=year, score=_money(scores.score[i]),
-            expected_noncompliant_value=_money(scores.expected_noncompliant_value[i]),
-            revenue_at_risk=_money(scores.revenue_at_risk[i]),
-            compliance_rate=_rate(rates.compliance_rate[i]),
-            compliance_low=_rate(rates.compliance_low[i]),
-            compliance_high=_rate(rates.compliance_high[i]),
-            lines_examined=int(samples.lines[i]), discrepancies=int(samples.discrepancies[i]),
-            category=CATEGORIES[scores.category[i]], impact_level=IMPACT_LEVELS[scores.impact[i]],
-            tier=int(inputs.tier[i]), annual_value=_money(inputs.annual_value[i]),
-            cumulative_share=_rate(cumulative[i]),
-            explanation=tuple(RiskFactor(f.factor, f.value, _rate(f.effect)) for f in factors),
-            input_batches=batches)
+
+@dataclass(frozen=True)
+class _Histories:
+    findings: npt.NDArray[np.int64]
+    enforcement: npt.NDArray[np.int64]
+    trusted_trader: npt.NDArray[np.bool_]
+    self_assessment: npt.NDArray[np.bool_]
+    compliance_class: list[str | None]
+
+
+def _history_arrays(histories: Mapping[str, ImporterHistory],
+                    position: dict[str, int]) -> _Histories:
+    """The case history as the scoring's arrays, filled from the importers that have any
+    (a few thousand), not looked up for every importer."""
+    count = len(position)
+    result = _Histories(np.zeros(count, dtype=np.int64), np.zeros(count, dtype=np.int64),
+                        np.zeros(count, dtype=bool), np.zeros(count, dtype=bool),
+                        [None] * count)
+    for number, history in histories.items():
+        i = position.get(number)
+        if i is None:
+            continue
+        result.findings[i] = history.findings
+        result.enforcement[i] = history.enforcement
+        result.trusted_trader[i] = "trusted_trader" in history.programmes
+        result.self_assessment[i] = bool(history.programmes & {"self_assessment",
+                                                               "compliance_monitoring"})
+        result.compliance_class[i] = history.compliance_class
+    return result
+
+
+def _changed(previous: pa.Table, position: dict[str, int], scores: RiskScores,
+         tiers: npt.NDArray[np.int8],
+         compliance: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
+    """Importers whose recorded result differs from this run's (to the cent and the
+    millionth of a rate), or who have none: the scores table set against this run's
+    arrays by importer position, vectorised."""
+    count = len(position)
+    known = np.zeros(count, dtype=bool)
+    old_score = np.zeros(count)
+    old_rate = np.zeros(count)
+    old_tier = np.zeros(count, dtype=np.int64)
+    same_labels = np.zeros(count, dtype=bool)
+    if previous.num_rows:
+        rows = _positions(previous["importer_number"], position)
+        found = rows >= 0
+        at = rows[found]
+        known[at] = True
+        old_score[at] = _floats(previous["score"])[found]
+        old_rate[at] = _floats(previous["compliance_rate"])[found]
+        old_tier[at] = _ints(previous["tier"])[found]
+        method = np.asarray(pc.equal(previous["method_version"], METHOD_VERSION)
+                            .to_numpy(zero_copy_only=False), dtype=bool)
+        category = _codes(previous["category"], CATEGORIES)
+        impact = _codes(previous["impact_level"], IMPACT_LEVELS)
+        same_labels[at] = (method[found] & (category[found] == scores.category[at])
+                           & (impact[found] == scores.impact[at]))
+    same = (known & same_labels & (old_tier == tiers)
+            & (np.round(old_score, 2) == np.round(scores.score, 2))
+            & (np.round(old_rate, 6) == np.round(compliance, 6)))
+    changed: npt.NDArray[np.bool_] = ~same
+    return changed
 
 
 def _national_prior(importer_rows: npt.NDArray[np.int64], found: npt.NDArray[np.int64],
@@ -285,19 +373,17 @@ def _national_prior(importer_rows: npt.NDArray[np.int64], found: npt.NDArray[np.
     return fit_prior(per_found, per_lines)
 
 
-def _money(value: float) -> Decimal:
-    return Decimal(f"{value:.2f}")
-
-
-def _rate(value: float) -> Decimal:
-    return Decimal(f"{value:.6f}")
-
-
 def _positions(column: pa.ChunkedArray, position: dict[str, int]) -> npt.NDArray[np.int64]:
     """Each row's importer position (-1 for an importer not registered), vectorised."""
     if not len(column):
         return np.zeros(0, dtype=np.int64)
     found = pc.index_in(column, value_set=pa.array(list(position), pa.string()))
+    return np.asarray(pc.fill_null(found, -1).to_numpy(), dtype=np.int64)
+
+
+def _codes(column: pa.ChunkedArray, labels: tuple[str, ...]) -> npt.NDArray[np.int64]:
+    """Each row's label as its index in `labels` (-1 for one not among them)."""
+    found = pc.index_in(column, value_set=pa.array(labels, pa.string()))
     return np.asarray(pc.fill_null(found, -1).to_numpy(), dtype=np.int64)
 
 
@@ -332,11 +418,11 @@ def _rates_table(run_id: UUID, rows: list[tuple[str, str, int, int, float, float
 
 
 def _scores_table(run_id: UUID, numbers: list[str], districts: list[str],
-                  industries: list[str], rows: list[int], inputs: RiskInputs,
-                  scores: RiskScores, rates: Any, cumulative: npt.NDArray[np.float64],
-                  samples: _Samples, explanations: dict[int, list[Any]]) -> pa.Table:
+                  industries: list[str], rows: list[int], figures: AssessedFigures
+                  ) -> pa.Table:
     index = np.array(rows, dtype=np.int64)
     encode = msgspec.json.encode
+    scores, inputs, explanations = figures.scores, figures.inputs, figures.explanations
     return pa.table({
         "importer_number": pa.array([numbers[i] for i in rows], pa.string()),
         "run_id": pa.array([str(run_id)] * len(rows), pa.string()),
@@ -344,12 +430,12 @@ def _scores_table(run_id: UUID, numbers: list[str], districts: list[str],
         "industry": pa.array([industries[i] for i in rows], pa.string()),
         "tier": pa.array(inputs.tier[index].astype(np.int64)),
         "annual_value": pa.array(inputs.annual_value[index]),
-        "cumulative_share": pa.array(cumulative[index]),
-        "lines": pa.array(samples.lines[index]),
-        "discrepancies": pa.array(samples.discrepancies[index]),
-        "compliance_rate": pa.array(rates.compliance_rate[index]),
-        "compliance_low": pa.array(rates.compliance_low[index]),
-        "compliance_high": pa.array(rates.compliance_high[index]),
+        "cumulative_share": pa.array(figures.cumulative_share[index]),
+        "lines": pa.array(figures.lines[index]),
+        "discrepancies": pa.array(figures.discrepancies[index]),
+        "compliance_rate": pa.array(figures.compliance_rate[index]),
+        "compliance_low": pa.array(figures.compliance_low[index]),
+        "compliance_high": pa.array(figures.compliance_high[index]),
         "expected_noncompliant_value": pa.array(scores.expected_noncompliant_value[index]),
         "revenue_at_risk": pa.array(scores.revenue_at_risk[index]),
         "score": pa.array(scores.score[index]),

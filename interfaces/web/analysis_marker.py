@@ -1,11 +1,15 @@
 """Where the analysis inputs stand: the log position of the latest bulk run (an import, a
-channel run, a selection, a risk run's assessments) seen by this process, and the ledger's
-date. The analyst's picture and its charts read only what those runs write (results and
-ingest tables), so they are cached under this marker rather than under the log's head: a
-case opened anywhere in the country leaves the dashboard warm.
+channel run, a selection, a risk run's assessments), and the ledger's date. The analyst's
+picture and its charts read only what those runs write (results and ingest tables), so
+they are kept under this marker rather than under the log's head: a case opened anywhere
+in the country leaves the dashboard warm.
 
-Each request asks only about the events since the last request (`select_notifications`
-from there, filtered by topic, stopping at the first): a few rows, not the log."""
+The position is the bulk-run event's own notification id, so every process finds the same
+marker for the same log (the stored figures, interfaces.analyst_figures, are keyed by it,
+and a chart's ETag is the same whichever worker answers). Each request asks only about the
+events since the last request: the newest bulk-run event among them, read backwards on
+the notification index (infrastructure.figure_store.latest_position_of), a few rows, not
+the log."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from datetime import date
 from eventsourcing.persistence import ApplicationRecorder
 
 from application.bulk_runs import bulk_run_topics
+from infrastructure.figure_store import latest_position_of
 
 
 class AnalysisMarker:
@@ -27,8 +32,7 @@ class AnalysisMarker:
         self._topics = bulk_run_topics()
 
     def position(self, recorder: ApplicationRecorder) -> int:
-        """A position that changes whenever a bulk run has recorded since the last call
-        (the head of the log then: an upper bound of the run's own events)."""
+        """The log position of the latest bulk-run event (0 before the first)."""
         key = id(recorder)
         head = int(recorder.max_notification_id() or 0)
         with self._lock:
@@ -36,17 +40,19 @@ class AnalysisMarker:
             marker = self._marker.get(key)
         if marker is not None and head <= checked:
             return marker
-        found = recorder.select_notifications(start=checked + 1, stop=head, limit=1,
-                                              topics=self._topics)
+        found = latest_position_of(recorder, self._topics, checked, head)
         with self._lock:
-            if found or key not in self._marker:
-                self._marker[key] = head
+            known = self._marker.get(key, 0)
+            if found is not None and found > known:
+                known = self._marker[key] = found
+            self._marker.setdefault(key, known)
             self._checked[key] = max(head, self._checked.get(key, 0))
-            return self._marker[key]
+            return known
 
 
 MARKER = AnalysisMarker()
 
 
-def analysis_key(recorder: ApplicationRecorder, today: date) -> tuple[int, str]:
-    return MARKER.position(recorder), today.isoformat()
+def analysis_key(recorder: ApplicationRecorder, today: date) -> tuple[int, date]:
+    """(latest bulk run's position, the ledger's day): what the figures are kept under."""
+    return MARKER.position(recorder), today

@@ -2,13 +2,13 @@
 application.reports.charts (the reports' own), as an image (an SVG carries its own <style>,
 which the Content-Security-Policy would refuse inline in a page).
 
-Drawing a chart and computing the analyst's picture both cost far more than a page: both
-are cached in this process, per the caller's scope and per parameter, and computed once
-however many requests ask at the same moment. The analyst's picture and charts read only
-what bulk runs write, so they keep until one records (interfaces.web.analysis_marker);
-the supervisor's workload chart keeps until the log moves. Scope is the caller's: a
-district analyst gets its districts' figures only, and naming another district is the
-same 404 as a missing one."""
+The analyst's picture and its charts read only what bulk runs write, so they are kept
+under the latest bulk run's marker (interfaces.web.analysis_marker): stored for every
+process (interfaces.analyst_figures: computed when the bulk run ended, else by the first
+reader, once), and held in this process's memory once read, computed or read once however
+many requests ask at the same moment. The supervisor's workload chart is kept in memory
+until the log moves. Scope is the caller's: a district analyst gets its districts' figures
+only, and naming another district is the same 404 as a missing one."""
 
 from __future__ import annotations
 
@@ -23,30 +23,27 @@ from litestar import Request, Response, get
 from litestar.params import FromPath, FromQuery
 
 from application.access import Principal, acting_as
-from application.analyst_picture import AnalystPicture, analyst_picture
-from application.dashboard_queries import Scope, channel_mix, workload
+from application.analyst_charts import ANALYST_CHARTS, WIDTH
+from application.analyst_picture import AnalystPicture
+from application.dashboard_queries import Scope, workload
 from application.errors import NotFoundError
 from application.reports import charts
-from application.reports.picture import (
-    concentration_chart,
-    rates_chart,
-    targeting_chart,
-)
 from domain.values import parse_district
+from infrastructure.figure_store import FigureKey
+from interfaces.analyst_figures import AnalystFigures, PictureSources, scope_name
 from interfaces.http.auth import services_of
 from interfaces.http.params import Caller
 from interfaces.http.services import HttpServices
-from interfaces.periodic_reports import LedgerSources
 from interfaces.web.analysis_marker import analysis_key
 from interfaces.web.work_context import KIND_LABELS, person, view_tables
 from projections.views.account_register import AccountRegister
 from projections.views.worklist import WorkList
 
+__all__ = ["ANALYST_CHARTS", "CHARTS", "PICTURES", "ROUTES", "PositionCache", "analyst_scope",
+           "figure_key", "figures_of", "log_position", "picture"]
+
 AnyRequest = Request[Any, Any, Any]
 T = TypeVar("T")
-WIDTH = 7.0
-CHANNEL_ORDER = ("green", "amber", "red")
-BASES = ("none", "risk", "rule", "random")
 CHART_OFFICERS = 8
 """Officers drawn on the workload chart (the busiest); its table lists them all."""
 
@@ -113,47 +110,41 @@ def analyst_scope(caller: Principal, district: str | None) -> frozenset[str] | N
     return allowed
 
 
+_FIGURES: dict[int, AnalystFigures] = {}
+_FIGURES_LOCK = threading.Lock()
+
+
+def figures_of(services: HttpServices) -> AnalystFigures:
+    """The stored figures of the services' application (one per application served)."""
+    with _FIGURES_LOCK:
+        found = _FIGURES.get(id(services.app))
+        if found is None or found.app is not services.app:
+            found = _FIGURES[id(services.app)] = AnalystFigures(services.app)
+        return found
+
+
+def figure_key(services: HttpServices, scope: frozenset[str] | None) -> FigureKey:
+    """The scope at the analysis marker: the latest bulk run's position, today."""
+    position, today = analysis_key(services.app.recorder, services.now().date())
+    return FigureKey(scope_name(scope), position, today)
+
+
 def picture(services: HttpServices, caller: Principal,
             district: str | None = None) -> AnalystPicture:
-    """The analyst's picture for the caller (and district), cached until a bulk run
-    records (interfaces.web.analysis_marker) or the day changes."""
+    """The analyst's picture for the caller (and district), kept until a bulk run records
+    (interfaces.web.analysis_marker) or the day changes: from this process's memory, else
+    the stored figures, else computed once (and stored for every process)."""
     caller.require("read:risk")
-    scope = analyst_scope(caller, district)
-    key = (id(services.app), _stable(scope),
-           analysis_key(services.app.recorder, services.now().date()))
+    key = figure_key(services, analyst_scope(caller, district))
 
-    def compute() -> AnalystPicture:
-        store, _ = view_tables(services, AccountRegister)
+    def sources() -> PictureSources:
+        store, _ = view_tables(services, AccountRegister)  # the samples' districts
+        return PictureSources(services.app, store)
+
+    def found() -> AnalystPicture:
         with acting_as(caller):
-            return analyst_picture(LedgerSources(services.app), scope,
-                                   channel_mix(store, scope), services.now().date())
-    return PICTURES.get(key, compute)
-
-
-def _rates(grain: str, title: str) -> Callable[[AnalystPicture], str]:
-    return lambda found: rates_chart(getattr(found, grain), title)
-
-
-def _channels(found: AnalystPicture) -> str:
-    totals = {row["channel"]: row for row in found.channel_totals}
-    labels = [c for c in CHANNEL_ORDER if c in totals] + sorted(
-        c for c in totals if c not in CHANNEL_ORDER)
-    bases = [b for b in BASES if any(b in totals[c]["by_basis"] for c in labels)]
-    return charts.stacked_bars(labels, {b: [totals[c]["by_basis"].get(b, 0) for c in labels]
-                                        for b in bases},
-                               title="Declarations by channel and basis", y_label="declarations",
-                               width=WIDTH)
-
-
-ANALYST_CHARTS: dict[str, Callable[[AnalystPicture], str]] = {
-    "concentration": lambda found: concentration_chart(found.spread),
-    "rates-industry": _rates("industry", "Lowest compliance by industry"),
-    "rates-area": _rates("area", "Compliance by area"),
-    "rates-district": _rates("by_district", "Lowest compliance by district"),
-    "targeting": lambda found: targeting_chart(found.targeting),
-    "channels": _channels,
-}
-"""Chart name -> how it is drawn from the analyst's picture."""
+            return figures_of(services).picture(key, sources)
+    return PICTURES.get((id(services.app), key), found)
 
 
 def district_scope(caller: Principal, district: str | None) -> Scope:
@@ -185,31 +176,32 @@ def workload_chart(services: HttpServices, scope: Scope) -> str:
 @get("/charts/{name:str}", sync_to_thread=True, include_in_schema=False)
 def chart(request: AnyRequest, caller: Caller, name: FromPath[str],
           district: FromQuery[str | None] = None) -> Response[str]:
-    """One chart as SVG. Its ETag names the log position and scope, so a browser asking
-    again with If-None-Match gets 304 until the log moves."""
+    """One chart as SVG. Its ETag names the chart, scope and marker (the same in every
+    worker), so a browser asking again with If-None-Match gets 304 until they move."""
     chart_name = name.removesuffix(".svg")
     if chart_name == name:
         raise NotFoundError("chart", name[:60])
     services = services_of(request)
     render: Callable[[], str]
     if chart_name in ANALYST_CHARTS:
-        found = picture(services, caller, district)
-        render = partial(ANALYST_CHARTS[chart_name], found)
-        scope: Any = _stable(found.districts)
+        caller.require("read:risk")
+        key = figure_key(services, analyst_scope(caller, district))
+        render = partial(figures_of(services).chart, key, chart_name,
+                         partial(picture, services, caller, district))
+        where: Any = (key.scope, key.position, key.day.isoformat())
     elif chart_name == "workload":
         caller.require("read:worklist")
         narrowed = district_scope(caller, district)
         render = partial(workload_chart, services, narrowed)
-        scope = (_stable(narrowed.districts), _stable(narrowed.importers))
+        where = (_stable(narrowed.districts), _stable(narrowed.importers),
+                 log_position(services))
     else:
         raise NotFoundError("chart", chart_name[:60])
-    position: Any = (analysis_key(services.app.recorder, services.now().date())
-                     if chart_name in ANALYST_CHARTS else log_position(services))
-    tag = hashlib.sha256(repr((chart_name, scope, position)).encode()).hexdigest()[:32]
+    tag = hashlib.sha256(repr((chart_name, where)).encode()).hexdigest()[:32]
     headers = {"Cache-Control": "private, no-cache", "Vary": "Cookie", "ETag": f'"{tag}"'}
     if request.headers.get("if-none-match") == f'"{tag}"':
         return Response("", status_code=304, headers=headers)
-    svg = CHARTS.get((id(services.app), chart_name, scope, position), render)
+    svg = CHARTS.get((id(services.app), chart_name, where), render)
     return Response(svg, media_type="image/svg+xml", headers=headers)
 
 

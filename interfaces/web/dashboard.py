@@ -6,8 +6,9 @@ charts with their numbers beside them; the auditor's latest seal; a representati
 plans, notices and verifications; the admin's users.
 
 Every list comes from the views (application.dashboard_queries), restricted to the
-caller's scope as the API's lists are; the analyst's picture and its charts are cached per
-log position (interfaces.web.chart_routes)."""
+caller's scope as the API's lists are; the analyst's picture and its charts are kept per
+scope and latest bulk run, computed once and stored for every process (interfaces.web.
+chart_routes, interfaces.analyst_figures)."""
 
 from __future__ import annotations
 

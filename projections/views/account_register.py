@@ -11,78 +11,65 @@ from domain.enforcement_action import EnforcementAction
 from domain.follow_up_verification import FollowUpVerification
 from domain.importer_account import ImporterAccount
 from domain.improvement_plan import ImprovementPlan
-from projections.view import CODE_POINTS, Handler, Statement, View, cents
+from projections.rows import Lookup, Plus, Rows
+from projections.view import CODE_POINTS, Handler, View, cents
 
-REGISTER = ("INSERT INTO {ar_accounts} (importer_id, importer_number, legal_name, district, "
-            "industry, registered_on, manager, tier, annual_value_cents, compliance_class, "
-            "status, risk_score, open_cases, last_assessment, last_assessment_on) VALUES "
-            "(?, ?, ?, ?, ?, ?, NULL, NULL, NULL, NULL, 'active', NULL, 0, NULL, NULL) "
-            "ON CONFLICT (importer_id) DO NOTHING")
-SET = "UPDATE {ar_accounts} SET {column} = ? WHERE importer_id = ?"
-CASE_OPENED = ("INSERT INTO {ar_cases} (case_id, importer_id) VALUES (?, ?) "
-               "ON CONFLICT (case_id) DO NOTHING")
-COUNT_UP = "UPDATE {ar_accounts} SET open_cases = open_cases + 1 WHERE importer_id = ?"
-COUNT_DOWN = ("UPDATE {ar_accounts} SET open_cases = open_cases - 1 WHERE importer_id = "
-              "(SELECT importer_id FROM {ar_cases} WHERE case_id = ?)")
+ACCOUNTS, PARTNERSHIPS, CASES = "ar_accounts", "ar_partnerships", "ar_cases"
 
 
 def _set(column: str, value_of: Any) -> Handler:
-    sql = SET.replace("{column}", column)
-
-    def handler(_: Any, event: Any, __: int) -> list[Statement]:
-        return [Statement(sql, (value_of(event), str(event.originator_id)))]
+    def handler(rows: Rows, event: Any, _: int) -> None:
+        rows.update(ACCOUNTS, str(event.originator_id), {column: value_of(event)})
     return handler
 
 
-def _registered(_: Any, event: Any, __: int) -> list[Statement]:
-    return [Statement(REGISTER, (str(event.originator_id), event.importer_number,
-                                 event.legal_name, event.district, event.industry,
-                                 event.registered_on.isoformat()))]
+def _registered(rows: Rows, event: Any, _: int) -> None:
+    rows.insert(ACCOUNTS, (str(event.originator_id), event.importer_number, event.legal_name,
+                           event.district, event.industry, event.registered_on.isoformat(),
+                           None, None, None, None, "active", None, 0, None, None))
 
 
-def _tier(_: Any, event: Any, __: int) -> list[Statement]:
-    importer = str(event.originator_id)
-    return [Statement(SET.replace("{column}", "tier"), (event.tier, importer)),
-            Statement(SET.replace("{column}", "annual_value_cents"),
-                      (cents(event.annual_value), importer))]
+def _tier(rows: Rows, event: Any, _: int) -> None:
+    rows.update(ACCOUNTS, str(event.originator_id),
+                {"tier": event.tier, "annual_value_cents": cents(event.annual_value)})
 
 
-def _risk(view: Any, event: Any, notification_id: int) -> list[Statement]:
-    importer = str(event.originator_id)
-    return [*_tier(view, event, notification_id),
-            Statement(SET.replace("{column}", "risk_score"), (str(event.score), importer))]
+def _risk(rows: Rows, event: Any, _: int) -> None:
+    rows.update(ACCOUNTS, str(event.originator_id),
+                {"tier": event.tier, "annual_value_cents": cents(event.annual_value),
+                 "risk_score": str(event.score)})
 
 
-def _joined(_: Any, event: Any, __: int) -> list[Statement]:
-    return [Statement("INSERT INTO {ar_partnerships} (importer_id, programme, since) "
-                      "VALUES (?, ?, ?) ON CONFLICT (importer_id, programme) DO NOTHING",
-                      (str(event.originator_id), event.programme.value,
-                       event.joined_on.isoformat()))]
+def _joined(rows: Rows, event: Any, _: int) -> None:
+    rows.insert(PARTNERSHIPS, (str(event.originator_id), event.programme.value,
+                               event.joined_on.isoformat()))
 
 
-def _left(_: Any, event: Any, __: int) -> list[Statement]:
-    return [Statement("DELETE FROM {ar_partnerships} WHERE importer_id = ? AND programme = ?",
-                      (str(event.originator_id), event.programme.value))]
+def _left(rows: Rows, event: Any, _: int) -> None:
+    rows.delete(PARTNERSHIPS, (str(event.originator_id), event.programme.value))
 
 
-def _case_opened(_: Any, event: Any, __: int) -> list[Statement]:
-    return [Statement(CASE_OPENED, (str(event.originator_id), str(event.importer_id))),
-            Statement(COUNT_UP, (str(event.importer_id),))]
+def _case_opened(rows: Rows, event: Any, _: int) -> None:
+    rows.insert(CASES, (str(event.originator_id), str(event.importer_id)))
+    rows.update(ACCOUNTS, str(event.importer_id), {"open_cases": Plus(1)})
 
 
-def _assessment_opened(view: Any, event: Any, n: int) -> list[Statement]:
-    return [*_case_opened(view, event, n), Statement(
-        "UPDATE {ar_accounts} SET last_assessment = ?, last_assessment_on = ? "
-        "WHERE importer_id = ?", (event.number, event.timestamp.date().isoformat(),
-                                  str(event.importer_id)))]
+def _assessment_opened(rows: Rows, event: Any, n: int) -> None:
+    _case_opened(rows, event, n)
+    rows.update(ACCOUNTS, str(event.importer_id),
+                {"last_assessment": event.number,
+                 "last_assessment_on": event.timestamp.date().isoformat()})
 
 
-def _case_ended(_: Any, event: Any, __: int) -> list[Statement]:
-    return [Statement(COUNT_DOWN, (str(event.originator_id),))]
+def _case_ended(rows: Rows, event: Any, _: int) -> None:
+    """One open case fewer for the importer the case was opened for."""
+    rows.update(ACCOUNTS, Lookup(CASES, str(event.originator_id), "importer_id"),
+                {"open_cases": Plus(-1)})
 
 
-def _review(view: Any, event: Any, n: int) -> list[Statement]:
-    return [] if event.approved else _case_ended(view, event, n)
+def _review(rows: Rows, event: Any, n: int) -> None:
+    if not event.approved:
+        _case_ended(rows, event, n)
 
 
 class AccountRegister(View):

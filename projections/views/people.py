@@ -10,47 +10,40 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from domain.user import User
-from projections.view import Handler, Statement, View
+from projections.rows import Lookup, Rows, WithoutWord, WithWord
+from projections.view import Handler, View
 
-CREATE = ("INSERT INTO {people_users} (username, email, enabled, roles, districts, importers) "
-          "VALUES (?, ?, 1, ?, ?, ?) ON CONFLICT (username) DO NOTHING")
-GRANT = ("UPDATE {people_users} SET roles = CASE WHEN roles LIKE ? THEN roles "
-         "ELSE roles || ? END WHERE username = ?")
-REVOKE = "UPDATE {people_users} SET roles = REPLACE(roles, ?, ' ') WHERE username = ?"
+USERS, IDS = "people_users", "people_ids"
 
 
 def spaced(values: Any) -> str:
     return " " + " ".join(str(v) for v in values) + " " if values else " "
 
 
+def _user(event: Any) -> Lookup:
+    """The user's row, found by name: later events carry only the user's id."""
+    return Lookup(IDS, str(event.originator_id), "username")
+
+
 def _set(column: str, value: Any) -> Handler:
-    def handler(_: Any, event: Any, __: int) -> list[Statement]:
-        return [Statement(f"UPDATE {{people_users}} SET {column} = ? WHERE username = "
-                          "(SELECT username FROM {people_ids} WHERE user_id = ?)",
-                          (value(event), str(event.originator_id)))]
+    def handler(rows: Rows, event: Any, _: int) -> None:
+        rows.update(USERS, _user(event), {column: value(event)})
     return handler
 
 
-def _granted(_: Any, event: Any, __: int) -> list[Statement]:
-    role = str(event.role)
-    return [Statement(GRANT.replace("WHERE username = ?", "WHERE username = (SELECT "
-                                    "username FROM {people_ids} WHERE user_id = ?)"),
-                      (f"% {role} %", f"{role} ", str(event.originator_id)))]
+def _granted(rows: Rows, event: Any, _: int) -> None:
+    rows.update(USERS, _user(event), {"roles": WithWord(str(event.role))})
 
 
-def _revoked(_: Any, event: Any, __: int) -> list[Statement]:
-    return [Statement(REVOKE.replace("WHERE username = ?", "WHERE username = (SELECT "
-                                     "username FROM {people_ids} WHERE user_id = ?)"),
-                      (f" {event.role} ", str(event.originator_id)))]
+def _revoked(rows: Rows, event: Any, _: int) -> None:
+    rows.update(USERS, _user(event), {"roles": WithoutWord(str(event.role))})
 
 
-def _created(_: Any, event: Any, __: int) -> list[Statement]:
-    """Also files the user's id under its name: later events carry only the id."""
-    return [Statement("INSERT INTO {people_ids} (user_id, username) VALUES (?, ?) "
-                      "ON CONFLICT (user_id) DO NOTHING",
-                      (str(event.originator_id), event.username)),
-            Statement(CREATE, (event.username, event.email, spaced(event.roles),
-                               spaced(event.districts), spaced(event.importers)))]
+def _created(rows: Rows, event: Any, _: int) -> None:
+    """Also files the user's id under its name."""
+    rows.insert(IDS, (str(event.originator_id), event.username))
+    rows.insert(USERS, (event.username, event.email, 1, spaced(event.roles),
+                        spaced(event.districts), spaced(event.importers)))
 
 
 class People(View):

@@ -12,35 +12,37 @@ from domain.enforcement_action import EnforcementAction
 from domain.follow_up_verification import FollowUpVerification
 from domain.importer_account import ImporterAccount
 from domain.improvement_plan import ImprovementPlan
-from projections.view import Handler, Statement, View, cents
+from projections.rows import Difference, Lookup, OnConflict, Rows
+from projections.view import Handler, View, cents
 
-CS_CASE = ("INSERT INTO {cs_cases} (case_id, number, source, importer_id, district) "
-           "VALUES (?, ?, ?, ?, ?) ON CONFLICT (case_id) DO NOTHING")
-CS_FINDING = ("INSERT INTO {cs_findings} (case_number, area, source, industry, district, "
-              "period, lines, discrepancies, loss_cents) SELECT c.number, ?, c.source, "
-              "COALESCE(i.industry, ''), c.district, ?, ?, ?, ? FROM {cs_cases} c LEFT JOIN "
-              "{cs_importers} i ON i.importer_id = c.importer_id WHERE c.case_id = ? "
-              "ON CONFLICT (case_number, area) DO UPDATE SET lines = excluded.lines")
+IMPORTERS, CASES, FINDINGS = "cs_importers", "cs_cases", "cs_findings"
+RETESTED = OnConflict(update=("lines",))
+"""A finding again for the same case and area (a second conclusion): its lines count."""
 
 
-def _importer(_: Any, event: Any, __: int) -> list[Statement]:
-    return [Statement("INSERT INTO {cs_importers} (importer_id, industry) VALUES (?, ?) "
-                      "ON CONFLICT (importer_id) DO NOTHING",
-                      (str(event.originator_id), event.industry))]
+def _importer(rows: Rows, event: Any, _: int) -> None:
+    rows.insert(IMPORTERS, (str(event.originator_id), event.industry))
 
 
 def _case(source: str) -> Handler:
-    def handler(_: Any, event: Any, __: int) -> list[Statement]:
-        return [Statement(CS_CASE, (str(event.originator_id), event.number, source,
-                                    str(event.importer_id), event.district))]
+    def handler(rows: Rows, event: Any, _: int) -> None:
+        rows.insert(CASES, (str(event.originator_id), event.number, source,
+                            str(event.importer_id), event.district))
     return handler
 
 
-def _findings(_: Any, event: Any, __: int) -> list[Statement]:
+def _findings(rows: Rows, event: Any, _: int) -> None:
+    """Each area's finding, filed under the case's number, source and district and its
+    importer's industry ('' when the importer is not known to the view)."""
+    case = str(event.originator_id)
     period = event.timestamp.strftime("%Y-%m")
-    return [Statement(CS_FINDING, (f.area.value, period, f.lines_tested, f.discrepancies,
-                                   cents(f.revenue_loss), str(event.originator_id)))
-            for f in event.findings]
+    industry = Lookup(IMPORTERS, Lookup(CASES, case, "importer_id"), "industry", "")
+    for f in event.findings:
+        rows.insert(FINDINGS, (Lookup(CASES, case, "number"), f.area.value,
+                               Lookup(CASES, case, "source"), industry,
+                               Lookup(CASES, case, "district"), period, f.lines_tested,
+                               f.discrepancies, cents(f.revenue_loss)),
+                    requires=(CASES, case), on_conflict=RETESTED)
 
 
 class ComplianceStatistics(View):
@@ -66,41 +68,33 @@ class ComplianceStatistics(View):
     }
 
 
-ES_SET = "UPDATE {es_actions} SET {column} = ? WHERE case_id = ?"
+ACTIONS = "es_actions"
 
 
 def _es_set(column: str, value_of: Any) -> Handler:
-    sql = ES_SET.replace("{column}", column)
-
-    def handler(_: Any, event: Any, __: int) -> list[Statement]:
-        return [Statement(sql, (value_of(event), str(event.originator_id)))]
+    def handler(rows: Rows, event: Any, _: int) -> None:
+        rows.update(ACTIONS, str(event.originator_id), {column: value_of(event)})
     return handler
 
 
-def _proposed(_: Any, event: Any, __: int) -> list[Statement]:
-    return [Statement(
-        "INSERT INTO {es_actions} (case_id, number, kind, state, district, proposed_cents, "
-        "decided_cents, paid_cents, proposed_on, proposed_day, decided_on, days_to_decision) "
-        "VALUES (?, ?, ?, 'proposed', ?, ?, NULL, NULL, ?, ?, NULL, NULL) "
-        "ON CONFLICT (case_id) DO NOTHING",
-        (str(event.originator_id), event.number, event.kind.value, event.district,
-         cents(event.proposed_amount), event.timestamp.date().isoformat(),
-         event.timestamp.date().toordinal()))]
-
-
-def _decided(_: Any, event: Any, __: int) -> list[Statement]:
+def _proposed(rows: Rows, event: Any, _: int) -> None:
     day = event.timestamp.date()
-    return [Statement(
-        "UPDATE {es_actions} SET state = 'decided', decided_cents = ?, decided_on = ? "
-        "WHERE case_id = ?", (cents(event.decided_amount), day.isoformat(),
-                              str(event.originator_id))),
-        Statement("UPDATE {es_actions} SET days_to_decision = ? - proposed_day WHERE "
-                  "case_id = ?", (day.toordinal(), str(event.originator_id)))]
+    rows.insert(ACTIONS, (str(event.originator_id), event.number, event.kind.value,
+                          "proposed", event.district, cents(event.proposed_amount), None, None,
+                          day.isoformat(), day.toordinal(), None, None))
 
 
-def _paid(_: Any, event: Any, __: int) -> list[Statement]:
-    return [Statement("UPDATE {es_actions} SET state = 'paid', paid_cents = ? WHERE "
-                      "case_id = ?", (cents(event.amount), str(event.originator_id)))]
+def _decided(rows: Rows, event: Any, _: int) -> None:
+    day = event.timestamp.date()
+    rows.update(ACTIONS, str(event.originator_id),
+                {"state": "decided", "decided_cents": cents(event.decided_amount),
+                 "decided_on": day.isoformat(),
+                 "days_to_decision": Difference(day.toordinal(), "proposed_day")})
+
+
+def _paid(rows: Rows, event: Any, _: int) -> None:
+    rows.update(ACTIONS, str(event.originator_id),
+                {"state": "paid", "paid_cents": cents(event.amount)})
 
 
 def _state(name: str) -> Handler:
@@ -136,39 +130,35 @@ class EnforcementStatistics(View):
     }
 
 
-PP_ACTION = ("INSERT INTO {pp_actions} (plan_id, action_id, plan_number, district, area, "
-             "due_on, completed_on) SELECT plan_id, ?, number, district, ?, ?, NULL FROM "
-             "{pp_plans} WHERE plan_id = ? ON CONFLICT (plan_id, action_id) DO UPDATE SET "
-             "due_on = excluded.due_on")
+PLANS, PLAN_ACTIONS = "pp_plans", "pp_actions"
+DUE_AGAIN = OnConflict(update=("due_on",))
 
 
-def _plan(_: Any, event: Any, __: int) -> list[Statement]:
-    return [Statement("INSERT INTO {pp_plans} (plan_id, number, district, state) VALUES "
-                      "(?, ?, ?, 'draft') ON CONFLICT (plan_id) DO NOTHING",
-                      (str(event.originator_id), event.number, event.district))]
+def _plan(rows: Rows, event: Any, _: int) -> None:
+    rows.insert(PLANS, (str(event.originator_id), event.number, event.district, "draft"))
 
 
-def _plan_action(_: Any, event: Any, __: int) -> list[Statement]:
-    action = event.action
-    return [Statement(PP_ACTION, (action.action_id, action.area.value,
-                                  action.due_on.isoformat(), str(event.originator_id)))]
+def _plan_action(rows: Rows, event: Any, _: int) -> None:
+    """An action of a plan the view knows, placed as the plan is."""
+    plan, action = str(event.originator_id), event.action
+    rows.insert(PLAN_ACTIONS, (plan, action.action_id, Lookup(PLANS, plan, "number"),
+                               Lookup(PLANS, plan, "district"), action.area.value,
+                               action.due_on.isoformat(), None),
+                requires=(PLANS, plan), on_conflict=DUE_AGAIN)
 
 
-def _action_removed(_: Any, event: Any, __: int) -> list[Statement]:
-    return [Statement("DELETE FROM {pp_actions} WHERE plan_id = ? AND action_id = ?",
-                      (str(event.originator_id), event.action_id))]
+def _action_removed(rows: Rows, event: Any, _: int) -> None:
+    rows.delete(PLAN_ACTIONS, (str(event.originator_id), event.action_id))
 
 
-def _action_completed(_: Any, event: Any, __: int) -> list[Statement]:
-    return [Statement("UPDATE {pp_actions} SET completed_on = ? WHERE plan_id = ? AND "
-                      "action_id = ?", (event.completed_on.isoformat(),
-                                        str(event.originator_id), event.action_id))]
+def _action_completed(rows: Rows, event: Any, _: int) -> None:
+    rows.update(PLAN_ACTIONS, (str(event.originator_id), event.action_id),
+                {"completed_on": event.completed_on.isoformat()})
 
 
 def _plan_state(name: str) -> Handler:
-    def handler(_: Any, event: Any, __: int) -> list[Statement]:
-        return [Statement("UPDATE {pp_plans} SET state = ? WHERE plan_id = ?",
-                          (name, str(event.originator_id)))]
+    def handler(rows: Rows, event: Any, _: int) -> None:
+        rows.update(PLANS, str(event.originator_id), {"state": name})
     return handler
 
 

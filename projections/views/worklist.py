@@ -20,51 +20,30 @@ from domain.errors import InvalidValueError
 from domain.follow_up_verification import FollowUpVerification
 from domain.improvement_plan import ImprovementPlan
 from domain.reminder import Reminder
-from projections.view import Handler, Statement, View, iso
+from projections.rows import AtLeast, Lookup, OnConflict, Rows
+from projections.view import Handler, View, iso
 
-OPEN_CASE = ("INSERT INTO {wl_cases} (case_id, number, kind, importer_number, district, "
-             "officer, state, next_step, due_on, opened_on, closed) "
-             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT (case_id) DO NOTHING")
-MOVE = "UPDATE {wl_cases} SET state = ?, next_step = ?, due_on = ? WHERE case_id = ?"
-MOVE_KEEP_DUE = "UPDATE {wl_cases} SET state = ?, next_step = ? WHERE case_id = ?"
-CLOSE = ("UPDATE {wl_cases} SET state = ?, next_step = '', due_on = NULL, closed = 1 "
-         "WHERE case_id = ?")
-OPEN_CASE_INHERITING = (
-    "INSERT INTO {wl_cases} (case_id, number, kind, importer_number, district, officer, "
-    "state, next_step, due_on, opened_on, closed) VALUES (?, ?, ?, ?, ?, "
-    "COALESCE((SELECT officer FROM {wl_cases} WHERE case_id = ?), ?), ?, ?, ?, ?, 0) "
-    "ON CONFLICT (case_id) DO NOTHING")
-"""A case whose responsible officer is that of the case it came from (a plan: its
-assessment's; an enforcement action: its source case's), else the given fallback."""
-ASSIGN = "UPDATE {wl_cases} SET officer = ? WHERE case_id = ?"
-ASSIGNED = ("UPDATE {wl_cases} SET state = ?, next_step = ? WHERE case_id = ? "
-            "AND state = 'opened'")
-DUE = ("INSERT INTO {wl_due} (item, case_id, case_number, kind, district, due_on, done, "
-       "description, owner, reminded_offset, overdue) SELECT ?, case_id, number, ?, district, ?, "
-       "0, ?, ?, NULL, 0 FROM {wl_cases} WHERE case_id = ? ON CONFLICT (item) DO UPDATE SET "
-       "reminded_offset = CASE WHEN {wl_due}.due_on = excluded.due_on "
-       "THEN {wl_due}.reminded_offset END, "
-       "overdue = CASE WHEN {wl_due}.due_on = excluded.due_on THEN {wl_due}.overdue ELSE 0 END, "
-       "due_on = excluded.due_on, done = 0, description = excluded.description, "
-       "owner = excluded.owner")
+CASES, DUE = "wl_cases", "wl_due"
+DUE_AGAIN = OnConflict(update=("due_on", "done", "description", "owner"),
+                       kept=("reminded_offset", "overdue"), unless_same="due_on")
 """A due item, keyed `<case id>/<item>` (item: "proposal", an action id, "retest",
-"response"); a new due date starts its reminders and overdue flag afresh."""
-REMINDED = ("UPDATE {wl_due} SET reminded_offset = ? WHERE item = ? AND due_on = ? "
-            "AND (reminded_offset IS NULL OR reminded_offset < ?)")
-FLAGGED = "UPDATE {wl_due} SET overdue = 1 WHERE item = ? AND due_on = ?"
-DONE = "UPDATE {wl_due} SET done = 1 WHERE item = ?"
-DROP_ITEM = "DELETE FROM {wl_due} WHERE item = ?"
+"response"), due again: a new due date starts its reminders and overdue flag afresh."""
 
 
 def _open(kind: str, state: str, next_step: str, due: str | None = None) -> Handler:
     """A new case, with no officer responsible yet (whoever opened it is an analyst, or
     the importer's representative who reported a plan implemented)."""
-    def handler(_: Any, event: Any, __: int) -> list[Statement]:
-        return [Statement(OPEN_CASE, (str(event.originator_id), event.number, kind,
-                                      event.importer_number, event.district, None, state,
-                                      next_step, iso(getattr(event, due)) if due else None,
-                                      event.timestamp.date().isoformat()))]
+    def handler(rows: Rows, event: Any, _: int) -> None:
+        _open_case(rows, event, kind, None, state, next_step,
+                   iso(getattr(event, due)) if due else None)
     return handler
+
+
+def _open_case(rows: Rows, event: Any, kind: str, officer: Any, state: str,
+               next_step: str, due_on: str | None) -> None:
+    rows.insert(CASES, (str(event.originator_id), event.number, kind, event.importer_number,
+                        event.district, officer, state, next_step, due_on,
+                        event.timestamp.date().isoformat(), 0))
 
 
 def _open_inheriting(kind: str, state: str, next_step: str, due: str | None,
@@ -72,13 +51,12 @@ def _open_inheriting(kind: str, state: str, next_step: str, due: str | None,
                      fallback: Callable[[Any], str | None]) -> Handler:
     """A new case whose responsible officer is that of the case `source(event)` names,
     else `fallback(event)`."""
-    def handler(_: Any, event: Any, __: int) -> list[Statement]:
+    def handler(rows: Rows, event: Any, _: int) -> None:
         origin = _case_uuid(source(event))
-        return [Statement(OPEN_CASE_INHERITING, (
-            str(event.originator_id), event.number, kind, event.importer_number,
-            event.district, None if origin is None else str(origin), fallback(event), state,
-            next_step, iso(getattr(event, due)) if due else None,
-            event.timestamp.date().isoformat()))]
+        officer = (fallback(event) if origin is None else
+                   Lookup(CASES, str(origin), "officer", fallback(event)))
+        _open_case(rows, event, kind, officer, state, next_step,
+                   iso(getattr(event, due)) if due else None)
     return handler
 
 
@@ -91,124 +69,119 @@ def _case_uuid(number: str | None) -> UUID | None:
         return None
 
 
+def _due(rows: Rows, case: str, item: str, kind: str, due_on: Any, description: str,
+         owner: str | None = None) -> None:
+    """A due item of an existing case (numbered and placed as the case is)."""
+    rows.insert(DUE, (f"{case}/{item}", case, Lookup(CASES, case, "number"), kind,
+                      Lookup(CASES, case, "district"), iso(due_on), 0, description, owner,
+                      None, 0), requires=(CASES, case), on_conflict=DUE_AGAIN)
+
+
 def _move(state: str, next_step: str, due: str | None = None) -> Handler:
-    def handler(_: Any, event: Any, __: int) -> list[Statement]:
-        if due is None:
-            return [Statement(MOVE_KEEP_DUE, (state, next_step, str(event.originator_id)))]
-        return [Statement(MOVE, (state, next_step, iso(getattr(event, due)),
-                                 str(event.originator_id)))]
+    def handler(rows: Rows, event: Any, _: int) -> None:
+        values: dict[str, Any] = {"state": state, "next_step": next_step}
+        if due is not None:
+            values["due_on"] = iso(getattr(event, due))
+        rows.update(CASES, str(event.originator_id), values)
     return handler
 
 
 def _close(state: str) -> Handler:
-    def handler(_: Any, event: Any, __: int) -> list[Statement]:
+    def handler(rows: Rows, event: Any, _: int) -> None:
         case_id = str(event.originator_id)
-        return [Statement(CLOSE, (state, case_id)),
-                Statement("UPDATE {wl_due} SET done = 1 WHERE case_id = ?", (case_id,))]
+        rows.update(CASES, case_id, {"state": state, "next_step": "", "due_on": None,
+                                     "closed": 1})
+        rows.update_where(DUE, {"case_id": case_id}, {"done": 1})
     return handler
 
 
-def _assigned(_: Any, event: Any, __: int) -> list[Statement]:
+def _assigned(rows: Rows, event: Any, _: int) -> None:
     """An assessment's first assignment moves it on; a reassignment only changes who."""
     case = str(event.originator_id)
-    return [Statement(ASSIGN, (event.officer, case)),
-            Statement(ASSIGNED, ("assigned", "record the internal-control survey", case))]
+    rows.update(CASES, case, {"officer": event.officer})
+    rows.update(CASES, case, {"state": "assigned",
+                              "next_step": "record the internal-control survey"},
+                when={"state": "opened"})
 
 
-def _verification_assigned(_: Any, event: Any, __: int) -> list[Statement]:
-    return [Statement(ASSIGN, (event.officer, str(event.originator_id)))]
+def _verification_assigned(rows: Rows, event: Any, _: int) -> None:
+    rows.update(CASES, str(event.originator_id), {"officer": event.officer})
 
 
-def _plan_drafted(view: Any, event: Any, n: int) -> list[Statement]:
-    opened = _open_inheriting("improvement_plan", "draft",
-                              "importer proposes corrective actions", "proposal_due_on",
-                              lambda e: e.assessment_number, lambda _: None)(view, event, n)
-    return [*opened, Statement(DUE, (f"{event.originator_id}/proposal", "plan_proposal",
-                                     iso(event.proposal_due_on),
-                                     "proposal of corrective actions", None,
-                                     str(event.originator_id)))]
+def _plan_drafted(rows: Rows, event: Any, n: int) -> None:
+    _open_inheriting("improvement_plan", "draft", "importer proposes corrective actions",
+                     "proposal_due_on", lambda e: e.assessment_number,
+                     lambda _: None)(rows, event, n)
+    _due(rows, str(event.originator_id), "proposal", "plan_proposal", event.proposal_due_on,
+         "proposal of corrective actions")
 
 
-def _action_due(_: Any, event: Any, __: int) -> list[Statement]:
-    case = str(event.originator_id)
+def _action_due(rows: Rows, event: Any, _: int) -> None:
     action = event.action
-    return [Statement(DUE, (f"{case}/{action.action_id}", "plan_action", iso(action.due_on),
-                            f"action {action.action_id} ({action.description})",
-                            action.owner, case))]
+    _due(rows, str(event.originator_id), action.action_id, "plan_action", action.due_on,
+         f"action {action.action_id} ({action.description})", action.owner)
 
 
-def _action_removed(_: Any, event: Any, __: int) -> list[Statement]:
-    return [Statement(DROP_ITEM, (f"{event.originator_id}/{event.action_id}",))]
+def _action_removed(rows: Rows, event: Any, _: int) -> None:
+    rows.delete(DUE, f"{event.originator_id}/{event.action_id}")
 
 
-def _action_done(_: Any, event: Any, __: int) -> list[Statement]:
-    return [Statement(DONE, (f"{event.originator_id}/{event.action_id}",))]
+def _action_done(rows: Rows, event: Any, _: int) -> None:
+    rows.update(DUE, f"{event.originator_id}/{event.action_id}", {"done": 1})
 
 
-def _plan_submitted(view: Any, event: Any, n: int) -> list[Statement]:
-    moved = _move("submitted", "supervisor approves or sends back")(view, event, n)
-    return [*moved, Statement("UPDATE {wl_due} SET done = 1 WHERE case_id = ? AND kind = "
-                              "'plan_proposal'", (str(event.originator_id),))]
+def _plan_submitted(rows: Rows, event: Any, n: int) -> None:
+    _move("submitted", "supervisor approves or sends back")(rows, event, n)
+    rows.update_where(DUE, {"case_id": str(event.originator_id), "kind": "plan_proposal"},
+                      {"done": 1})
 
 
-def _verification_scheduled(view: Any, event: Any, n: int) -> list[Statement]:
-    opened = _open("follow_up_verification", "scheduled", "re-test the corrected areas",
-                   "due_on")(view, event, n)
+def _verification_scheduled(rows: Rows, event: Any, n: int) -> None:
+    _open("follow_up_verification", "scheduled", "re-test the corrected areas",
+          "due_on")(rows, event, n)
     areas = ", ".join(area.value for area in event.areas)
-    return [*opened, Statement(DUE, (f"{event.originator_id}/retest", "verification",
-                                     iso(event.due_on), f"re-test of {areas}", None,
-                                     str(event.originator_id)))]
+    _due(rows, str(event.originator_id), "retest", "verification", event.due_on,
+         f"re-test of {areas}")
 
 
 def _response_due(state: str, notice: str) -> Handler:
-    def handler(view: Any, event: Any, n: int) -> list[Statement]:
-        moved = _move(state, "await the importer's response", "response_due_on")(view, event, n)
-        if event.response_due_on is None:
-            return moved
-        case = str(event.originator_id)
-        return [*moved, Statement(DUE, (f"{case}/response", "enforcement_response",
-                                        iso(event.response_due_on),
-                                        f"importer's response to the {notice}", None,
-                                        case))]
+    def handler(rows: Rows, event: Any, n: int) -> None:
+        _move(state, "await the importer's response", "response_due_on")(rows, event, n)
+        if event.response_due_on is not None:
+            _due(rows, str(event.originator_id), "response", "enforcement_response",
+                 event.response_due_on, f"importer's response to the {notice}")
     return handler
 
 
-def _reminded(_: Any, event: Any, __: int) -> list[Statement]:
-    item = f"{id_of_case(event.case_number)}/{event.item}"
-    return [Statement(REMINDED, (event.offset_days, item, iso(event.due_on),
-                                 event.offset_days))]
+def _reminded(rows: Rows, event: Any, _: int) -> None:
+    rows.update(DUE, f"{id_of_case(event.case_number)}/{event.item}",
+                {"reminded_offset": AtLeast(event.offset_days)},
+                when={"due_on": iso(event.due_on)})
 
 
-def _flagged(_: Any, event: Any, __: int) -> list[Statement]:
-    return [Statement(FLAGGED, (f"{event.originator_id}/{event.item}", iso(event.due_on)))]
+def _flagged(rows: Rows, event: Any, _: int) -> None:
+    rows.update(DUE, f"{event.originator_id}/{event.item}", {"overdue": 1},
+                when={"due_on": iso(event.due_on)})
 
 
-def _window_closed(view: Any, event: Any, n: int) -> list[Statement]:
-    moved = _move("response_overdue", "decide the amount: no response came", None)(
-        view, event, n)
-    return [*moved, Statement(DONE, (f"{event.originator_id}/response",))]
+def _answered(state: str, next_step: str) -> Handler:
+    """The wait for the importer's response ends (one may never have come)."""
+    def handler(rows: Rows, event: Any, n: int) -> None:
+        _move(state, next_step)(rows, event, n)
+        rows.update(DUE, f"{event.originator_id}/response", {"done": 1})
+    return handler
 
 
-def _response_received(view: Any, event: Any, n: int) -> list[Statement]:
-    moved = _move("response_received", "decide the amount", None)(view, event, n)
-    return [*moved, Statement(DONE, (f"{event.originator_id}/response",))]
-
-
-def _decided(view: Any, event: Any, n: int) -> list[Statement]:
-    """A decision ends the wait for a response (one may never have come)."""
-    moved = _move("decided", "collect payment", None)(view, event, n)
-    return [*moved, Statement(DONE, (f"{event.originator_id}/response",))]
-
-
-def _review_concluded(view: Any, event: Any, n: int) -> list[Statement]:
+def _review_concluded(rows: Rows, event: Any, n: int) -> None:
     if event.approved:
-        return _move("approved_for_issue", "issue the notice")(view, event, n)
-    return _close("rejected")(view, event, n)
+        _move("approved_for_issue", "issue the notice")(rows, event, n)
+    else:
+        _close("rejected")(rows, event, n)
 
 
-def _verification_concluded(view: Any, event: Any, n: int) -> list[Statement]:
+def _verification_concluded(rows: Rows, event: Any, n: int) -> None:
     state = "concluded_effective" if event.effective else "concluded_not_effective"
-    return _close(state)(view, event, n)
+    _close(state)(rows, event, n)
 
 
 class WorkList(View):
@@ -259,8 +232,9 @@ class WorkList(View):
         EnforcementAction.Issued: _response_due("issued", "pre-penalty notice"),
         EnforcementAction.PenaltyNoticeIssued: _response_due("penalty_notice_issued",
                                                              "penalty notice"),
-        EnforcementAction.ResponseRecorded: _response_received,
-        EnforcementAction.Decided: _decided,
+        EnforcementAction.ResponseRecorded: _answered("response_received",
+                                                      "decide the amount"),
+        EnforcementAction.Decided: _answered("decided", "collect payment"),
         EnforcementAction.PaymentRecorded: _move("paid", "close the action", None),
         EnforcementAction.ReferredForCollection: _move("referred_for_collection",
                                                        "close the action", None),
@@ -275,5 +249,6 @@ class WorkList(View):
         ImprovementPlan.OverdueFlagged: _flagged,
         FollowUpVerification.OverdueFlagged: _flagged,
         EnforcementAction.OverdueFlagged: _flagged,
-        EnforcementAction.ResponseWindowClosed: _window_closed,
+        EnforcementAction.ResponseWindowClosed: _answered(
+            "response_overdue", "decide the amount: no response came"),
     }

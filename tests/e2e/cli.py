@@ -1,4 +1,8 @@
-"""Run the real `compliance` executable in a subprocess against a given store.
+"""Run `compliance` commands against a given store: in this process through the
+executable's own entry point by default (tests/e2e/in_process.py: same exit code, stdout
+and stderr as a process, without its second of imports), or as the installed executable in
+a subprocess with `Cli(env, process=True)`, for tests that need a process boundary
+(kills, signals, locks or races between processes, servers, workers, the README).
 
 Every command that records something names its `--actor`, and the application refuses an
 actor that is not an enabled user holding a role for the command (exit 3). The tests are
@@ -40,9 +44,13 @@ from domain.user import Role, parse_username
 from domain.values import parse_importer_number
 from infrastructure.settings import load_settings
 from interfaces.composition import build_application
+from tests.e2e.in_process import run_in_process
 
 EXECUTABLE = Path(sys.executable).parent / "compliance"
 SETUP_ACTOR = "system:test-setup"
+PROCESSES_VARIABLE = "E2E_CLI_PROCESSES"
+"""Set to 1, every Cli not told otherwise runs its commands as processes: to compare the
+two ways."""
 REPRESENTATIVE_NAME = re.compile(r"rep|broker|importer")
 CUSTOMS_ROLES = (Role.OFFICER, Role.SUPERVISOR, Role.ANALYST, Role.ADMIN)
 
@@ -123,7 +131,13 @@ def provision_actors(env: Mapping[str, str], args: Sequence[str], known: set[str
 
 
 class Cli:
-    def __init__(self, env: dict[str, str]) -> None:
+    """Commands on one store; `env` is what the command's process sees: this process's
+    environment, less the store settings `env` does not name, plus `env`."""
+
+    def __init__(self, env: dict[str, str], *, process: bool | None = None) -> None:
+        if process is None:  # in this process, unless E2E_CLI_PROCESSES=1
+            process = os.environ.get(PROCESSES_VARIABLE) == "1"
+        self.process = process
         self.env = {**os.environ, **env}
         for key in ("COMPLIANCE_DATABASE_URL", "COMPLIANCE_SQLITE_PATH",
                     "COMPLIANCE_POSTGRES_SCHEMA", "COMPLIANCE_SEAL_KEY",
@@ -139,9 +153,18 @@ class Cli:
 
     def as_is(self, *args: str, stdin: str | None = None) -> Result:
         """The command as given, provisioning nobody (see the module's docstring)."""
+        if not self.process:
+            return Result(*run_in_process(self.env, args, stdin))
         done = subprocess.run([str(EXECUTABLE), *args], env=self.env, capture_output=True,
                               text=True, timeout=120, check=False, input=stdin)
         return Result(done.returncode, done.stdout, done.stderr)
+
+    def separate(self) -> Cli:
+        """This Cli's store, users already provisioned and environment, with every
+        command run as the installed executable in a process of its own."""
+        other = Cli({}, process=True)
+        other.env, other.known_users = self.env, self.known_users
+        return other
 
     def ok(self, *args: str, stdin: str | None = None) -> Result:
         result = self(*args, stdin=stdin)

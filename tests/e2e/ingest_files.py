@@ -72,7 +72,10 @@ class _Names(dict[str, str]):
 
 
 def run_together(cli: Cli, *commands: Sequence[str]) -> list[Result]:
-    """Independent commands that write nothing, run side by side (each `compliance`
-    process spends most of its second starting up)."""
+    """Independent commands (none reads what another writes), their results in the
+    order given: one after another in this process, or, for a Cli of processes, side by
+    side (each `compliance` process spends most of its second starting up)."""
+    if not cli.process:
+        return [cli(*args) for args in commands]
     with ThreadPoolExecutor(max_workers=len(commands)) as pool:
         return list(pool.map(lambda args: cli(*args), commands))

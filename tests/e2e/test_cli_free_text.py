@@ -6,25 +6,25 @@ the same through the CSV text column. Multi-line text (a reason, a description, 
 evidence, a summary) keeps its newlines and tabs, and every text output prints it as one
 line.
 
-Every hostile text goes through the command line in this process (click's runner, the same
-commands on the same store; about 100 attempts per store would take minutes as processes),
-and one per option through the real executable too. The operating system cannot pass a NUL
-in an argument to a process, so NUL goes only through the former (and through CSV)."""
+Every hostile text goes through the command line in this process (tests/e2e/in_process.py:
+the same commands on the same store; about 100 attempts per store would take minutes as
+processes), and one per option through the real executable too. The operating system
+cannot pass a NUL in an argument to a process, so NUL goes only through the former (and
+through CSV)."""
 
 from __future__ import annotations
 
 import hashlib
-import os
 import sqlite3
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from interfaces.cli.main import cli as compliance
 from tests.e2e.cli import Cli, Result, provision_actors
+from tests.e2e.in_process import run_in_process
 from tests.e2e.ingest_files import ACCOUNTS_HEADER, count, event_count, write_csv
 from tests.e2e.test_cli_assessment_lifecycle import IMPORTER, register
 from tests.e2e.test_cli_case_workflow import BOSS, OFFICER, REP
@@ -72,35 +72,51 @@ def attempts(texts: Sequence[tuple[str, str]], long_says: str | None
 
 
 def in_process(cli: Cli, args: Sequence[str]) -> Result:
-    """The command line run in this process, on the store `cli` points at."""
-    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("COMPLIANCE_")}
-    env.update({k: v for k, v in cli.env.items() if k.startswith("COMPLIANCE_")})
-    done = CliRunner().invoke(compliance, list(args), env=env, prog_name="compliance")
-    return Result(done.exit_code, done.stdout, done.stderr)
+    """The command line run in this process, on the store `cli` points at (even when
+    E2E_CLI_PROCESSES=1 makes `cli` run processes: a NUL cannot go through one)."""
+    return Result(*run_in_process(cli.env, args, None))
+
+
+Deferred = list[tuple[str, Sequence[str], str]]
+"""(field, command, what the error names): commands to send through the executable."""
 
 
 def assert_refused(cli: Cli, field: str, build: Build,
-                   texts: Sequence[tuple[str, str]]) -> None:
+                   texts: Sequence[tuple[str, str]], through_processes: Deferred) -> None:
     """Every text, put in `field`'s option by `build(text)`, is refused with exit 2 naming
     the field and what is wrong, in one line of error, and the ledger is unchanged; the
-    first text without a NUL is sent through the real executable as well."""
+    first text without a NUL is put in `through_processes`, to be sent through the real
+    executable as well (`assert_refused_by_processes`, before the case's state changes)."""
     for text, _ in texts:  # the actors' users first (see tests.e2e.cli): nothing after
         provision_actors(cli.env, build(text), cli.known_users)
     before = event_count(cli)
-    through_process = next(t for t, _ in texts if "\x00" not in t)
     for text, named in texts:
-        runs = [in_process(cli, build(text))]
-        if text == through_process:
-            runs.append(cli(*build(text)))
-        for result in runs:
-            label = f"{field} <- {text[:20]!r}"
-            assert result.code == 2, (label, result.code, result.err)
-            assert result.err.startswith(f"error: invalid input: {field}="), (label, result.err)
-            assert named in result.err, (label, result.err)
-            assert result.err.count("\n") == 1, (label, result.err)  # one line: none forged
-            assert not {"\x00", "\x07", "\x1b", "\r", "\u202e", "\u2028"} & set(result.err)
-            assert result.out == "", (label, result.out)
+        check_refused(f"{field} <- {text[:20]!r}", field, named, in_process(cli, build(text)))
     assert event_count(cli) == before, field
+    text, named = next((t, n) for t, n in texts if "\x00" not in t)
+    through_processes.append((field, build(text), named))
+
+
+def assert_refused_by_processes(cli: Cli, deferred: Deferred) -> None:
+    """The deferred commands (then no longer deferred) as processes of their own, a few at
+    a time (a process spends about a second starting), on the ledger in the state they
+    were deferred in: each refused as in this process, the ledger unchanged."""
+    jobs, before, separate = list(deferred), event_count(cli), cli.separate()
+    deferred.clear()
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(lambda job: separate.as_is(*job[1]), jobs))
+    for (field, args, named), result in zip(jobs, results, strict=True):
+        check_refused(f"{field} <- {args} (a process)", field, named, result)
+    assert event_count(cli) == before
+
+
+def check_refused(label: str, field: str, named: str, result: Result) -> None:
+    assert result.code == 2, (label, result.code, result.err)
+    assert result.err.startswith(f"error: invalid input: {field}="), (label, result.err)
+    assert named in result.err, (label, result.err)
+    assert result.err.count("\n") == 1, (label, result.err)  # one line: none forged
+    assert not {"\x00", "\x07", "\x1b", "\r", "\u202e", "\u2028"} & set(result.err)
+    assert result.out == "", (label, result.out)
 
 
 @pytest.fixture
@@ -141,6 +157,10 @@ def test_hostile_text_in_every_free_text_option_is_refused_naming_it_and_writes_
     due = (date.today() + timedelta(days=45)).isoformat()
     name_texts = attempts(HOSTILE + ONE_LINE, "longer than 200 characters")
     reason_texts = attempts(HOSTILE, "longer than 2000 characters")
+    through_processes: Deferred = []
+
+    def refused(field: str, build: Build, texts: Sequence[tuple[str, str]]) -> None:
+        assert_refused(cli, field, build, texts, through_processes)
 
     def register_with(**given: str) -> tuple[str, ...]:
         options = {"--importer-number": "12-0000001AA", "--name": "Jade Sea Textiles",
@@ -148,30 +168,28 @@ def test_hostile_text_in_every_free_text_option_is_refused_naming_it_and_writes_
                    "--reason": "new importer", **given}
         return ("accounts", "register", *(x for pair in options.items() for x in pair))
 
-    assert_refused(cli, "legal_name", lambda t: register_with(**{"--name": t}), name_texts)
-    assert_refused(cli, "reason", lambda t: register_with(**{"--reason": t}), reason_texts)
-    assert_refused(cli, "actor", lambda t: register_with(**{"--actor": t}), ACTOR_HOSTILE)
-    assert_refused(cli, "importer_number",
-                   lambda t: register_with(**{"--importer-number": "12-0000001AA" + t}),
-                   CHARACTERS)
-    assert_refused(cli, "idempotency_key",
-                   lambda t: (*register_with(), "--idempotency-key", f"key-{t}-0001"),
-                   CHARACTERS)
-    assert_refused(cli, "reason", lambda t: ("accounts", "suspend", IMPORTER, "--actor",
-                                             "user:sup", "--reason", t), reason_texts)
-    assert_refused(cli, "officer", lambda t: ("assessments", "assign", opened, "--officer",
-                                              t, *BOSS, "workload"), ACTOR_HOSTILE)
-    assert_refused(cli, "manager", lambda t: ("accounts", "assign-manager", IMPORTER,
-                                              "--manager", t, *BOSS, "cover"), ACTOR_HOSTILE)
+    refused("legal_name", lambda t: register_with(**{"--name": t}), name_texts)
+    refused("reason", lambda t: register_with(**{"--reason": t}), reason_texts)
+    refused("actor", lambda t: register_with(**{"--actor": t}), ACTOR_HOSTILE)
+    refused("importer_number",
+            lambda t: register_with(**{"--importer-number": "12-0000001AA" + t}), CHARACTERS)
+    refused("idempotency_key",
+            lambda t: (*register_with(), "--idempotency-key", f"key-{t}-0001"), CHARACTERS)
+    refused("reason", lambda t: ("accounts", "suspend", IMPORTER, "--actor", "user:sup",
+                                 "--reason", t), reason_texts)
+    refused("officer", lambda t: ("assessments", "assign", opened, "--officer", t, *BOSS,
+                                  "workload"), ACTOR_HOSTILE)
+    refused("manager", lambda t: ("accounts", "assign-manager", IMPORTER, "--manager", t,
+                                  *BOSS, "cover"), ACTOR_HOSTILE)
 
     def add_action(description: str = "review", owner: str = "user:rep-acme") -> tuple[str, ...]:
         return ("plans", "add-action", plan, "--area", "classification", "--description",
                 description, "--owner", owner, "--due-on", due, *REP, "proposal")
 
     description_texts = attempts(HOSTILE, "longer than 200 characters")
-    assert_refused(cli, "description", add_action, description_texts)
-    assert_refused(cli, "owner", lambda t: add_action(owner=t), ACTOR_HOSTILE)
-    assert_refused(cli, "description", lambda t: (
+    refused("description", add_action, description_texts)
+    refused("owner", lambda t: add_action(owner=t), ACTOR_HOSTILE)
+    refused("description", lambda t: (
         "plans", "change-action", plan, "--action", "A1", "--area", "classification",
         "--description", t, "--owner", "user:rep-acme", "--due-on", due, *REP, "change"),
         description_texts)
@@ -180,17 +198,17 @@ def test_hostile_text_in_every_free_text_option_is_refused_naming_it_and_writes_
         return ("enforcement", "propose", IMPORTER, "--kind", "informed_compliance",
                 "--legal-basis", legal_basis, "--facts", facts, *OFFICER, "outreach")
 
-    assert_refused(cli, "legal_basis", propose, name_texts)
-    assert_refused(cli, "facts", lambda t: propose(facts=t),
-                   attempts(HOSTILE, "longer than 2000 characters"))
-    assert_refused(cli, "source_case", lambda t: (*propose(), "--source-case", assessment + t),
-                   CHARACTERS)
-    assert_refused(cli, "summary", lambda t: (
+    refused("legal_basis", propose, name_texts)
+    refused("facts", lambda t: propose(facts=t), attempts(HOSTILE, "longer than 2000 characters"))
+    refused("source_case", lambda t: (*propose(), "--source-case", assessment + t), CHARACTERS)
+    refused("summary", lambda t: (
         "enforcement", "respond", action, "--kind", "petition", "--summary", t, *BOSS,
         "petition received"), attempts(HOSTILE, "longer than 2000 characters"))
-    assert_refused(cli, "name", lambda t: (
+    refused("name", lambda t: (
         "rules", "draft", "--name", t, "--condition", "origin=VN", "--channel", "red",
         "--from", "2026-01-01", "--actor", "user:ana", "--reason", "pattern"), name_texts)
+
+    assert_refused_by_processes(cli, through_processes)  # before the plan's state changes
 
     # evidence: only an approved plan takes it
     cli.ok("plans", "submit", plan, *REP, "proposed")
@@ -202,11 +220,12 @@ def test_hostile_text_in_every_free_text_option_is_refused_naming_it_and_writes_
                 "--document", document, "--sha256", digest, "--completed-on",
                 date.today().isoformat(), *REP, "done")
 
-    assert_refused(cli, "evidence_description", complete, description_texts)
-    assert_refused(cli, "evidence_document_ref", lambda t: complete(document=t), name_texts)
-    assert_refused(cli, "description", lambda t: (
+    refused("evidence_description", complete, description_texts)
+    refused("evidence_document_ref", lambda t: complete(document=t), name_texts)
+    refused("description", lambda t: (
         "plans", "amend-action", plan, "--action", "A1", "--description", t, "--owner",
         "user:rep-acme", "--due-on", due, *BOSS, "amended"), description_texts)
+    assert_refused_by_processes(cli, through_processes)
 
 
 def test_hostile_text_in_the_csv_text_column_is_refused_naming_row_and_character(

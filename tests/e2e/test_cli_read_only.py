@@ -33,8 +33,10 @@ GRANTS = ("GRANT USAGE ON SCHEMA {schema} TO {role}",
 
 
 def run_together(cli: Cli, commands: Sequence[Sequence[str]]) -> list[Result]:
+    """The commands side by side, each the installed executable in a process of its own."""
+    processes = cli.separate()
     with ThreadPoolExecutor(max_workers=len(commands)) as pool:
-        return list(pool.map(lambda args: cli(*args), commands))
+        return list(pool.map(lambda args: processes(*args), commands))
 
 
 def as_user(url: str, user: str) -> str:
@@ -119,12 +121,16 @@ def test_a_role_that_can_only_select_runs_every_reading_command(pg_ledger: PgLed
         ("views", "dump", "worklist"), ("risk", "top"), ("tiers",), ("rates",),
         ("rules", "list"), ("effectiveness",),
     ]
-    results = run_together(auditor, reads)
+    results = [auditor(*args) for args in reads]  # in this process, one after another
     failed = {" ".join(args): (result.code, result.err.strip()[-300:])
               for args, result in zip(reads, results, strict=True) if result.code != 0}
     assert failed == {}
     assert all("Traceback" not in result.err for result in results)
     by_args = dict(zip(reads, results, strict=True))
+    side_by_side = [("verify", "--json"), ("status", "--json"), ("views", "status", "--json"),
+                    ("risk", "top")]  # and some as processes of their own, at once
+    for args, result in zip(side_by_side, run_together(auditor, side_by_side), strict=True):
+        assert (result.code, result.err) == (by_args[args].code, by_args[args].err), args
     assert by_args[("verify", "--json")].json()["ok"] is True  # chains, seals, snapshots
     mine, theirs = (cli.ok("status", "--json").json() for cli in (owner, auditor))
     mine.pop("store")

@@ -77,9 +77,8 @@ READS = {
                 params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def demo(request: pytest.FixtureRequest,
          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    """One national demo per store for the whole module, and its reads (each `compliance`
-    process spends about two seconds starting). The generated files go beside the SQLite
-    path on both stores, not into ./var."""
+    """One national demo per store for the whole module, and its reads, made once. The
+    generated files go beside the SQLite path on both stores, not into ./var."""
     home = tmp_path_factory.mktemp(f"targeting-{request.param}")
     env = {"COMPLIANCE_SQLITE_PATH": str(home / "var" / "compliance.db")}
     schema = None

@@ -16,14 +16,9 @@ a second of imports each); a few per damage also run as the installed executable
 
 from __future__ import annotations
 
-import io
-import os
-import sys
-import traceback
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
@@ -32,9 +27,8 @@ import pytest
 
 from domain.case_numbers import case_id
 from infrastructure.settings import load_settings
-from interfaces.cli.main import main
 from tests.conftest import drop_schema
-from tests.e2e.cli import Cli, Result, provision_actors
+from tests.e2e.cli import Cli, Result
 from tests.e2e.test_cli_assessment_lifecycle import today
 from tests.integration.raw_store import RawEvents
 
@@ -43,57 +37,17 @@ WHO = ("--actor", "user:officer-7", "--reason")
 FUTURE = "2999-01-01T00:00:00+00:00"
 
 
-def _text(stream: io.TextIOWrapper) -> str:
-    stream.flush()
-    buffer = stream.buffer
-    assert isinstance(buffer, io.BytesIO)
-    return buffer.getvalue().decode()
-
-
-class InProcessCli:
-    """`compliance ARGS` through the executable's own `main()` in this process, with the
-    store's environment: exit code, stdout and stderr as a subprocess would give them (an
-    exception escaping main() is recorded as its traceback on stderr)."""
-
-    def __init__(self, cli: Cli, **extra: str) -> None:
-        self.env = {k: v for k, v in cli.env.items() if k != "COMPLIANCE_DEBUG"} | extra
-        self.known_users: set[str] = set()
-
-    def __call__(self, *args: str) -> Result:
-        provision_actors(self.env, args, self.known_users)  # as Cli does (see tests.e2e.cli)
-        saved_environ, saved_argv = dict(os.environ), sys.argv
-        # Text streams over bytes, as a terminal's are (JSON is echoed as bytes).
-        out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", write_through=True)
-        err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", write_through=True)
-        code = 0
-        os.environ.clear()
-        os.environ.update(self.env)
-        sys.argv = ["compliance", *args]
-        try:
-            with redirect_stdout(out), redirect_stderr(err):
-                main()
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else (0 if exit_.code is None
-                                                                    else 1)
-        except BaseException:  # what would reach the terminal as a traceback
-            err.write(traceback.format_exc())
-            code = 1
-        finally:
-            os.environ.clear()
-            os.environ.update(saved_environ)
-            sys.argv = saved_argv
-        return Result(code, _text(out), _text(err))
-
-    def ok(self, *args: str) -> Result:
-        result = self(*args)
-        assert result.code == 0, f"{args} failed ({result.code}): {result.err}"
-        return result
+def in_process(cli: Cli, **extra: str) -> Cli:
+    """`cli`'s store in this process (tests.e2e.in_process), without COMPLIANCE_DEBUG
+    unless `extra` sets it."""
+    return Cli({k: v for k, v in cli.env.items() if k != "COMPLIANCE_DEBUG"} | extra,
+               process=False)
 
 
 @dataclass
 class Store:
     cli: Cli
-    local: InProcessCli
+    local: Cli
     events: RawEvents
     snapshots: RawEvents
     assessment: str
@@ -108,7 +62,7 @@ class Store:
         return case_id(self.plan)
 
 
-def _build(cli: InProcessCli, snapshotting: InProcessCli) -> tuple[str, str]:
+def _build(cli: Cli, snapshotting: Cli) -> tuple[str, str]:
     cli.ok("init")
     cli.ok("accounts", "register", "--importer-number", IMPORTER, "--name", "Jade River",
            "--district", "11", "--industry", "61", "--registered-on", "2019-04-01",
@@ -153,10 +107,10 @@ def store(request: pytest.FixtureRequest,
         schema = f"e2e_{uuid.uuid4().hex[:12]}"
         env |= {"COMPLIANCE_DATABASE_URL": url, "COMPLIANCE_POSTGRES_SCHEMA": schema}
         tables = ("compliancecases_events", "compliancecases_snapshots")
-    cli = Cli(env)
+    cli = Cli(env, process=True)
     try:
-        local = InProcessCli(cli)
-        number, plan = _build(local, InProcessCli(cli, COMPLIANCE_SNAPSHOT_INTERVAL="2"))
+        local = in_process(cli)
+        number, plan = _build(local, in_process(cli, COMPLIANCE_SNAPSHOT_INTERVAL="2"))
         settings = load_settings(env)
         yield Store(cli, local, RawEvents(settings, tables[0]),
                     RawEvents(settings, tables[1]), number, plan)
@@ -307,11 +261,11 @@ def test_an_unexpected_error_is_one_line_and_exit_70_unless_debugging(
         raise RuntimeError("a fault nobody expected")
     monkeypatch.setattr("interfaces.cli.audit.status_counts", broken)
 
-    result = InProcessCli(sqlite_cli)("status")
+    result = in_process(sqlite_cli)("status")
 
     assert (result.code, result.out) == (70, "")
     assert result.err == ("error: internal error (RuntimeError); nothing was changed by the "
                           "failed command\n")
-    debugging = InProcessCli(sqlite_cli, COMPLIANCE_DEBUG="1")("status")
+    debugging = in_process(sqlite_cli, COMPLIANCE_DEBUG="1")("status")
     assert "Traceback" in debugging.err
     assert "RuntimeError: a fault nobody expected" in debugging.err

@@ -44,6 +44,16 @@ class Worker:
         self.process.send_signal(signal.SIGKILL)
         assert self.process.wait(timeout=10) == -signal.SIGKILL
 
+    def wait_until_following(self, seconds: float = 60.0) -> None:
+        """Until the running worker says it follows the log: its SIGTERM handler is set
+        then (a process still importing dies of SIGTERM instead, exit -15)."""
+        deadline = time.monotonic() + seconds
+        while "following the log" not in self.log.read_text().rsplit("--- start", 1)[-1]:
+            assert self.process is not None
+            assert self.process.poll() is None, self.log.read_text()
+            assert time.monotonic() < deadline, self.log.read_text()
+            time.sleep(0.1)
+
     def terminate(self) -> int:
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
@@ -104,6 +114,7 @@ def test_a_worker_killed_at_random_moments_while_a_demo_loads_leaves_views_equal
                 break
             time.sleep(0.2)
         assert all(row["behind"] == 0 for row in status), (seed, status)
+        worker.wait_until_following()  # the views may have been current before it started
         assert worker.terminate() == 0, worker.log.read_text()
     finally:
         worker.cleanup()

@@ -176,7 +176,7 @@ def test_a_second_worker_on_sqlite_refuses_to_start(sqlite_cli: Cli, tmp_path: P
     workers.append(first)
     wait_for(first.leads, 30, f"the first worker leads: {first.text}")
 
-    second = cli("scheduler", "run")
+    second = cli.separate()("scheduler", "run")  # a second worker: a process of its own
     assert second.code == 3, second
     assert (f"error: refused: another scheduler (pid {first.process.pid} on "
             in second.err), second.err

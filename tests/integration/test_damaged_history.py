@@ -3,8 +3,6 @@ naming the case by its number and the first bad version, on both stores."""
 
 from __future__ import annotations
 
-from uuid import UUID
-
 import pytest
 
 from application.compliance_cases import ALL_TYPES, ComplianceCases
@@ -95,9 +93,10 @@ def test_a_fault_that_is_not_damage_is_not_reported_as_damage(
         app: ComplianceCases, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
     number = walk_assessment(app, register_importer(app), "assigned", clock=clock)
 
-    def broken(_: UUID, **__: object) -> None:
+    def broken(*_: object, **__: object) -> None:
         raise RuntimeError("a bug, not a damaged history")
     monkeypatch.setattr(app.repository, "get", broken)
+    monkeypatch.setattr(app.events, "select_histories", broken)  # the one-query load
 
     with pytest.raises(RuntimeError, match="a bug"):
         app.get_assessment(number)

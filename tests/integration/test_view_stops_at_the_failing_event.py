@@ -16,17 +16,17 @@ import pytest
 
 from application.compliance_cases import ComplianceCases
 from domain.importer_account import ImporterAccount, Registration, importer_account_id
+from projections.rows import Rows
 from projections.runner import ProjectionFailedError, ViewRunner
-from projections.view import Handler, Statement, View
+from projections.view import Handler, View
 from projections.worker import Projections
 from tests.builders import ACTOR, register_importer, unique_importer_number
 from tests.e2e.cli import Cli
 
 
-def _unique_name(_: Any, event: Any, notification_id: int) -> list[Statement]:
-    # no ON CONFLICT: a second importer of the same name breaks the primary key
-    return [Statement("INSERT INTO {un_names} (legal_name, notification_id) VALUES (?, ?)",
-                      (event.legal_name, notification_id))]
+def _unique_name(rows: Rows, event: Any, notification_id: int) -> None:
+    # no conflict handling: a second importer of the same name breaks the primary key
+    rows.insert("un_names", (event.legal_name, notification_id), on_conflict=None)
 
 
 class UniqueNames(View):

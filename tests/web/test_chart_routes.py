@@ -2,9 +2,10 @@
 them, on a small world loaded through the real ingest path (two importers in each of
 districts 11 and 12 with trade, random samples and declarations), scored by a risk run and
 channelled, over HTTP: a district analyst's figures and charts are its district's only
-(another district is the 404 a missing one is), a national analyst's cover both; charts
-are drawn once per log position and scope; each is an SVG image, refused to a role that
-may not read it."""
+(another district is the 404 a missing one is), a national analyst's cover both; the
+picture and charts are computed once per scope and bulk run, by the process that ran the
+bulk run (or the first reader of a scope nobody asked for), and read back from the store
+by every other; each chart is an SVG image, refused to a role that may not read it."""
 
 from __future__ import annotations
 
@@ -16,8 +17,22 @@ from pathlib import Path
 
 import pytest
 
+from application.analyst_picture import analyst_picture
 from application.ingest.schemas import IngestKind
-from interfaces.web.chart_routes import CHARTS, PICTURES, PositionCache
+from infrastructure.sql_tables import SqlTables
+from interfaces.analyst_figures import (
+    AnalystFigures,
+    PictureSources,
+    decode_picture,
+    encode_picture,
+)
+from interfaces.web.chart_routes import (
+    CHARTS,
+    PICTURES,
+    PositionCache,
+    figure_key,
+    figures_of,
+)
 from tests.builders import ACTOR, register_importer, walk_assessment
 from tests.e2e.http.analysis_data import World, seed_world
 from tests.e2e.http.conftest import Api, module_api, module_api_environ  # noqa: F401
@@ -102,17 +117,22 @@ def test_the_workload_chart_is_the_supervisors_district(module_api: Api) -> None
 
 
 @pytest.mark.usefixtures("world")
-def test_charts_are_drawn_once_until_a_bulk_run_records(module_api: Api) -> None:  # noqa: F811
+def test_charts_are_kept_until_a_bulk_run_records_whose_process_computes_them(
+        module_api: Api) -> None:  # noqa: F811
+    """The server computes nothing after the bulk run: the process that ran it computed
+    the picture and charts of the scope asked for (analyst11's), and the server reads
+    them from the store."""
     CHARTS.clear()
     PICTURES.clear()
+    services = module_api.app.state.services
+    figures = figures_of(services)
     analyst = module_api.as_user("analyst11")
     first = analyst.get("/charts/rates-area.svg")
-    drawn, computed = CHARTS.misses, PICTURES.misses
+    _analyst_panel(module_api, "analyst11")  # asked for: kept ready from now on
+    drawn, computed = CHARTS.misses, figures.computed
     again = analyst.get("/charts/rates-area.svg")
     assert again.text == first.text
-    assert (CHARTS.misses, PICTURES.misses) == (drawn, computed)
-    _analyst_panel(module_api, "analyst11")  # the dashboard reuses the picture
-    assert PICTURES.misses == computed
+    assert CHARTS.misses == drawn
     tag = first.headers["etag"]
     unchanged = analyst.get("/charts/rates-area.svg", headers={"If-None-Match": tag})
     assert unchanged.status_code == 304
@@ -121,17 +141,56 @@ def test_charts_are_drawn_once_until_a_bulk_run_records(module_api: Api) -> None
     register_importer(loader, district="11")  # the log moves on, but no analysis input
     still = analyst.get("/charts/rates-area.svg", headers={"If-None-Match": tag})
     assert still.status_code == 304
-    assert (CHARTS.misses, PICTURES.misses) == (drawn, computed)
+    assert (CHARTS.misses, figures.computed) == (drawn, computed)
     with tempfile.TemporaryDirectory() as name:  # a bulk run: one more sample imported
         import_rows(loader, Path(name), IngestKind.SAMPLES, [
             ["S99001", 1, register_importer(loader, district="11"),
              loader.clock().date().isoformat(), "6403990000", "VN", "1000.00", "random",
              "true", "value", "50.00"]])
+    key = figure_key(services, frozenset({"11"}))
+    stored = figures.store.get(key, "rates-area")
+    assert stored is not None  # computed by the loader, the bulk run's process
     moved = analyst.get("/charts/rates-area.svg", headers={"If-None-Match": tag})
     assert moved.status_code == 200
     assert moved.headers["etag"] != tag
+    assert moved.text == stored.decode()
+    assert "S99001" not in moved.text
+    _analyst_panel(module_api, "analyst11")
     assert CHARTS.misses == drawn + 1
-    assert PICTURES.misses == computed + 1
+    assert figures.computed == computed  # read, not computed, by the server
+
+
+@pytest.mark.usefixtures("world")
+def test_a_scope_nobody_asked_for_is_computed_by_its_first_reader_once(
+        module_api: Api) -> None:  # noqa: F811
+    services = module_api.app.state.services
+    figures = figures_of(services)
+    key = figure_key(services, frozenset({"12"}))
+    tables = SqlTables(module_api.ledger.recorder)
+    with tables.transaction() as cursor:  # whatever an earlier test left of scope 12
+        tables.execute_in(cursor, f"DELETE FROM {figures.store.table} WHERE scope = ?",
+                          ["12"])
+    PICTURES.clear()
+    CHARTS.clear()
+    computed = figures.computed
+    _analyst_panel(module_api, "analyst.national", "?district=12")
+    assert figures.computed == computed + 1  # the picture, by its first reader
+    assert figures.store.asked_on(key) == key.day  # kept ready by the next bulk run
+    other_worker = AnalystFigures(module_api.ledger)
+    found = other_worker.picture(key, lambda: pytest.fail("computed a second time"))
+    assert other_worker.computed == 0
+    assert found.districts == frozenset({"12"})
+    assert found == PICTURES.get((id(services.app), key), lambda: pytest.fail("not kept"))
+
+
+@pytest.mark.usefixtures("world")
+def test_a_stored_picture_reads_back_as_it_was_computed(module_api: Api) -> None:  # noqa: F811
+    services = module_api.app.state.services
+    for scope in (None, frozenset({"11"})):
+        computed = analyst_picture(PictureSources(services.app), scope,
+                                   services.now().date())
+        assert decode_picture(encode_picture(computed)) == computed
+        assert computed.districts == scope
 
 
 def test_a_picture_asked_for_at_once_is_computed_once() -> None:
