@@ -149,7 +149,6 @@ def raw_reads_sqlite(path: Path, year: int) -> tuple[float, int]:
         conn.close()
 
 
-RISK_RUN = "application/risk/risk_run.py"
 RISK_TABLES = "infrastructure/risk_tables.py"
 DIRECTORY = "infrastructure/account_directory.py"
 ROWS = "infrastructure/bulk_events.py"
@@ -177,7 +176,8 @@ RISK_PROFILE_STAGES: list[StageSpec] = [
       (RISK_TABLES, "write", "cum", -1)]),
     ("scores table: the changed importers' rows built (pyarrow, adjustments as JSON) and "
      "replaced (one set-based DELETE, COPY), with the rates and the run row",
-     [(RISK_RUN, "_scores_table", "cum", 1), (RISK_TABLES, "write", "cum", 1)]),
+     [("application/risk/result_tables.py", "scores_table", "cum", 1),
+      (RISK_TABLES, "write", "cum", 1)]),
 ]
 
 

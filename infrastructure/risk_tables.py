@@ -51,6 +51,14 @@ class RiskTables:
     def __init__(self, tables: SqlTables) -> None:
         self.tables = tables
 
+    @property
+    def concurrent_reads(self) -> bool:
+        """On PostgreSQL, each read has a pooled connection of its own and the server
+        works on several at once. On SQLite these reads take the file's single writer
+        slot in turn (SqlTables' transactions), so a long one would make the others time
+        out: there the run reads one thing after another."""
+        return self.tables.postgres
+
     @staticmethod
     def create(tables: SqlTables) -> None:
         """Only initialise_store (compliance init/migrate/demo) creates tables."""

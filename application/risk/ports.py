@@ -49,6 +49,11 @@ class RiskRunRecord:
 
 
 class RiskTablesPort(Protocol):
+    @property
+    def concurrent_reads(self) -> bool:
+        """Whether the run's reads may be sent at once, on threads of their own."""
+        ...
+
     def trade_totals(self, year: int) -> TradeTotals: ...
 
     def sample_totals(self, year: int) -> SampleTotals: ...

@@ -10,13 +10,12 @@ can be reproduced from the same batches.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
-import msgspec
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
@@ -33,6 +32,7 @@ from application.risk.ports import (
     SampleTotals,
     TradeTotals,
 )
+from application.risk.result_tables import rate_rows, rates_table, scores_table
 from application.risk.risk_events import (
     AssessedFigures,
     AssessedRows,
@@ -65,6 +65,7 @@ from domain.value_tiers import assign_tiers
 from domain.values import parse_actor
 
 Progress = Callable[[str, int, int], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,24 @@ class RiskRunSummary:
     importers: int
     changed: int
     input_batches: list[str]
+
+
+class _InOrder(Executor):
+    """Runs each read when it is submitted, one after another (a store whose reads cannot
+    run at once)."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        done: Future[T] = Future()
+        try:
+            done.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # handed over as a thread pool's future would
+            done.set_exception(error)
+        return done
+
+
+def _reads_executor(concurrent: bool) -> Executor:
+    return (ThreadPoolExecutor(max_workers=4, thread_name_prefix="risk-reads") if concurrent
+            else _InOrder())
 
 
 @dataclass(frozen=True)
@@ -143,7 +162,7 @@ class RiskRun:
             self.authorise(actor, "risk_run")
         now = require_aware(self.clock())
         step = progress or (lambda _stage, _done, _total: None)
-        with ThreadPoolExecutor(max_workers=4, thread_name_prefix="risk-reads") as pool:
+        with _reads_executor(self.tables.concurrent_reads) as pool:
             checked = (pool.submit(self.check_inputs, ("trade", "samples"))
                        if self.check_inputs is not None else None)
             reads = _Reads(pool.submit(self.tables.trade_totals, year),
@@ -216,7 +235,7 @@ class RiskRun:
         heads = self.accounts.heads(changed_ids) if changed else {}
         targets = Targets(changed, changed_ids, [heads[i][0] + 1 for i in changed_ids])
         step("events prepared", 5, 6)
-        table = _scores_table(run.run_id, numbers, districts, industries, changed, figures)
+        table = scores_table(run.run_id, numbers, districts, industries, changed, figures)
         group_table = self._group_rates(run.run_id, samples_table, position, districts)
         removed = [numbers[i] for i in np.flatnonzero(~is_open)]
         return _Plan(run, figures, targets, heads,
@@ -276,7 +295,7 @@ class RiskRun:
         """Industry (HS chapter of the line), district and area rates from the random
         sample lines (the unbiased measure), shrunk toward the national rate."""
         if not table.num_rows:
-            return _rates_table(run_id, [])
+            return rates_table(run_id, [])
         random_rows = table.filter(pc.equal(table["selection"], "random"))
         sample = random_rows if random_rows.num_rows else table
         lines = _ints(sample["lines"])
@@ -288,7 +307,7 @@ class RiskRun:
         results: list[tuple[str, str, int, int, float, float, float]] = []
         for grain, keys in (("industry", chapters), ("district", district_keys)):
             grouped = group_rates(keys, found, lines, national)
-            results.extend(_rows(grain, grouped.keys, grouped.estimates))
+            results.extend(rate_rows(grain, grouped.keys, grouped.estimates))
         areas = np.array(sample["area"].to_pylist())
         total = int(lines.sum())
         area_keys = [area.value for area in ComplianceArea]
@@ -297,8 +316,8 @@ class RiskRun:
                                        national.strength)
         estimates = shrunk_rates(area_found, [total] * len(area_keys), per_area.alpha,
                                  per_area.beta)
-        results.extend(_rows("area", area_keys, estimates))
-        return _rates_table(run_id, results)
+        results.extend(rate_rows("area", area_keys, estimates))
+        return rates_table(run_id, results)
 
 
 @dataclass(frozen=True)
@@ -394,54 +413,3 @@ def _floats(column: pa.ChunkedArray) -> npt.NDArray[np.float64]:
 
 def _ints(column: pa.ChunkedArray) -> npt.NDArray[np.int64]:
     return np.asarray(pc.fill_null(pc.cast(column, pa.int64()), 0).to_numpy(), dtype=np.int64)
-
-
-def _rows(grain: str, keys: list[str], estimates: Any
-          ) -> list[tuple[str, str, int, int, float, float, float]]:
-    return [(grain, key, int(estimates.lines[j]), int(estimates.discrepancies[j]),
-             float(estimates.compliance_rate[j]), float(estimates.compliance_low[j]),
-             float(estimates.compliance_high[j])) for j, key in enumerate(keys)]
-
-
-def _rates_table(run_id: UUID, rows: list[tuple[str, str, int, int, float, float, float]]
-                 ) -> pa.Table:
-    names = ("grain", "key", "lines", "discrepancies", "compliance_rate", "compliance_low",
-             "compliance_high")
-    columns: list[Any] = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
-    table = {name: list(values) for name, values in zip(names, columns, strict=True)}
-    types = (pa.string(), pa.string(), pa.int64(), pa.int64(), pa.float64(), pa.float64(),
-             pa.float64())
-    arrays = {name: pa.array(table[name], type_) for name, type_ in zip(names, types,
-                                                                          strict=True)}
-    arrays["run_id"] = pa.array([str(run_id)] * len(rows), pa.string())
-    return pa.table(arrays)
-
-
-def _scores_table(run_id: UUID, numbers: list[str], districts: list[str],
-                  industries: list[str], rows: list[int], figures: AssessedFigures
-                  ) -> pa.Table:
-    index = np.array(rows, dtype=np.int64)
-    encode = msgspec.json.encode
-    scores, inputs, explanations = figures.scores, figures.inputs, figures.explanations
-    return pa.table({
-        "importer_number": pa.array([numbers[i] for i in rows], pa.string()),
-        "run_id": pa.array([str(run_id)] * len(rows), pa.string()),
-        "district": pa.array([districts[i] for i in rows], pa.string()),
-        "industry": pa.array([industries[i] for i in rows], pa.string()),
-        "tier": pa.array(inputs.tier[index].astype(np.int64)),
-        "annual_value": pa.array(inputs.annual_value[index]),
-        "cumulative_share": pa.array(figures.cumulative_share[index]),
-        "lines": pa.array(figures.lines[index]),
-        "discrepancies": pa.array(figures.discrepancies[index]),
-        "compliance_rate": pa.array(figures.compliance_rate[index]),
-        "compliance_low": pa.array(figures.compliance_low[index]),
-        "compliance_high": pa.array(figures.compliance_high[index]),
-        "expected_noncompliant_value": pa.array(scores.expected_noncompliant_value[index]),
-        "revenue_at_risk": pa.array(scores.revenue_at_risk[index]),
-        "score": pa.array(scores.score[index]),
-        "category": pa.array([CATEGORIES[c] for c in scores.category[index]], pa.string()),
-        "impact_level": pa.array([IMPACT_LEVELS[c] for c in scores.impact[index]],
-                                 pa.string()),
-        "method_version": pa.array([METHOD_VERSION] * len(rows), pa.string()),
-        "adjustments": pa.array([encode(explanations[i]).decode() for i in rows], pa.string()),
-    })
