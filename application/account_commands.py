@@ -13,6 +13,7 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, RecordConflictError
 from eventsourcing.utils import get_topic
 
+from application.bulk_runs import BulkRunRows
 from application.bulk_work import collector_paused
 from application.case_store import CaseStore
 from application.event_rows import EventRow, EventRows, EventRowStorage, rows_from_columns
@@ -96,7 +97,14 @@ class AccountCommands(CaseStore):
         storage = self._storage
         if not isinstance(storage, EventRowStorage):
             raise TypeError(f"{type(storage).__name__} offers no bulk row path")
-        return storage.event_rows(self.events)
+        return BulkRunRows(storage.event_rows(self.events),
+                           lambda: int(self.recorder.max_notification_id() or 0),
+                           self._after_bulk_run)
+
+    def _after_bulk_run(self, position: int) -> None:
+        """after_bulk_run as set when a bulk run commits (not when the row path is made)."""
+        if self.after_bulk_run is not None:
+            self.after_bulk_run(position)
 
     def _account_command(self, command: str, importer_number: str, actor: str,
                          expected_version: int | None, idempotency_key: str | None,

@@ -92,6 +92,11 @@ def _binding_arguments(method: Callable[..., R]) -> Callable[..., R]:
 class CaseStore(AggregateLoading):
     name = "ComplianceCases"
     snapshot_types: tuple[type[Aggregate], ...] = ()
+    after_bulk_run: Callable[[int], None] | None = None
+    """Called once a save that recorded a bulk run (application.bulk_runs) has committed,
+    with the log position of its last bulk-run event (or, after the bulk row path, the
+    log's head then): the composition root keeps the analysts' figures computed with it.
+    It must not raise (the save has committed)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Every public command method that takes an idempotency key binds its arguments

@@ -3,7 +3,6 @@ of one command module per aggregate over the shared case store."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -50,11 +49,6 @@ class ComplianceCases(AccountCommands, AssessmentCommands, PlanCommands, Enforce
                       DeadlineCommands):
     name = "ComplianceCases"
     snapshot_types = ALL_TYPES
-    after_bulk_run: Callable[[int], None] | None = None
-    """Called once a save that recorded a bulk run (application.bulk_runs) has committed,
-    with the log position of its last bulk-run event: the composition root keeps the
-    analysts' figures computed with it. It must not raise (the save has committed)."""
-
     def _notify(self, recordings: list[Recording[UUID]]) -> None:
         if self.after_bulk_run is not None:
             position = bulk_run_position(recordings)

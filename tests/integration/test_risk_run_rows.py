@@ -138,3 +138,19 @@ def _register_view(app: ComplianceCases) -> list[dict[str, object]]:
     projections = Projections(app)
     projections.catch_up([VIEWS["account_register"]])
     return account_register(projections.store)
+
+
+def test_a_risk_run_written_as_rows_tells_the_analysts_figures_once_it_has_committed(
+        twin_app: ComplianceCases, clock: FakeClock) -> None:
+    """The row path bypasses `save`, so it tells CaseStore.after_bulk_run itself: once,
+    after the commit, with a position at or past the run's last RiskAssessed event."""
+    numbers = [unique_importer_number() for _ in range(4)]
+    year = populate(twin_app, numbers, clock)
+    clock.advance()
+    told: list[tuple[int, int]] = []
+    twin_app.after_bulk_run = lambda position: told.append(
+        (position, len(stored_rows(twin_app, ASSESSED))))
+
+    build_risk_run(twin_app).assess(year, actor="system:risk")
+
+    assert told == [(twin_app.recorder.max_notification_id(), len(numbers))]
