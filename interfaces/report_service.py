@@ -167,7 +167,19 @@ class ReportService:
     def get(self, sha256: str, caller: Principal | None) -> tuple[Any, bytes]:
         return self.archive.get(sha256, caller)
 
-    def verify(self, content: bytes) -> Verdict:
+    def _visible(self, case: Any, caller: Principal | None) -> bool:
+        """Whether the case is stored and within the caller's scope: a dossier's attached
+        events are compared only with cases the caller may read (else named missing)."""
+        found = self.app.find_aggregate(case)
+        if found is None or caller is None:
+            return found is not None
+        district = getattr(found, "district", None)
+        importer = getattr(found, "importer_number", None)
+        return caller.sees(None if district is None else str(district),
+                           None if importer is None else str(importer))
+
+    def verify(self, content: bytes, caller: Principal | None = None) -> Verdict:
+        """`caller`: whose scope limits what the verdict names (None: the operator's CLI)."""
         from application.reports.ledger_evidence import attached_versions, dossier_events
         from infrastructure.pdf_inspect import read_report
 
@@ -176,8 +188,10 @@ class ReportService:
                 order, versions = attached_versions(attached)
             except ValueError:
                 return b"", ["the attached events.json is not a dossier's events"]
-            missing = [str(case) for case in order if self.app.find_aggregate(case) is None]
+            missing = [str(case) for case in order if not self._visible(case, caller)]
             present = [case for case in order if str(case) not in missing]
             return dossier_events(self.app, present, versions=versions), missing
 
-        return self.archive.verify(content, read_report, events_of)
+        sees = None if caller is None else (
+            lambda entry: caller.sees(entry.district, entry.importer_number))
+        return self.archive.verify(content, read_report, events_of, sees)

@@ -141,9 +141,17 @@ class ReportArchive:
             raise NotFoundError("report", sha256)
         return found, content
 
-    def verify(self, content: bytes, read_pdf: PdfReader, events_of: EventsOf) -> Verdict:
+    def verify(self, content: bytes, read_pdf: PdfReader, events_of: EventsOf,
+               sees: Callable[[Any], bool] | None = None) -> Verdict:
+        """Whether `content` is a report this ledger issued, unaltered (and for a dossier,
+        whether its attached events equal the stored ones). `sees`: whether the caller may
+        see an issued report's index entry (None: the operator, who sees all). A report
+        outside the caller's scope is confirmed or refused as such, without naming who
+        issued it, when, or what its events hold now."""
         sha = hashlib.sha256(content).hexdigest()
         entry = self.store.find(sha)
+        if entry is not None and sees is not None and not sees(entry):
+            return self._verify_unseen(content, read_pdf, sha)
         try:
             keywords, attachments = read_pdf(content)
         except ValueError as error:
@@ -164,6 +172,11 @@ class ReportArchive:
                 return verdict
             candidates = self.store.claimed(claim["kind"], claim["parameters"],
                                             claim["position"])
+            if candidates and sees is not None and not sees(candidates[0]):
+                verdict.problems.append(
+                    f"altered: the file claims to be a report this ledger issued outside "
+                    f"your scope, but no issued report has its SHA-256 {sha}")
+                return verdict
             if candidates:
                 issued = candidates[0]
                 verdict.report = issued
@@ -179,6 +192,20 @@ class ReportArchive:
         kind = entry.kind if entry is not None else (_claim(keywords) or {}).get("kind")
         if kind == "dossier":
             self._check_events(verdict, attachments, events_of)
+        return verdict
+
+    @staticmethod
+    def _verify_unseen(content: bytes, read_pdf: PdfReader, sha: str) -> Verdict:
+        verdict = Verdict(True)
+        verdict.notes.append(f"a report this ledger issued, unaltered (SHA-256 {sha}); it "
+                             "is outside your scope, so who issued it and when is not shown")
+        try:
+            _keywords, attachments = read_pdf(content)
+        except ValueError:
+            return verdict
+        if "events.json" in attachments:
+            verdict.notes.append("its attached events were not compared with the ledger's: "
+                                 "the case is outside your scope")
         return verdict
 
     @staticmethod

@@ -231,7 +231,7 @@ def _verify(request: Request[Any, Any, Any], caller: Principal,
         elif size > MAX_UPLOAD_BYTES:
             error = "larger than any report this ledger issues"
         else:
-            verdict = report_service(request).verify(content)
+            verdict = report_service(request).verify(content, caller)
     shown = None
     if verdict is not None and verdict.report is not None:
         entry = verdict.report

@@ -124,6 +124,31 @@ def test_the_verify_form_confirms_the_file_and_catches_an_edited_byte(issued: Is
     assert "the file is empty" in empty.text
 
 
+def test_a_file_of_another_districts_report_is_confirmed_without_naming_its_details(
+        issued: Issued) -> None:
+    """A district-12 supervisor holding a district-11 dossier learns that the file is
+    genuine, not who issued it, when, nor how the case's stored events compare; an
+    altered copy is refused without naming the report it claims to be."""
+    original = issued.api.as_user("auditor").get(f"/reports/{issued.sha256}.pdf").content
+    other = issued.api.as_user("supervisor12")
+    ok = other.post("/reports/verify", data={"csrf_token": csrf(other)},
+                    files={"file": ("dossier.pdf", original, "application/pdf")})
+    assert ok.status_code == 200, ok.text
+    assert "Verified" in ok.text and "Not verified" not in ok.text
+    assert "outside your scope" in ok.text
+    assert "supervisor11" not in ok.text
+    assert "court request" not in ok.text
+    assert "attached events equal" not in ok.text
+    edited = bytearray(original)
+    at = original.index(b"\n%") + 2
+    edited[at] ^= 0x01
+    bad = other.post("/reports/verify", data={"csrf_token": csrf(other)},
+                     files={"file": ("dossier.pdf", bytes(edited), "application/pdf")})
+    assert "Not verified" in bad.text and "altered" in bad.text
+    assert issued.sha256 not in bad.text
+    assert issued.case not in bad.text
+
+
 def test_issuing_through_htmx_answers_in_place_and_finds_the_same_bytes(
         issued: Issued) -> None:
     client = issued.api.as_user("supervisor11")
