@@ -101,7 +101,12 @@ def case_page(store: ViewStore, *, kind: str | None, districts: frozenset[str] |
            parse_importer_number(importer_number) if importer_number else None)
     _officer_clause(officer, "officer", clauses, params)
     if overdue_on is not None:
-        clauses.append("closed = 0 AND due_on IS NOT NULL AND due_on < ?")
+        # Overdue by the earliest open due item, not the case row's own date (which a
+        # later step may leave behind), as the scheduler's due scan and the work list
+        # page judge it (application.dashboard_queries.next_due).
+        clauses.append(f"closed = 0 AND EXISTS (SELECT 1 FROM {store.qualified('wl_due')} d "
+                       f"WHERE d.case_id = {store.qualified('wl_cases')}.case_id "
+                       "AND d.done = 0 AND d.due_on < ?)")
         params.append(overdue_on.isoformat())
     rows = _seek(store, "wl_cases", CASE_COLUMNS, "number", CASE_SORTS,
                  _List(f"cases/{kind or 'all'}", sort, descending, limit, cursor),

@@ -70,8 +70,13 @@ def worklist(store: ViewStore, today: date, *, district: str | None = None,
     where, scoped = _where(district, extra=extra)
     columns = ["number", "kind", "importer_number", "district", "officer", "state",
                "next_step", "due_on", "opened_on"]
-    rows = _rows(store, f"SELECT {', '.join(columns)} FROM {store.qualified('wl_cases')}"
-                        f"{where} ORDER BY district, number", [*params, *scoped], columns)
+    # A case is dated by its earliest open due item, not its row's own date (which a
+    # later step may leave behind), as the due scan and the work list page date it.
+    due = (f"(SELECT MIN(d.due_on) FROM {store.qualified('wl_due')} d "
+           "WHERE d.case_id = c.case_id AND d.done = 0)")
+    selected = ", ".join(due if column == "due_on" else f"c.{column}" for column in columns)
+    rows = _rows(store, f"SELECT {selected} FROM {store.qualified('wl_cases')} c"
+                        f"{where} ORDER BY c.district, c.number", [*params, *scoped], columns)
     for row in rows:
         row["days_overdue"] = _days_overdue(row["due_on"], today)
     return rows

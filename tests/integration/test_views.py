@@ -415,6 +415,15 @@ def test_worklist_days_overdue_are_counted_against_the_date_asked_for(
     # the officer filter
     assert {r["number"] for r in queries.worklist(projections.store, proposal_due,
                                                   officer=OFFICER)} >= {assessment}
+    # once the proposal is submitted, its date no longer dates the plan: its actions' do
+    walk_plan(app, plan, "submitted", clock=clock)
+    projections.catch_up()
+    action_due = min(a.due_on for a in app.get_plan(plan).actions)
+    assert action_due != proposal_due
+    today = proposal_due + timedelta(days=5)
+    submitted = plan_row(today)
+    assert (submitted["due_on"], submitted["days_overdue"]) == (
+        action_due.isoformat(), max(0, (today - action_due).days))
 
 
 def test_the_due_items_of_a_plan_action_appear_and_disappear_when_completed(
