@@ -14,7 +14,8 @@ all in one transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
 
@@ -32,8 +33,43 @@ Heads = Mapping[UUID, tuple[int, str]]
 that continue an existing aggregate, read set-wise by the caller."""
 
 WriteAlso = Callable[[Any], None]
-"""Writes other tables with the transaction's cursor, after the events (see
-infrastructure.postgres_recorder.WRITE_ALSO)."""
+"""Writes other tables with the transaction's cursor (see
+infrastructure.postgres_recorder.WRITE_ALSO): after the events, or before them while the
+store makes them (WRITE_FIRST), so it must not read them."""
+
+
+@dataclass(frozen=True)
+class Same:
+    """A field that has one value for every event of a chunk (encoded once)."""
+
+    value: Any
+
+
+@dataclass(frozen=True)
+class ColumnChunk:
+    """Some events as one column per field rather than one row per event: the fastest
+    form for the store to encode when a use case holds its decisions as arrays.
+
+    `columns` gives each of the event's fields (without the id and version) as `Same`, as
+    a pyarrow array with a value per event (texts, which encode as JSON strings, or
+    integers), or as a list of values encoded one by one (as a row's would be)."""
+
+    originator_ids: Sequence[UUID]
+    versions: Sequence[int]
+    columns: Mapping[str, Any]
+
+    def __len__(self) -> int:
+        return len(self.originator_ids)
+
+
+@runtime_checkable
+class ColumnRows(Protocol):
+    """Rows (a Sequence[EventRow]) that can also be given a chunk of columns at a time:
+    the store takes this form when it can (the same bytes, without a row per event)."""
+
+    def __len__(self) -> int: ...
+
+    def column_chunks(self) -> Iterator[ColumnChunk]: ...
 
 
 class PreparedCommit(Protocol):

@@ -32,6 +32,7 @@ from bench.common import (
     pg_settings,
     profile,
 )
+from bench.harness import pct, stage_summary
 from bench.workloads import (
     FiveEventCommands,
 )
@@ -119,20 +120,10 @@ WRITE_CLIENT: StageSpec = (
      (*WAITING[:3], -1), (*ADAPT_PART[:3], -1)])
 
 
+
 def recorder_name(app: ComplianceCases) -> str:
     kind = type(app.recorder)
     return f"{kind.__module__}.{kind.__qualname__}"
-
-
-def _pct(value: float) -> str:
-    return f"{value:.0%}"
-
-
-def _stage_summary(result: Result, count: int = 3) -> str:
-    if result.profile is None:
-        return ""
-    stages = sorted(result.profile.stages, key=lambda stage: stage.share, reverse=True)
-    return "; ".join(f"{stage.label} {_pct(stage.share)}" for stage in stages[:count])
 
 
 # -- 1. durable commit of one command ------------------------------------------------------
@@ -235,7 +226,7 @@ def bench_commit(url: str, sizes: Sizes, ui: UI) -> Result:
     result.facts.append(
         f"Median latency: ours {ours_m.median_ms:.3f} ms, the write path alone "
         f"{write_m.median_ms:.3f} ms, raw {base_m.median_ms:.3f} ms; of the {gap:.3f} ms "
-        f"gap, {in_write:.3f} ms ({_pct(in_write / gap) if gap > 0 else '-'}) is in the "
+        f"gap, {in_write:.3f} ms ({pct(in_write / gap) if gap > 0 else '-'}) is in the "
         f"write path ({recorder}) and the rest is Python work above it.")
     result.facts.append(
         f"Ratio of median latencies (less sensitive to tail outliers than throughput): "
@@ -249,7 +240,7 @@ def bench_commit(url: str, sizes: Sizes, ui: UI) -> Result:
         f"{', below the target on its own' if write_ratio < result.target else ''}; (2) the "
         "Python work above it (collecting events, msgspec encoding, hash chain, snapshot "
         f"check) brings ours to {result.ratio:.1%}. Profile of ours: "
-        f"{_stage_summary(result)}.")
+        f"{stage_summary(result)}.")
     return result
 
 

@@ -39,7 +39,7 @@ from bench.common import (
     profile,
     timed,
 )
-from bench.ingest_benchmarks import TimeTargetResult
+from bench.harness import TimeTargetResult
 from bench.workloads import ACTOR, registrations
 from domain.importer_account import importer_account_id
 from domain.improvement_plan import ImprovementPlan

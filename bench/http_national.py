@@ -40,7 +40,7 @@ from bench.common import (
     pg_settings,
     unique_schema,
 )
-from bench.http_benchmark import WORKERS, _environment, _measure, uvicorn_server
+from bench.http_harness import WORKERS, environment, measure_load, uvicorn_server
 from bench.http_load import request_bytes, run_load
 from domain.user import Role
 from infrastructure.settings import Settings
@@ -176,7 +176,7 @@ def bench_http_national(url: str, *, quick: bool = False, requests: int | None =
     requests = requests or (200 if quick else 1000)
     with national_store(url, importers, log) as settings:
         with uvicorn_server("interfaces.http.app:create_app_from_env",
-                            _environment(settings)) as port:
+                            environment(settings)) as port:
             base = f"http://127.0.0.1:{port}"
             login = httpx.post(f"{base}/api/auth/login",
                                json={"username": USER, "password": _password()})
@@ -197,7 +197,7 @@ def bench_http_national(url: str, *, quick: bool = False, requests: int | None =
                 run_load(port, request, connections=CONNECTIONS,
                          max_requests=requests // 10, max_seconds=seconds / 3)  # warm-up
                 label = f"GET {path.split('&')[0]}" + (" (page 2)" if "&" in path else "")
-                measured[name] = _measure(label, run_load(
+                measured[name] = measure_load(label, run_load(
                     port, request, connections=CONNECTIONS, max_requests=requests,
                     max_seconds=seconds))
                 log(f"{name}: median {measured[name].median_ms:.1f} ms, "

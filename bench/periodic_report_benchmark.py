@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.common import Measure, Result
+from bench.harness import TimeTargetResult
 from bench.http_national import QUICK_IMPORTERS, national_store
-from bench.ingest_benchmarks import TimeTargetResult
 
 TARGET_S = 60.0
 NATIONAL_IMPORTERS = 443_000

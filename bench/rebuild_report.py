@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bench.benchmarks import _stage_summary
 from bench.common import Measure, ProfileSummary, Result
+from bench.harness import stage_summary
 from projections.rebuild_views import FORK_FROM
 from projections.runner import CATCH_UP_PAGE
-from projections.stores import LOAD_CHUNK
+from projections.stores import LOAD_CHUNK, PostgresViewStore, SQLiteViewStore
+from projections.worker import FAR_BEHIND
 
 if TYPE_CHECKING:
     from bench.rebuild_benchmark import SqliteRuns, _Census, _PostgresRuns, _Run
@@ -121,7 +122,11 @@ def _postgres_facts(result: Result, census: _Census, replication: Replication,
     result.facts.append(
         f"On the base log the set-based rebuild took {set_s:.2f} s against {live_s:.2f} s "
         f"for the live path ({live_s / set_s:.1f}x faster), which runs "
-        f"{statements / census.events:.2f} SQL statements per event of the log.")
+        f"{statements / census.events:.2f} SQL statements per event of the log. "
+        "Projections.catch_up takes this path for views far behind the log "
+        f"(Projections.far_behind: at least {FAR_BEHIND:,} events behind, and behind by more "
+        f"than 1/{PostgresViewStore.rebuild_speedup} of the log on PostgreSQL, "
+        f"1/{SQLiteViewStore.rebuild_speedup} on SQLite), then goes on live.")
     raw_s = _median(runs.raw)
     slowest = max(runs.alone.items(), key=lambda item: item[1].seconds, default=None)
     alone = "" if slowest is None else (
@@ -137,7 +142,7 @@ def _postgres_facts(result: Result, census: _Census, replication: Replication,
         "log and follows it for the other views. On a machine shared with other work the "
         "folds get less than a processor each, which the raw read (mostly waiting on the "
         f"server) feels less. Profile of the fold (one process, base log): "
-        f"{_stage_summary(result, 4)}.")
+        f"{stage_summary(result, 4)}.")
 
 
 def sqlite_result(runs: SqliteRuns) -> Result:

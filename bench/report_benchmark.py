@@ -30,6 +30,7 @@ from application.reports.dossier import dossier_document
 from application.reports.dossier_data import gather
 from bench.common import Measure, Result, application, pg_schema, pg_settings, sqlite_file
 from bench.common import sqlite_settings as sqlite_store
+from bench.harness import RateTargetResult
 from domain.assessment import SampleTest
 from domain.importer_account import Registration
 from domain.values import Period
@@ -43,14 +44,6 @@ QUICK_EVENTS = 200
 ROUNDS = 3
 ACTOR, OFFICER = "user:bench.registrar", "user:bench.officer"
 Log = Callable[[str], None]
-
-
-class RateTargetResult(Result):
-    """A result judged on ours' rate: `target` is pages per second."""
-
-    @property
-    def met(self) -> bool:
-        return self.ours.rate >= self.target
 
 
 class _Clock:

@@ -22,7 +22,7 @@ from psycopg import sql
 
 from application.ingest.schemas import IngestKind
 from application.risk.risk_run import RiskRun, RiskRunSummary
-from bench.benchmarks import UI, _stage_summary
+from bench.benchmarks import UI
 from bench.common import (
     Measure,
     ProfileSummary,
@@ -33,8 +33,9 @@ from bench.common import (
     sqlite_file,
     sqlite_settings,
 )
+from bench.harness import TimeTargetResult, median, secs, share, stage_measures, stage_summary
 from bench.ingest_data import NATIONAL_IMPORTERS, SEED_POINTS, Register, Trade
-from bench.ingest_runs import TimeTargetResult, _import, _median, _secs, _share, _stage_measures
+from bench.ingest_runs import timed_import
 from interfaces.analysis_composition import build_ingestion, build_risk_run, risk_tables
 
 RISK_ACTOR = "system:risk"
@@ -57,9 +58,11 @@ RISK_STAGES = {
     "read trade and samples": "read trade and samples (GROUP BY through COPY, pyarrow)",
     "scored": "tiers, rates, histories, scores",
     "explained": "closed accounts, previous scores (set against this run's), explanations",
-    "events prepared": "chain heads of the changed importers",
-    "recorded": "record: RiskAssessed rows streamed (formatted, encoded, linked, COPY), "
-                "scores replaced (one DELETE, COPY), commit",
+    "events prepared": "chain heads of the changed importers (hashed from the registrations "
+                       "in hand), in account id order",
+    "recorded": "record: scores written (DELETE of existing rows, COPY) while the "
+                "RiskAssessed rows are made on a thread (joined column-wise, linked), "
+                "then their COPY, commit",
 }
 
 
@@ -165,17 +168,16 @@ RISK_PROFILE_STAGES: list[StageSpec] = [
      [(RISK_TABLES, "trade_totals|sample_totals|previous_scores", "cum", 1)]),
     ("adjustments of the changed importers (the factors stored with a score)",
      [("domain/risk_scoring.py", "adjustments", "cum", 1)]),
-    ("RiskAssessed rows: the run's arrays formatted a chunk at a time (money and rate texts, "
-     "one dict of fields per event)", [("application/risk/risk_events.py", "_chunk", "cum", 1)]),
-    ("event rows: msgspec encoding, hash-chain links, the commit signature, stored-event "
-     "rows", [(ROWS, "_stored_events", "cum", 1),
-              ("application/risk/risk_events.py", "_chunk", "cum", -1)]),
+    ("waiting for the RiskAssessed events made on a thread while the scores are written "
+     "(the run's arrays as columns, their JSON joined by pyarrow, SHA-256 links: work this "
+     "profile of the main thread does not see into)",
+     [(ROWS, "write_while_made", "cum", 1), (RISK_TABLES, "write", "cum", -1)]),
     ("events written: binary COPY (psycopg write_row) incl. waiting for the server, "
-     "excluding the rows made as it takes them and the tables written with them",
+     "excluding the tables written with them and the wait for the events to be made",
      [(RECORDER, "insert_events", "outer", 1), (ROWS, "_stored_events", "cum", -1),
-      (RISK_TABLES, "write", "cum", -1)]),
+      (ROWS, "write_while_made", "cum", -1)]),
     ("scores table: the changed importers' rows built (pyarrow, adjustments as JSON) and "
-     "replaced (one set-based DELETE, COPY), with the rates and the run row",
+     "written first (a DELETE of the rows that exist, COPY), with the rates and the run row",
      [("application/risk/result_tables.py", "scores_table", "cum", 1),
       (RISK_TABLES, "write", "cum", 1)]),
 ]
@@ -196,7 +198,7 @@ def risk_result(first: _Assessment, second: _Assessment, reads: list[float],
                 read_rows: int, inputs: RiskInputs, tiers: list[dict[str, Any]],
                 summary: ProfileSummary | None, backend: str = "PostgreSQL") -> Result:
     count = first.summary.importers
-    read_s = _median(reads)
+    read_s = median(reads)
     loaded = inputs.loaded
     sqlite = backend != "PostgreSQL"
     ours_m = Measure("RiskRun.assess(year), first run: every importer changes, "
@@ -210,7 +212,7 @@ def risk_result(first: _Assessment, second: _Assessment, reads: list[float],
                      int(loaded["trade rows"] + loaded["sample lines"]), "rows scanned",
                      median_ms=read_s * 1000,
                      note=f"median of {len(reads)} (before, between, after the runs): "
-                          f"{_secs(reads)}; {read_rows:,} groups returned")
+                          f"{secs(reads)}; {read_rows:,} groups returned")
     result = TimeTargetResult(
         key="risk-sqlite" if sqlite else "risk",
         title=f"9. Risk assessment of all {count:,} importers", backend=backend,
@@ -228,7 +230,7 @@ def risk_result(first: _Assessment, second: _Assessment, reads: list[float],
                     "events, no score rows written)", second.seconds, count,
                     "importers", median_ms=second.seconds * 1000,
                     note=f"one run; peak RSS {second.peak_rss_gib:.2f} GiB"),
-            *_stage_measures(first.stages, count, "importers", first.seconds)],
+            *stage_measures(first.stages, count, "importers", first.seconds)],
         profile=summary)
     _facts(result, first, second, inputs, tiers)
     _limits(result, first, second, read_s, sqlite)
@@ -241,7 +243,7 @@ def _facts(result: Result, first: _Assessment, second: _Assessment, inputs: Risk
         result.facts.append(
             f"Stages of the {name} run ({run.seconds:.2f} s, {run.summary.changed:,} "
             "changed): " + "; ".join(f"{label} {seconds:.2f} s "
-                                     f"({_share(seconds, run.seconds)})"
+                                     f"({share(seconds, run.seconds)})"
                                      for label, seconds in run.stages.items()) + ".")
     by_tier = ", ".join(f"tier {row['tier']}: {row['importers']:,}" for row in tiers)
     seeds = ", ".join(f"{top:,}" for top, _ in SEED_POINTS)
@@ -273,14 +275,15 @@ def _limits(result: Result, first: _Assessment, second: _Assessment, read_s: flo
         f"{second.seconds:.1f} s). The raw GROUP BY reads take {read_s:.2f} s. Before "
         f"anything is computed the run recomputes the digest of every trade and sample row "
         f"it reads ({checked:.1f} s with the registrations' read), so that altered inputs "
-        f"are refused. Writing takes {recorded:.1f} s ({_share(recorded, first.seconds)}): "
+        f"are refused. Writing takes {recorded:.1f} s ({share(recorded, first.seconds)}): "
         f"the changed accounts' chain heads, then {first.summary.changed:,} RiskAssessed "
-        "events written as rows (no event object each: the run's arrays formatted a chunk "
-        "at a time into the values the mapper stores, then encoded, hash-chained and sent "
-        "by COPY while the next chunk is made), the scores replaced by one DELETE and a "
-        "COPY, and the commit"
+        "events written as rows (no event object each: the run's arrays taken a chunk at "
+        "a time as columns, their JSON joined column-wise by pyarrow into the mapper's "
+        "bytes and SHA-256 linked, on a thread while the same transaction writes the "
+        "scores first (a DELETE only of rows that exist, COPY), then sent by one binary "
+        "COPY in the order of the account ids), and the commit"
         + (", the recorder inserting the events one statement each" if sqlite else "")
-        + f". Profile of ours: {_stage_summary(result, 4)}.")
+        + f". Profile of ours: {stage_summary(result, 4)}.")
 
 
 def risk_on_sqlite(inputs: RiskInputs, ui: UI) -> Result:
@@ -293,7 +296,7 @@ def risk_on_sqlite(inputs: RiskInputs, ui: UI) -> Result:
             for kind, file in ((IngestKind.ACCOUNTS, register.path),
                                (IngestKind.TRADE, inputs.trade.path),
                                (IngestKind.SAMPLES, inputs.samples)):
-                _import(ingestion, kind, file)
+                timed_import(ingestion, kind, file)
                 advance(1)
         run = build_risk_run(app)
         reads: list[float] = []

@@ -61,7 +61,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from bench.accounts_benchmark import bench_accounts
 from bench.benchmarks import FULL, QUICK, Sizes, bench_commit
+from bench.channel_benchmark import bench_channel
 from bench.common import DATABASE_URL_VARIABLE, DEFAULT_DATABASE_URL, Result, machine_facts
 from bench.due_scan_benchmark import bench_due_scan
 from bench.http_benchmark import bench_http
@@ -72,7 +74,8 @@ from bench.periodic_report_benchmark import bench_periodic_reports
 from bench.registration_benchmark import bench_bulk
 from bench.report import render, verdict
 from bench.report_benchmark import bench_dossier
-from bench.targeting_benchmarks import TargetingBenchmarks
+from bench.samples_benchmark import bench_samples
+from bench.selection_benchmark import bench_select
 from bench.verify_load_benchmarks import bench_load, bench_verify
 from bench.view_benchmarks import bench_lag, bench_rebuild
 from bench.web_pages_benchmark import bench_web_pages
@@ -181,7 +184,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                               keep_scored="risk" in chosen and bool({"channel", "select"}
                                                                     & chosen),
                               sqlite=not args.no_sqlite)
-    targeting = TargetingBenchmarks(url, sizes, ui, ingest)
     runners: dict[str, Callable[[], list[Result]]] = {
         "commit": lambda: [bench_commit(url, sizes, ui)],
         "bulk": lambda: bench_bulk(url, sizes, ui, sqlite=not args.no_sqlite),
@@ -190,11 +192,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         "workflow": lambda: bench_workflow(url, sizes, ui),
         "rebuild": lambda: bench_rebuild(url, sizes, ui, sqlite=not args.no_sqlite),
         "lag": lambda: bench_lag(url, sizes, ui, sqlite=not args.no_sqlite),
-        "ingest": ingest.samples,
-        "accounts": ingest.accounts,
+        "ingest": lambda: bench_samples(ingest),
+        "accounts": lambda: bench_accounts(ingest),
         "risk": ingest.risk,
-        "channel": targeting.channel,
-        "select": targeting.select,
+        "channel": lambda: bench_channel(url, sizes, ui, ingest),
+        "select": lambda: bench_select(url, sizes, ui, ingest),
         "http": lambda: bench_http(url, sizes.http_requests, sizes.http_seconds,
                                    sizes.http_commands),
         "http-national": lambda: bench_http_national(url, quick=args.quick, log=ui.log),

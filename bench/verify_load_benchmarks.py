@@ -24,7 +24,6 @@ from bench.benchmarks import (
     UI,
     WAIT,
     Sizes,
-    _stage_summary,
 )
 from bench.common import (
     WAITING,
@@ -42,6 +41,7 @@ from bench.common import (
     sqlite_file,
     sqlite_settings,
 )
+from bench.harness import stage_summary
 from bench.workloads import (
     ACTOR,
     populate_accounts,
@@ -283,7 +283,7 @@ def _verify_limits(result: Result) -> str:
             + "Both sides read the same rows in log order and hash each once; ours adds, per "
             "event and in Python, reading the recorded link, the canonical framing for the "
             "hash, the chain-head lookup and its comparisons, plus its own row conversion."
-            + gc_text + " Profile of ours: " + _stage_summary(result, 4) + ".")
+            + gc_text + " Profile of ours: " + stage_summary(result, 4) + ".")
 
 
 # -- 4. loading a long aggregate ---------------------------------------------------------------
@@ -410,7 +410,7 @@ def _load_backend(app: ComplianceCases, backend: str, long_events: int, sizes: S
         f"events whatever the history length, so both loads cost about two indexed queries; "
         f"the short one decodes {sizes.load_short} events, the long one the snapshot at "
         f"version {snapshot_version} plus {long_events - (snapshot_version or 0)} events. "
-        f"Profile of the long load: {_stage_summary(result)}.")
+        f"Profile of the long load: {stage_summary(result)}.")
     return result
 
 

@@ -19,7 +19,17 @@ from datetime import date
 from typing import Any
 
 from bench.common import Measure, ProfileSummary, Result, StageSpec, profile
-from bench.http_benchmark import WORKERS
+from bench.http_harness import (
+    WORKERS,
+    connection,
+    failed_result,
+    fetch,
+    fresh_get,
+    latencies,
+    login,
+    steady,
+    timed_get,
+)
 from bench.http_load import request_bytes, run_load
 from bench.http_national import DISTRICT
 from bench.http_national import USER as SUPERVISOR
@@ -32,16 +42,8 @@ from bench.web_pages_benchmark import (
     Log,
     Prepared,
     Sizes,
-    _connection,
-    _failed,
-    _fetch,
-    _fresh_get,
-    _latencies,
-    _login,
-    _result,
-    _steady,
-    _timed_get,
     chart_links,
+    page_result,
 )
 
 
@@ -49,9 +51,9 @@ def _browser_load(port: int, cookie: str, charts: list[str]) -> float:
     """`/`, then its charts in parallel, each on a connection of its own (a browser opens
     up to 6 per site): the time until the last chart has arrived."""
     started = time.perf_counter()
-    _fresh_get(port, "/", cookie)
+    fresh_get(port, "/", cookie)
     with ThreadPoolExecutor(max(1, len(charts))) as pool:
-        list(pool.map(lambda chart: _fresh_get(port, chart, cookie), charts))
+        list(pool.map(lambda chart: fresh_get(port, chart, cookie), charts))
     return time.perf_counter() - started
 
 
@@ -74,18 +76,18 @@ def _cold_dashboard(port: int, cookie: str, charts: list[str], move: Callable[[]
         move()
         browser.append(_browser_load(port, cookie, charts))
         move()
-        with _connection(port) as connection:
-            first = _timed_get(connection, "/", cookie)
-            each = [_timed_get(connection, chart, cookie) for chart in charts]
+        with connection(port) as opened:
+            first = timed_get(opened, "/", cookie)
+            each = [timed_get(opened, chart, cookie) for chart in charts]
         pages.append(first)
         drawn += each
         totals.append(first + sum(each))
     return ColdDashboard(
-        _latencies(f"GET / then its {len(charts)} charts in parallel ({after})", browser),
-        _latencies(f"GET / alone ({after})", pages),
-        _latencies(f"GET / then its {len(charts)} charts in turn, one connection ({after})",
+        latencies(f"GET / then its {len(charts)} charts in parallel ({after})", browser),
+        latencies(f"GET / alone ({after})", pages),
+        latencies(f"GET / then its {len(charts)} charts in turn, one connection ({after})",
                    totals),
-        _latencies(f"one chart after the page ({after})", drawn, "charts"))
+        latencies(f"one chart after the page ({after})", drawn, "charts"))
 
 
 def _warm_every_worker(port: int, cookie: str, charts: list[str], sizes: Sizes) -> None:
@@ -268,10 +270,10 @@ def _dashboard(keys: tuple[str, str], port: int, base: str, analyst: str, bulk: 
                sizes_fact: dict[str, Any], log: Log) -> list[Result]:
     """Two results: the dashboard after a bulk run and after a case event (the picture
     kept), each judged as a browser loads it."""
-    cookie = _login(base, analyst)
+    cookie = login(base, analyst)
     title = f"Web analyst dashboard ({analyst})"
     try:
-        charts = chart_links(_fetch(base, "/", cookie))  # asked for: kept ready from now
+        charts = chart_links(fetch(base, "/", cookie))  # asked for: kept ready from now
         after_bulk = _cold_dashboard(port, cookie, charts, bulk, sizes.cold_samples,
                                      "after a bulk run")
         nothing = _cold_dashboard(port, cookie, charts, bulk.computing_nothing,
@@ -280,15 +282,17 @@ def _dashboard(keys: tuple[str, str], port: int, base: str, analyst: str, bulk: 
         _warm_every_worker(port, cookie, charts, sizes)
         after_case = _cold_dashboard(port, cookie, charts, case_step, sizes.cold_samples,
                                      "after a case event")
-        warm = _steady(port, "GET / (warm: picture cached)", "/", cookie, sizes)
-        warm_charts = [_steady(port, f"GET {c} (warm)", c, cookie, sizes) for c in charts]
+        warm = steady(port, "GET / (warm: picture cached)", "/", cookie, sizes.requests,
+                      sizes.seconds)
+        warm_charts = [steady(port, f"GET {c} (warm)", c, cookie, sizes.requests,
+                              sizes.seconds) for c in charts]
     except AssertionError as error:
         log(f"{title}: {error}")
-        return [_failed(keys[0], title, "/", str(error))]
-    runs = _latencies("the bulk run itself (one sample line imported), with computing the "
-                      "figures", bulk.totals, "bulk runs")
-    figures = _latencies("of which computing and storing the figures of the scopes asked "
-                         "for (after_bulk_run)", bulk.figures, "bulk runs")
+        return [failed_result(keys[0], title, "/", str(error))]
+    runs = latencies("the bulk run itself (one sample line imported), with computing the "
+                     "figures", bulk.totals, "bulk runs")
+    figures = latencies("of which computing and storing the figures of the scopes asked "
+                        "for (after_bulk_run)", bulk.figures, "bulk runs")
     log(f"{title}: after a bulk run, as a browser loads it, median "
         f"{after_bulk.browser.median_ms:.0f} ms (max {after_bulk.browser.max_ms:.0f}); "
         f"computing nothing at the bulk run, median {nothing.browser.median_ms:.0f} ms; "
@@ -303,7 +307,7 @@ def _dashboard(keys: tuple[str, str], port: int, base: str, analyst: str, bulk: 
               "the judged figure is the page then its charts in parallel (6 connections, "
               "as a browser), until the last chart arrived"]
     measured = {**sizes_fact, "charts": len(charts), "samples": sizes.cold_samples}
-    cold = _result(keys[0], f"{title}, after a bulk run", after_bulk.browser, warm,
+    cold = page_result(keys[0], f"{title}, after a bulk run", after_bulk.browser, warm,
                    [after_bulk.page, after_bulk.sequential, after_bulk.drawn, runs, figures,
                     nothing.browser, nothing.page, nothing.drawn, *warm_charts, health],
                    measured,
@@ -320,7 +324,7 @@ def _dashboard(keys: tuple[str, str], port: int, base: str, analyst: str, bulk: 
                     "figure claims it in the store and computes it, the other worker waits "
                     "for that row (interfaces.analyst_figures)"],
                    DASHBOARD_TARGET_MS, baseline_is="the warm page", limits=DASHBOARD_LIMITS)
-    kept = _result(keys[1], f"{title}, after a case event", after_case.browser, warm,
+    kept = page_result(keys[1], f"{title}, after a case event", after_case.browser, warm,
                    [after_case.page, after_case.sequential, after_case.drawn, health],
                    measured,
                    [_parts(after_case, "after a case event"), *common[1:],

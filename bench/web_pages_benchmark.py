@@ -39,11 +39,9 @@ is not timed.
 from __future__ import annotations
 
 import html
-import http.client
 import re
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -54,10 +52,16 @@ from bench.common import (
     Measure,
     Result,
     application,
-    percentile_ms,
 )
-from bench.http_benchmark import WORKERS, _environment, _measure, uvicorn_server
-from bench.http_load import request_bytes, run_load
+from bench.http_harness import (
+    WORKERS,
+    environment,
+    failed_result,
+    fetch,
+    login,
+    steady,
+    uvicorn_server,
+)
 from bench.http_national import DISTRICT, QUICK_IMPORTERS, national_store
 from bench.http_national import USER as SUPERVISOR
 from domain.assessment import AssessmentOrigin
@@ -73,7 +77,6 @@ from interfaces.demo_users import (
     district_people,
     give_logins,
 )
-from interfaces.http.auth import SESSION_COOKIE
 
 PAGE_TARGET_MS = 150.0
 DASHBOARD_TARGET_MS = 1000.0
@@ -174,19 +177,6 @@ def _prepare(settings: Settings, sizes: Sizes, log: Log) -> Prepared:
 # -- measuring -----------------------------------------------------------------------------
 
 
-def _login(base: str, username: str) -> str:
-    answer = httpx.post(f"{base}/api/auth/login",
-                        json={"username": username, "password": DEMO_PASSWORD})
-    answer.raise_for_status()
-    return f"{SESSION_COOKIE}={answer.cookies[SESSION_COOKIE]}"
-
-
-def _fetch(base: str, path: str, cookie: str) -> str:
-    answer = httpx.get(base + path, headers={"Cookie": cookie}, timeout=120)
-    answer.raise_for_status()
-    return answer.text
-
-
 def next_link(page: str) -> str | None:
     """The href of the page's `rel="next"` link (the work list's and register's cursor)."""
     for tag in re.findall(r"<a\b[^>]*>", page):
@@ -198,52 +188,6 @@ def next_link(page: str) -> str | None:
 
 def chart_links(page: str) -> list[str]:
     return [html.unescape(src) for src in re.findall(r'<img[^>]*\bsrc="(/charts/[^"]+)"', page)]
-
-
-def _steady(port: int, label: str, path: str, cookie: str, sizes: Sizes,
-            connections: int = 1) -> Measure:
-    """`path` back to back on `connections` keep-alive connections, after a warm-up."""
-    request = request_bytes("GET", path, {"Cookie": cookie})
-    run_load(port, request, connections=max(connections, WORKERS),
-             max_requests=max(10, sizes.requests // 10), max_seconds=sizes.seconds / 4)
-    measured = _measure(label, run_load(port, request, connections=connections,
-                                        max_requests=sizes.requests,
-                                        max_seconds=sizes.seconds))
-    if connections > 1:
-        measured.note = f"{connections} connections"
-    return measured
-
-
-@contextmanager
-def _connection(port: int) -> Iterator[http.client.HTTPConnection]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-    connection.connect()
-    try:
-        yield connection
-    finally:
-        connection.close()
-
-
-def _timed_get(connection: http.client.HTTPConnection, path: str, cookie: str) -> float:
-    started = time.perf_counter()
-    connection.request("GET", path, headers={"Cookie": cookie})
-    answer = connection.getresponse()
-    answer.read()
-    elapsed = time.perf_counter() - started
-    if answer.status != 200:
-        raise AssertionError(f"GET {path}: status {answer.status}")
-    return elapsed
-
-
-def _latencies(label: str, samples: list[float], unit: str = "loads") -> Measure:
-    return Measure(label, sum(samples), len(samples), unit,
-                   median_ms=percentile_ms(samples, 0.5), p95_ms=percentile_ms(samples, 0.95),
-                   p99_ms=percentile_ms(samples, 0.99), max_ms=max(samples) * 1000)
-
-
-def _fresh_get(port: int, path: str, cookie: str) -> float:
-    with _connection(port) as connection:
-        return _timed_get(connection, path, cookie)
 
 
 # -- the benchmark -------------------------------------------------------------------------
@@ -259,30 +203,31 @@ def bench_web_pages(url: str, *, quick: bool = False, log: Log = print) -> list[
     with national_store(url, importers, log) as settings:
         prepared = _prepare(settings, sizes, log)
         with uvicorn_server("interfaces.http.app:create_app_from_env",
-                            _environment(settings)) as port, application(settings) as app:
+                            environment(settings)) as port, application(settings) as app:
             base = f"http://127.0.0.1:{port}"
-            supervisor = _login(base, SUPERVISOR)
-            health = _steady(port, "GET /healthz", "/healthz", supervisor, sizes)
+            supervisor = login(base, SUPERVISOR)
+            amount = (sizes.requests, sizes.seconds)  # per steady measure
+            health = steady(port, "GET /healthz", "/healthz", supervisor, *amount)
             common = {"importers": importers, "workers": WORKERS, "connections": 1}
 
             def page(key: str, title: str, path: str, api: str, cookie: str,
                      extra: dict[str, Any], facts: list[str], load: bool = False,
                      limits: str = LIST_LIMITS) -> None:
                 try:
-                    ours = _steady(port, f"GET {path}", path, cookie, sizes)
+                    ours = steady(port, f"GET {path}", path, cookie, *amount)
                 except AssertionError as error:  # a page still being built: reported
                     log(f"{title}: {error}")
-                    results.append(_failed(key, title, path, str(error)))
+                    results.append(failed_result(key, title, path, str(error)))
                     return
-                baseline = _steady(port, f"GET {api} (the API call)", api, cookie, sizes)
+                baseline = steady(port, f"GET {api} (the API call)", api, cookie, *amount)
                 diagnostics = [health]
                 if load:
-                    diagnostics.append(_steady(port, f"GET {path}", path, cookie, sizes, 4))
+                    diagnostics.append(steady(port, f"GET {path}", path, cookie, *amount, 4))
                 log(f"{title}: median {ours.median_ms:.1f} ms, p95 {ours.p95_ms:.1f} ms "
                     f"(API p95 {baseline.p95_ms:.1f} ms)")
-                results.append(_result(key, title, ours, baseline, diagnostics,
-                                       {**common, **extra}, facts, PAGE_TARGET_MS,
-                                       limits=limits))
+                results.append(page_result(key, title, ours, baseline, diagnostics,
+                                           {**common, **extra}, facts, PAGE_TARGET_MS,
+                                           limits=limits))
 
             api_page = httpx.get(f"{base}/api/register?district={DISTRICT}&limit=50",
                                  headers={"Cookie": supervisor}).json()
@@ -290,7 +235,7 @@ def bench_web_pages(url: str, *, quick: bool = False, log: Log = print) -> list[
                      ("17c", "register", "/accounts", "/api/register", "&limit=50"))
             for key, name, path, api, limit in lists:
                 first = f"{path}?district={DISTRICT}"
-                body = _fetch(base, first, supervisor)
+                body = fetch(base, first, supervisor)
                 following = next_link(body)
                 rows = body.count("<tr") - 1
                 page(key, f"Web {name} page (district {DISTRICT})", first,
@@ -330,7 +275,7 @@ LIST_LIMITS = ("per request: the session's caller, catching the views up (a lag 
                "the page's queries, rendering the template")
 CASE_LIMITS = ("per request: loading the case, and replaying all its events with the "
                "fields each changed (application.history) to show a few of them")
-def _result(key: str, title: str, ours: Measure, baseline: Measure,
+def page_result(key: str, title: str, ours: Measure, baseline: Measure,
             diagnostics: list[Measure], sizes: dict[str, Any], facts: list[str],
             target_ms: float, baseline_is: str = "the API call",
             limits: str = LIST_LIMITS) -> Result:
@@ -345,10 +290,3 @@ def _result(key: str, title: str, ours: Measure, baseline: Measure,
                   f"p95 / {target_ms:.0f} ms", 1.0, f"p95 < {target_ms:.0f} ms", False,
                   sizes=sizes, diagnostics=diagnostics, facts=[*ratios, *facts],
                   limits=limits)
-
-
-def _failed(key: str, title: str, path: str, error: str) -> Result:
-    nothing = Measure(f"GET {path}", 0.0, 0, "requests", note=error[:200])
-    return Result(key, title, "PostgreSQL", nothing, nothing, float("inf"),
-                  "the page did not answer 200", 1.0, "answers 200", False,
-                  facts=[f"not measured: {error}"], limits="the page failed")

@@ -7,7 +7,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from application.compliance_cases import ComplianceCases
-from bench.benchmarks import ADAPT, ADAPT_PART, ENCODE, WAIT, Sizes, _pct, _stage_summary
+from bench.benchmarks import ADAPT, ADAPT_PART, ENCODE, WAIT, Sizes
 from bench.benchmarks import recorder_name as _recorder_name
 from bench.common import (
     WAITING,
@@ -18,6 +18,7 @@ from bench.common import (
     median_ms,
     p95_ms,
 )
+from bench.harness import pct, stage_summary
 from bench.verify_load_benchmarks import DECODE
 from bench.workflow_parts import StepParts
 
@@ -144,13 +145,13 @@ def _breakdown(run: Run, parts: StepParts, rows: int) -> tuple[Measure, str, dic
     fact = (
         f"Where a step's time goes ({n} instrumented steps, mean {step_mean:.3f} ms): loading "
         f"{parts.loads / n:.1f} aggregates with {parts.queries / n:.1f} queries "
-        f"{reads:.3f} ms ({_pct(reads / step_mean)}: the query {mean['query']:.3f} ms, rows "
+        f"{reads:.3f} ms ({pct(reads / step_mean)}: the query {mean['query']:.3f} ms, rows "
         f"to aggregates {mean['materialise']:.3f} ms, by aggregate {by_type}); domain "
-        f"decision and application glue {decide:.3f} ms ({_pct(decide / step_mean)}); "
-        f"msgspec encoding + hash chain {encode:.3f} ms ({_pct(encode / step_mean)}); the "
+        f"decision and application glue {decide:.3f} ms ({pct(decide / step_mean)}); "
+        f"msgspec encoding + hash chain {encode:.3f} ms ({pct(encode / step_mean)}); the "
         f"insert (one call, {rows} rows, one transaction) {mean['insert']:.3f} ms "
-        f"({_pct(mean['insert'] / step_mean)}); snapshots {mean['snapshot']:.3f} ms "
-        f"({_pct(mean['snapshot'] / step_mean)}; {parts.snapshots} taken in {n} steps).")
+        f"({pct(mean['insert'] / step_mean)}); snapshots {mean['snapshot']:.3f} ms "
+        f"({pct(mean['snapshot'] / step_mean)}; {parts.snapshots} taken in {n} steps).")
     return measure, fact, {"reads": reads, "decide": decide, "encode": encode,
                            "queries": parts.queries / n, "snapshot": mean["snapshot"]}
 
@@ -228,7 +229,7 @@ def _facts(full: Result, writes: Result, f: _Figures, part: dict[str, float], wh
         f"encodes and hashes ({part['decide'] + part['encode']:.3f} ms per step besides the "
         f"reads), then writes through {recorder}, whose write path alone reaches "
         f"{write_ratio:.1%} of raw; snapshots add {part['snapshot']:.3f} ms per step on "
-        f"average. Profile of ours: {_stage_summary(full)}.")
+        f"average. Profile of ours: {stage_summary(full)}.")
     writes.limits = (
         ("Met. " if writes.met else "Missed. ")
         + "Raw only inserts the step's rows; ours must also read what it decides on (one "

@@ -17,11 +17,15 @@ than a row written here is simply a miss, and the next save of that aggregate re
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+import threading
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from itertools import repeat
 from typing import Any, overload
 from uuid import UUID
 
 import msgspec
+import pyarrow as pa
+import pyarrow.compute as pc
 from eventsourcing.persistence import EventStore, MapperDeserialisationError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
@@ -29,7 +33,16 @@ from eventsourcing.utils import get_topic
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
-from application.event_rows import EventRow, Heads, WriteAlso
+from application.event_rows import (
+    ColumnChunk,
+    ColumnRows,
+    EventRow,
+    Heads,
+    Same,
+    WriteAlso,
+    rows_from_columns,
+)
+from infrastructure.column_events import column_states, content_hashes, uuid_texts
 from infrastructure.event_store import ChainBrokenError, ChainedEventStore
 from infrastructure.hash_chain import (
     GENESIS,
@@ -39,6 +52,7 @@ from infrastructure.hash_chain import (
     with_signature,
 )
 from infrastructure.mapper import MsgspecMapper, event_state_type
+from infrastructure.postgres_recorder import WRITE_FIRST, LockingFunctionApplicationRecorder
 
 EXISTING_CHUNK = 1000
 """Ids per `existing` query (well under SQLite's limit on bound parameters)."""
@@ -159,12 +173,40 @@ class RowCommit(Sequence[StoredEvent]):
         self._make_up_to(len(self._rows))
 
     def write(self, *, write_also: WriteAlso | None = None) -> int:
-        """Through the recorder's own insert (one transaction, with `write_also`)."""
+        """Through the recorder's own insert (one transaction, with `write_also`). On
+        PostgreSQL the other tables go first, while a thread makes the events: their
+        COPY keeps the server busy and the thread the interpreter (psycopg waits without
+        the GIL), where one after the other each would wait for the other."""
         options: dict[str, Any] = {} if write_also is None else {"write_also": write_also}
+        if (write_also is not None and len(self._made) < len(self._rows)
+                and isinstance(self._recorder, LockingFunctionApplicationRecorder)):
+            options = {WRITE_FIRST: self._while_made(write_also)}
         self._recorder.insert_events(self, **options)
         if len(self._made) != len(self._rows):
             raise RuntimeError("the recorder returned without taking every event")
         return len(self._rows)
+
+    def _while_made(self, write: WriteAlso) -> WriteAlso:
+        """`write`, with every event made on a thread meanwhile (the recorder takes them
+        once it returns)."""
+        def write_while_made(cursor: Any) -> None:
+            failed: list[BaseException] = []
+
+            def make() -> None:
+                try:
+                    self.make_all()
+                except BaseException as error:  # raised again below, in the transaction
+                    failed.append(error)
+
+            maker = threading.Thread(target=make, name="event-rows", daemon=True)
+            maker.start()
+            try:
+                write(cursor)
+            finally:
+                maker.join()
+            if failed:
+                raise failed[0]
+        return write_while_made
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -196,50 +238,156 @@ def _stored_events(rows_path: DirectEventRows, event_class: type, rows: Sequence
                    heads: Heads) -> Iterator[list[StoredEvent]]:
     """Each row encoded by the mapper, linked to its predecessor and hashed, made a chunk
     at a time; the last one carries the signature over the commit's content hashes (as
-    ChainedEventStore.put)."""
+    ChainedEventStore.put). Rows that come as chunks of columns (ColumnRows) are encoded
+    a chunk at a time (infrastructure.column_events) when the mapper allows."""
+    chain = _Chain(rows_path, heads)
+    topic = get_topic(event_class)
+    if isinstance(rows, ColumnRows) and _columns_encodable(rows_path.mapper, event_class):
+        chunks: Iterator[list[StoredEvent]] = _from_columns(rows_path, event_class, rows,
+                                                            chain)
+    else:
+        chunks = _from_rows(rows_path, event_class, rows, chain)
+    last: list[StoredEvent] | None = None
+    first = True
+    for chunk in chunks:
+        if first and chunk:
+            _check_decodes(rows_path.mapper, chunk[0])
+            first = False
+        if last is not None:
+            yield last
+        last = chunk
+    if last:
+        signature = rows_path.signer.sign(commit_digest(chain.hashes))
+        final = last[-1]
+        last[-1] = StoredEvent(final.originator_id, final.originator_version, topic,
+                               with_signature(final.state, len(chain.hashes), signature))
+        yield last
+
+
+def _columns_encodable(mapper: MsgspecMapper, event_class: type) -> bool:
+    """Column-wise encoding gives the row encoder's bytes only when that encoder is the
+    plain JSON of the fields (see MsgspecMapper.row_encoder)."""
+    return (not mapper.compressor and not mapper.cipher
+            and getattr(event_class, "class_version", 1) == 1)
+
+
+class _Chain:
+    """The commit's links: each event's predecessor hash (the genesis hash for a version
+    1, else the head the caller read set-wise, else an earlier event of this commit or the
+    store's head) and the content hashes so far."""
+
+    def __init__(self, rows_path: DirectEventRows, heads: Heads) -> None:
+        self.rows_path = rows_path
+        self.heads = heads
+        self.hashes: list[str] = []
+        self.linked: list[tuple[UUID, int]] = []
+        self.batch: dict[UUID, tuple[int, str]] | None = None
+        """The events so far by aggregate, made only when an event's predecessor is not
+        among the caller's heads (a second event of one aggregate): most commits never
+        need it."""
+
+    def prev(self, originator_id: UUID, version: int) -> str:
+        if version == 1:
+            return GENESIS
+        head = self.heads.get(originator_id)
+        if head is not None and head[0] == version - 1:
+            return head[1]
+        if self.batch is None:
+            self.batch = {oid: (v, h) for (oid, v), h in zip(self.linked, self.hashes,
+                                                               strict=True)}
+        return self.rows_path.predecessor_hash(originator_id, version, self.batch)
+
+    def prevs(self, ids: list[UUID], versions: list[int]) -> list[str]:
+        """`prev` of each (none of them among the others): the caller's heads looked up
+        for all at once, the rest one by one."""
+        get = self.heads.get
+        found = [get(each) for each in ids]
+        return [head[1] if head is not None and head[0] == version - 1
+                else self.prev(each, version)
+                for each, version, head in zip(ids, versions, found, strict=True)]
+
+    def extend(self, ids: list[UUID], versions: list[int], hashes: list[str]) -> None:
+        self.hashes.extend(hashes)
+        if self.batch is None:
+            self.linked.extend(zip(ids, versions, strict=True))
+        else:
+            self.batch.update(zip(ids, zip(versions, hashes, strict=True), strict=True))
+
+    def add(self, originator_id: UUID, version: int, digest: str) -> None:
+        self.hashes.append(digest)
+        if self.batch is None:
+            self.linked.append((originator_id, version))
+        else:
+            self.batch[originator_id] = (version, digest)
+
+
+def _from_rows(rows_path: DirectEventRows, event_class: type, rows: Iterable[EventRow],
+               chain: _Chain) -> Iterator[list[StoredEvent]]:
     topic = get_topic(event_class)
     fields = _field_names(event_class)
     encode = rows_path.mapper.encode_state
     encode_values = rows_path.mapper.row_encoder(event_class)
     width = len(fields)
-    hashes: list[str] = []
-    linked: list[tuple[UUID, int]] = []
-    batch: dict[UUID, tuple[int, str]] | None = None
-    """The rows so far by aggregate, made only when a row's predecessor is not among the
-    caller's heads (a second row of one aggregate): most commits never need it."""
-    last = len(rows) - 1
     chunk: list[StoredEvent] = []
-    for position, (originator_id, version, state) in enumerate(rows):
+    for originator_id, version, state in rows:
         if isinstance(state, tuple):
             if len(state) != width:
                 raise RowFieldsError(f"a row of {event_class.__qualname__} carries "
                                      f"{len(state)} values for its {width} fields")
         elif state.keys() != fields:
             raise RowFieldsError(_field_difference(event_class, fields, state))
-        if version == 1:
-            prev = GENESIS
-        else:
-            head = heads.get(originator_id)
-            if head is not None and head[0] == version - 1:
-                prev = head[1]
-            else:
-                if batch is None:
-                    batch = {oid: (v, h) for (oid, v), h in zip(linked, hashes, strict=True)}
-                prev = rows_path.predecessor_hash(originator_id, version, batch)
+        prev = chain.prev(originator_id, version)
         encoded = (encode_values(state, prev) if isinstance(state, tuple)
                    else encode(event_class, state, prev))
-        digest = content_hash(topic, originator_id, version, encoded)
-        hashes.append(digest)
-        if batch is None:
-            linked.append((originator_id, version))
-        else:
-            batch[originator_id] = (version, digest)
-        if position == last:
-            signature = rows_path.signer.sign(commit_digest(hashes))
-            encoded = with_signature(encoded, len(hashes), signature)
+        chain.add(originator_id, version, content_hash(topic, originator_id, version,
+                                                      encoded))
         chunk.append(StoredEvent(originator_id, version, topic, encoded))
-        if position == 0:
-            _check_decodes(rows_path.mapper, chunk[0])
-        if len(chunk) == MADE_AT_ONCE or position == last:
+        if len(chunk) == MADE_AT_ONCE:
             yield chunk
             chunk = []
+    if chunk:
+        yield chunk
+
+
+def _from_columns(rows_path: DirectEventRows, event_class: type, rows: ColumnRows,
+                  chain: _Chain) -> Iterator[list[StoredEvent]]:
+    """A chunk of columns at a time; a chunk in which an aggregate has two events (the
+    second linked to the first) is encoded row by row."""
+    topic = get_topic(event_class)
+    mapper = rows_path.mapper
+    order = mapper.state_fields(event_class)
+    for chunk in rows.column_chunks():
+        if set(chunk.columns) != set(order):
+            raise RowFieldsError(f"columns {sorted(chunk.columns)} are not the fields "
+                                 f"{sorted(order)} of {event_class.__qualname__}")
+        ids, versions = list(chunk.originator_ids), list(chunk.versions)
+        texts = uuid_texts(ids)
+        if pc.count_distinct(texts).as_py() != len(ids):
+            yield from _from_rows(rows_path, event_class, _as_rows(chunk, order), chain)
+            continue
+        prevs = chain.prevs(ids, versions)
+        states = column_states(chunk, order, prevs).to_pylist()
+        hashes = content_hashes(topic, texts.to_pylist(), versions, states)
+        made = [StoredEvent(each, version, topic, state) for each, version, state
+                in zip(ids, versions, states, strict=True)]
+        if made:
+            check_chunk(mapper, made[0], prevs[0])
+        chain.extend(ids, versions, hashes)
+        yield made
+
+
+def _as_rows(chunk: ColumnChunk, order: Sequence[str]) -> list[EventRow]:
+    columns = {name: (repeat(value.value) if isinstance(value, Same)
+                      else value.to_pylist() if isinstance(value, pa.Array | pa.ChunkedArray)
+                      else value) for name, value in chunk.columns.items()}
+    return rows_from_columns(order, chunk.originator_ids, chunk.versions, columns)
+
+
+def check_chunk(mapper: MsgspecMapper, stored: StoredEvent, prev: str) -> None:
+    """A chunk's first event as the mapper stores the event object it decodes to: the
+    column-wise encoding must give the bytes of the event-object path."""
+    _check_decodes(mapper, stored)
+    again = mapper.to_stored_event(mapper.to_domain_event(stored), prev_hash=prev).state
+    if again != stored.state:
+        raise RowFieldsError(f"a column-wise {stored.topic} differs from its event "
+                             f"object's encoding: {stored.state!r} != {again!r}")

@@ -16,14 +16,20 @@ from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.utils import retry
+from psycopg import InterfaceError, OperationalError
 from psycopg.sql import SQL, Composable, Composed, Identifier
 
 from application.histories import HistoryRequest, StoredHistory, histories_from_rows
+from infrastructure import change_feed_sql
 
 BULK_THRESHOLD = 256
 """From this many events a save goes through COPY, PostgreSQL's bulk path."""
 
 WRITE_ALSO = "write_also"
+WRITE_FIRST = "write_first"
+"""Keyword of a bulk save whose other tables are written before its events, in the same
+transaction (a risk run's scores, sent while its events are still being made)."""
 """Keyword of a save whose transaction must also write other tables (ingested rows, risk
 scores): a callable given the transaction's cursor, run after the events are inserted."""
 
@@ -94,26 +100,37 @@ class LockingFunctionApplicationRecorder(PostgresApplicationRecorder):
             "LANGUAGE plpgsql "
             "AS "
             "$BODY$"
+            "DECLARE pos bigint;"
             "BEGIN"
             "    SET LOCAL lock_timeout = '{lock_timeout}s';"
             "    LOCK TABLE {schema}.{table} IN EXCLUSIVE MODE;"
             "    NOTIFY {channel};"
+            "    {announce}"
             "    RETURN QUERY"
             "    INSERT INTO {schema}.{table} AS t ("
             "    originator_id, originator_version, topic, state)"
             "    SELECT originator_id, originator_version, topic, state"
             "    FROM unnest(events)"
             "    RETURNING notification_id;"
+            "    RETURN NEXT -pos;"  # the change feed's position, told apart by its sign
             "END;"
             "$BODY$"
         ).format(
             insert_events=Identifier(self.pg_function_name_insert_events),
             lock_timeout=self.datastore.lock_timeout,
             channel=Identifier(self.channel_name),
+            announce=change_feed_sql.announce_events_sql(self.datastore.schema),
             event=Identifier(self.stored_event_type_name),
             schema=Identifier(self.datastore.schema),
             table=Identifier(self.events_table_name),
         )
+        # The change feed's sequence and function, created with the tables (and before
+        # the insert function that calls it).
+        self.sql_create_statements[self.create_insert_function_statement_index:
+                                   self.create_insert_function_statement_index] = (
+            change_feed_sql.create_statements(self.datastore.schema))
+        self.create_insert_function_statement_index += 2
+        self.sql_announce = change_feed_sql.announce_sql(self.datastore.schema)
 
     def select_histories(self, requests: Sequence[HistoryRequest],
                          snapshots_table: str | None) -> dict[UUID, StoredHistory]:
@@ -140,14 +157,35 @@ class LockingFunctionApplicationRecorder(PostgresApplicationRecorder):
     def insert_events(self, stored_events: Sequence[StoredEvent],
                       **kwargs: Any) -> Sequence[int] | None:
         write_also: Callable[[Any], None] | None = kwargs.pop(WRITE_ALSO, None)
-        if write_also is None and (len(stored_events) < BULK_THRESHOLD
-                                   or kwargs.get("tracking") is not None):
-            ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+        write_first: Callable[[Any], None] | None = kwargs.pop(WRITE_FIRST, None)
+        if not stored_events and write_also is None and write_first is None:
+            return []
+        if write_also is None and write_first is None and (
+                len(stored_events) < BULK_THRESHOLD or kwargs.get("tracking") is not None):
+            ids: list[int] = self._call_insert_function(stored_events)
             return ids
-        return self._copy_events(stored_events, write_also)
+        return self._copy_events(stored_events, write_also, write_first)
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def _call_insert_function(self, stored_events: Sequence[StoredEvent]) -> list[int]:
+        """The library's function path (same retries), reading the change feed's
+        position from the last row the function returns (negative; see
+        change_feed_sql.note_position)."""
+        rows = [self.construct_pg_stored_event(originator_id=e.originator_id,
+                                               originator_version=e.originator_version,
+                                               topic=e.topic, state=e.state)
+                for e in stored_events]
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.sql_invoke_pg_function_insert_events, (rows,), prepare=True)
+            values = [r[self.pg_function_name_insert_events] for r in curs.fetchall()]
+        for value in values:
+            if value < 0:
+                change_feed_sql.note_position(-value)
+        return [value for value in values if value > 0]
 
     def _copy_events(self, stored_events: Sequence[StoredEvent],
-                     write_also: Callable[[Any], None] | None = None) -> list[int]:
+                     write_also: Callable[[Any], None] | None = None,
+                     write_first: Callable[[Any], None] | None = None) -> list[int]:
         """COPY inside the same locked, notifying transaction as a normal save. Under the
         EXCLUSIVE lock no other writer draws notification ids, so this batch's ids are the
         contiguous run ending at the sequence's current value."""
@@ -155,6 +193,11 @@ class LockingFunctionApplicationRecorder(PostgresApplicationRecorder):
             for statement in self.lock_table_statements:
                 curs.execute(statement)
             self._notify_channel(curs)
+            if write_first is not None:
+                write_first(curs)
+            ids = _few_ids(stored_events, change_feed_sql.MAX_IDS)
+            curs.execute(self.sql_announce, (ids,))
+            announced = curs.fetchone()
             with curs.copy(self.sql_copy_events) as copy:
                 copy.set_types(["uuid", "int8", "text", "bytea"])
                 for event in stored_events:
@@ -168,4 +211,20 @@ class LockingFunctionApplicationRecorder(PostgresApplicationRecorder):
                 last = int(row["currval"] if isinstance(row, dict) else row[0])
             if write_also is not None:
                 write_also(curs)
+        if announced is not None:
+            change_feed_sql.note_position(int(next(iter(dict(announced).values()))
+                                              if isinstance(announced, dict)
+                                              else announced[0]))
         return list(range(last - len(stored_events) + 1, last + 1))
+
+
+def _few_ids(stored_events: Sequence[StoredEvent], most: int) -> list[str] | None:
+    """The events' aggregate ids, sorted, or None when there are more than `most`: looked
+    at only until there are (a bulk commit of 443,000 events made as the COPY takes them,
+    infrastructure.bulk_events, must not be made in full before the COPY starts)."""
+    found: set[str] = set()
+    for event in stored_events:
+        found.add(str(event.originator_id))
+        if len(found) > most:
+            return None
+    return sorted(found)

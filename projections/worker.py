@@ -9,10 +9,16 @@ from collections.abc import Callable, Iterable
 from application.compliance_cases import ComplianceCases
 from domain.errors import InvalidValueError
 from projections.catalogue import VIEWS
+from projections.rebuild_lock import rebuild_lock
 from projections.rebuild_views import rebuild_views
 from projections.runner import ViewRunner
 from projections.stores import REBUILD, ViewStore, view_store
 from projections.view import View
+
+FAR_BEHIND = 50_000
+"""A view at least this many events behind catches up by a set-based rebuild (when it is
+also behind by a good share of the log, see Projections.far_behind): below it the live
+path takes seconds anyway, and a rebuild replaces the view's tables."""
 
 
 def views_named(names: Iterable[str] = ()) -> list[type[View]]:
@@ -36,12 +42,23 @@ class Projections:
                           view(self.store.tracking, self.store), suffix)
 
     def catch_up(self, views: Iterable[type[View]] | None = None,
-                 progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
+                 progress: Callable[[str, int, int], None] | None = None, *,
+                 rebuild_far_behind: bool = True) -> dict[str, int]:
         """Every view up to the end of the log; `progress(view, notifications done, total)`
-        after each batch, for long catch-ups (a national import)."""
+        after each batch, for long catch-ups (a national import). The views far behind
+        (far_behind: a bulk load, a view never built) are rebuilt set-wise together (after
+        any other rebuild on the store), then carry on live; the others catch up live, a
+        transaction per batch. `rebuild_far_behind` False: every view goes the live way,
+        for the long-running multi-threaded services (the API, the scheduler), where the
+        rebuild's forked process could inherit a lock another thread holds."""
+        chosen = list(views or VIEWS.values())
         end = self.app.recorder.max_notification_id() or 0
-        applied = {}
-        for view in views or VIEWS.values():
+        applied = dict.fromkeys((view.name for view in chosen), 0)
+        far = [view for view in chosen
+               if rebuild_far_behind and self.far_behind(view, end)]
+        if far:
+            applied.update(self._rebuild_behind(far, progress))
+        for view in chosen:
             runner = self.runner(view)
             start = self.store.position(view) or 0
             done = 0
@@ -52,8 +69,40 @@ class Projections:
                 if progress is not None:
                     progress(name, done, max(end - start, done))
 
-            applied[view.name] = runner.catch_up(advanced if progress else None)
+            applied[view.name] += runner.catch_up(advanced if progress else None)
         return applied
+
+    def far_behind(self, view: type[View], end: int) -> bool:
+        """Whether catching `view` up to `end` is cheaper by a rebuild from the whole log
+        than by the live path: at least FAR_BEHIND events behind, and behind by more than
+        the share of the log a rebuild reads in the time the live path applies one event
+        (ViewStore.rebuild_speedup)."""
+        lag = end - (self.store.position(view) or 0)
+        return lag >= FAR_BEHIND and lag * self.store.rebuild_speedup >= end
+
+    def _rebuild_behind(self, views: list[type[View]],
+                        progress: Callable[[str, int, int], None] | None,
+                        ) -> dict[str, int]:
+        """rebuild_all of those of `views` still far behind once no other rebuild runs on
+        this store (one that ran meanwhile may have brought them current; catching them up
+        live alongside it would only repeat its work). The rebuilt view replaces the live
+        one only if it holds every event the live one holds (ViewStore.promote), so none is
+        applied twice or lost; returns how many events each view applied."""
+        done, end, stage = 0, 0, ""
+
+        def advanced(count: int) -> None:
+            nonlocal done
+            done += count
+            if progress is not None:
+                progress(stage, done, max(end, done))
+
+        with rebuild_lock(self.store):
+            end = self.app.recorder.max_notification_id() or 0
+            behind = [view for view in views if self.far_behind(view, end)]
+            if not behind:
+                return {}
+            stage = "set-wise rebuild of " + ", ".join(view.name for view in behind)
+            return self._rebuild(behind, advanced if progress else None)
 
     def lag(self, view: type[View]) -> int:
         """Notifications recorded but not yet reflected (0 when current)."""
@@ -71,7 +120,12 @@ class Projections:
         (projections.rebuild_views), then let each take over in one transaction; commands
         and the live views carry on meanwhile. Returns how many events each view
         applied."""
-        chosen = list(views or VIEWS.values())
+        with rebuild_lock(self.store):
+            return self._rebuild(list(views or VIEWS.values()), progress)
+
+    def _rebuild(self, chosen: list[type[View]],
+                 progress: Callable[[int], None] | None) -> dict[str, int]:
+        """rebuild_all, under the store's rebuild lock."""
         end = self.app.recorder.max_notification_id() or 0
         applied = rebuild_views(self.store, self.app.recorder, self.app.mapper, chosen, end,
                                 progress)

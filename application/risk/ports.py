@@ -64,7 +64,13 @@ class RiskTablesPort(Protocol):
 
     def writer(self, run: RiskRunRecord, scores: pa.Table, rates: pa.Table,
                removed: Sequence[str] = (),
-               on_rows: Callable[[int], None] | None = None) -> Callable[[Any], None]: ...
+               on_rows: Callable[[int], None] | None = None,
+               existing: Collection[str] | None = None) -> Callable[[Any], None]:
+        """Writes the run's tables with a save's cursor: the changed importers' rows
+        replace theirs and `removed` (closed accounts) go; `existing` (the importers that
+        have a row now, when the run has read them) spares deleting rows that are not
+        there (a first run has none)."""
+        ...
 
 
 class AccountFacts(Protocol):

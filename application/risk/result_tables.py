@@ -62,5 +62,6 @@ def scores_table(run_id: UUID, numbers: list[str], districts: list[str],
         "impact_level": pa.array([IMPACT_LEVELS[c] for c in scores.impact[index]],
                                  pa.string()),
         "method_version": pa.array([METHOD_VERSION] * len(rows), pa.string()),
-        "adjustments": pa.array([encode(explanations[i]).decode() for i in rows], pa.string()),
+        "adjustments": pa.array([encode(explanations[i]).decode() if explanations[i] else "[]"
+                                 for i in rows], pa.string()),
     })

@@ -23,8 +23,10 @@ from uuid import UUID
 
 import numpy as np
 import numpy.typing as npt
+import pyarrow as pa
 
-from application.event_rows import EventRow, rows_from_columns
+from application.event_rows import ColumnChunk, EventRow, Same, rows_from_columns
+from application.risk.fixed_texts import fixed_texts
 from domain.importer_account import ImporterAccount, RiskFactor, risk_assessed
 from domain.risk_scoring import (
     CATEGORIES,
@@ -157,6 +159,37 @@ class AssessedRows(Sequence[EventRow]):
         for start in range(0, len(self), CHUNK):
             yield from self._chunk(start, min(start + CHUNK, len(self)))
 
+    def column_chunks(self) -> Iterator[ColumnChunk]:
+        """The same events a chunk of columns at a time (application.event_rows.ColumnRows):
+        money and rates as texts made by numpy and pyarrow (fixed_texts), counts and labels
+        as arrays, the run's own values once; only the explanations stay per event."""
+        figures, targets = self.figures, self.targets
+        scores, inputs = figures.scores, figures.inputs
+        same = {"timestamp": figures.at, "actor": figures.actor, "reason": figures.reason,
+                "method_version": METHOD_VERSION, "year": figures.year,
+                "input_batches": figures.batches}
+        categories = pa.array(CATEGORIES, pa.string())
+        impacts = pa.array(IMPACT_LEVELS, pa.string())
+        explanations = figures.explanations
+        for start in range(0, len(self), CHUNK):
+            stop = min(start + CHUNK, len(self))
+            positions = targets.positions[start:stop]
+            index = np.array(positions, dtype=np.int64)
+            columns: dict[str, Any] = {name: Same(value) for name, value in same.items()}
+            columns.update({name: fixed_texts(figures.column(name)[index], 2)
+                            for name in _MONEY})
+            columns.update({name: fixed_texts(figures.column(name)[index], 6)
+                            for name in _RATES})
+            columns.update({
+                "lines_examined": pa.array(figures.lines[index].astype(np.int64)),
+                "discrepancies": pa.array(figures.discrepancies[index].astype(np.int64)),
+                "category": categories.take(pa.array(scores.category[index].astype(np.int64))),
+                "impact_level": impacts.take(pa.array(scores.impact[index].astype(np.int64))),
+                "tier": pa.array(inputs.tier[index].astype(np.int64)),
+                "explanation": _factor_lists([explanations[i] for i in positions])})
+            yield ColumnChunk(targets.account_ids[start:stop], targets.versions[start:stop],
+                              columns)
+
     def _chunk(self, start: int, stop: int) -> list[EventRow]:
         """One column per field for the chunk (the texts made a column at a time), zipped
         into rows."""
@@ -198,6 +231,20 @@ def _texts(values: npt.NDArray[np.float64], places: int) -> list[str]:
 def _text(value: float, places: int) -> str:
     text = f"{value:.{places}f}"
     return text if math.isfinite(value) else str(Decimal(text))
+
+
+def _factor_lists(lists: list[list[Factor]]) -> pa.ListArray:
+    """Each event's factors as a list of objects of texts (factor, value and the effect's
+    text), the form the store encodes column-wise."""
+    flat = [factor for factors in lists for factor in factors]
+    items = pa.StructArray.from_arrays(
+        [fixed_texts(np.array([f.effect for f in flat], dtype=np.float64), 6),
+         pa.array([f.factor for f in flat], pa.string()),
+         pa.array([f.value for f in flat], pa.string())],
+        names=["effect", "factor", "value"])
+    offsets = np.zeros(len(lists) + 1, dtype=np.int32)
+    np.cumsum([len(factors) for factors in lists], out=offsets[1:])
+    return pa.ListArray.from_arrays(pa.array(offsets), items)
 
 
 def _factors(factors: list[Factor]) -> list[dict[str, Any]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import uuid
 from typing import Any
 
 import msgspec
@@ -22,8 +21,11 @@ from litestar.openapi import OpenAPIConfig, ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from infrastructure.change_feed import ChangeFeed
 from infrastructure.settings import Settings, load_settings
 from interfaces.http.auth import resolve_caller, services_of
+from interfaces.http.cached_reads import CachedReadMiddleware, request_id
+from interfaces.http.freshness import WritePositionMiddleware
 from interfaces.http.problems import PROBLEM_JSON, REQUEST_ID_HEADER, Problem, handle_error
 from interfaces.http.services import HttpServices, build_http_services
 from interfaces.web.errors import web_error
@@ -64,8 +66,7 @@ class RequestIdMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send,
                      next_app: ASGIApp) -> None:
-        sent = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
-        rid = sent if sent.isalnum() and len(sent) <= 64 else uuid.uuid4().hex
+        rid = request_id(scope)
         scope.setdefault("state", {})["request_id"] = rid
 
         async def send_with_id(message: Message) -> None:
@@ -102,7 +103,19 @@ def readyz(request: Request[Any, Any, Any]) -> Response[Health]:
     if lag > READY_MAX_LAG:
         return Response(Health("behind", f"views are {lag} events behind the log"),
                         status_code=503)
-    return Response(Health("ok", f"log at {head}, views within {lag} events"))
+    return Response(Health("ok", f"log at {head}, views within {lag} events"
+                                 f"{caches_state(services.feed)}"))
+
+
+def caches_state(feed: ChangeFeed | None) -> str:
+    """The caches never serve stale data (they switch off while the change feed is down),
+    so a lost LISTEN connection does not make the process unready; the operator still
+    wants to know why reads got slower."""
+    if feed is None:
+        return ""
+    if feed.live:
+        return "; caches live (change feed listening)"
+    return "; caches off (change feed reconnecting: reads go to the database)"
 
 
 _READ_PROBLEMS = {400: "The request is malformed", 401: "Not authenticated",
@@ -163,7 +176,8 @@ def create_app(settings: Settings, services: HttpServices | None = None) -> Lite
         template_config=template_config(),
         dependencies={"caller": Provide(resolve_caller)},
         exception_handlers={Exception: any_error},
-        middleware=[RequestIdMiddleware(), SecurityHeadersMiddleware()],
+        middleware=[CachedReadMiddleware(built), RequestIdMiddleware(),
+                    SecurityHeadersMiddleware(), WritePositionMiddleware(built)],
         state=State({"services": built}),
         on_shutdown=[] if services is not None else [built.close],
         openapi_config=OpenAPIConfig(

@@ -10,6 +10,7 @@ import msgspec
 from application.compliance_cases import ComplianceCases
 from application.queries import assessment_summary
 from domain.assessment import SampleTest
+from domain.case_numbers import case_id
 from domain.values import parse_period, parse_reason
 from interfaces.http.case_lists import build_case_list, one_route
 from interfaces.http.commands import (
@@ -122,7 +123,7 @@ COLUMNS = ("id", "number", "importer_number", "district", "origin", "state", "of
 
 CREATE = next(spec for spec in SPECS if spec.creates)
 ROUTES: list[Any] = [build_command_handler(spec, load) for spec in SPECS if not spec.creates]
-ROUTES.append(build_case_read(RESOURCE, "read:assessments", describe))
+ROUTES.append(build_case_read(RESOURCE, "read:assessments", describe, case_id))
 ROUTES.append(one_route(  # POST and GET /api/assessments: one path, registered together
     build_command_handler(CREATE, load, lambda result, _: str(result)),
     build_case_list(RESOURCE, "assessment", "read:assessments", COLUMNS)))

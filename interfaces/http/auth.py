@@ -5,7 +5,8 @@ endpoints. The principal found here is the only actor any handler records."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 import anyio.to_thread
 import msgspec
@@ -16,6 +17,9 @@ from litestar.params import JSONBody
 from application.access import Principal
 from application.identity import AuthenticationError, principal_of
 from domain.password_policy import check_password
+from domain.user import user_id
+from infrastructure.change_feed_sql import SESSIONS
+from interfaces.http.freshness import caches_fresh_for
 from interfaces.http.params import Caller
 from interfaces.http.services import HttpServices
 
@@ -30,9 +34,11 @@ def services_of(request: Request[Any, Any, Any]) -> HttpServices:
 
 async def resolve_caller(request: Request[Any, Any, Any]) -> Principal:
     """A bearer token when one is sent, else the session cookie; 401 otherwise. A caller
-    this process checked moments ago is taken from its memory (interfaces.http.
-    caller_cache: no thread, no database); otherwise the session row and the user are read
-    in a worker thread, so a disabled user's sessions and tokens stop working."""
+    this process checked before is taken from its memory (interfaces.http.caller_cache:
+    no thread, no database) when that memory is current for this request (interfaces.
+    http.freshness; the answer is kept in `request.state` for the case reads); otherwise
+    the session row and the user are read in a worker thread, so a disabled user's
+    sessions and tokens stop working."""
     services = services_of(request)
     header = request.headers.get("authorization")
     if header is not None:
@@ -40,33 +46,51 @@ async def resolve_caller(request: Request[Any, Any, Any]) -> Principal:
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthenticationError("send Authorization: Bearer <token>")
         credential = token.strip()
-        check: Callable[[HttpServices, str], Principal] = _check_token
+        check: Callable[[HttpServices, str], Checked] = _check_token
     else:
         credential = request.cookies.get(SESSION_COOKIE) or ""
         if not credential:
             raise AuthenticationError(_LOG_IN)
         check = _check_session
-    known = services.callers.get(credential, services.now())
-    if known is not None:
-        return known
-    principal = await anyio.to_thread.run_sync(check, services, credential)
-    services.callers.put(credential, principal)
-    return principal
+    fresh = await caches_fresh_for(services, request)
+    request.state[FRESH] = fresh
+    if fresh or services.feed is None:
+        known = services.callers.get(credential, services.now())
+        if known is not None:
+            return known
+    mark = services.feed.mark() if fresh and services.feed is not None else None
+    checked = await anyio.to_thread.run_sync(check, services, credential)
+    if services.feed is None or mark is not None:
+        services.callers.put(credential, checked.principal, mark=mark,
+                             dependencies=checked.dependencies, not_after=checked.not_after)
+    return checked.principal
 
 
+FRESH = "caches_fresh"
+"""request.state key: may this request be answered from the pushed caches?"""
 _LOG_IN = "log in (POST /api/auth/login) or send a bearer token"
 
 
-def _check_token(services: HttpServices, token: str) -> Principal:
-    return services.app.authenticate_token(token, services.now())
+class Checked(NamedTuple):
+    """A caller as the database says it is now, with what that answer depends on."""
+
+    principal: Principal
+    dependencies: tuple[str, ...]
+    not_after: datetime | None
 
 
-def _check_session(services: HttpServices, secret: str) -> Principal:
-    username = services.sessions.find(secret, services.now())
-    user = services.app.find_user(username) if username else None
-    if user is None or not user.enabled:
+def _check_token(services: HttpServices, token: str) -> Checked:
+    principal = services.app.authenticate_token(token, services.now())
+    return Checked(principal, (str(user_id(principal.username)),), principal.valid_until)
+
+
+def _check_session(services: HttpServices, secret: str) -> Checked:
+    found = services.sessions.find_until(secret, services.now())
+    user = services.app.find_user(found[0]) if found else None
+    if found is None or user is None or not user.enabled:
         raise AuthenticationError(_LOG_IN)
-    return principal_of(user)
+    principal = principal_of(user)
+    return Checked(principal, (str(user_id(principal.username)), SESSIONS), found[1])
 
 
 class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):

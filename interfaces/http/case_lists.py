@@ -77,7 +77,7 @@ def caught_up(services: HttpServices, view: type[View]) -> int:
     from a view a little behind is better than no list)."""
     if _CATCHING_UP.acquire(timeout=CATCH_UP_WAIT):
         try:
-            services.projections.catch_up([view])
+            services.projections.catch_up([view], rebuild_far_behind=False)
         except Exception as error:  # a role that may only read, a view stopped at an event
             log.warning("list from view %s as it is: catching up failed: %s: %s",
                         view.name, type(error).__name__, error)

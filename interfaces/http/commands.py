@@ -28,7 +28,9 @@ from application.access import Principal, acting_as
 from application.compliance_cases import ComplianceCases
 from application.receipts import parse_idempotency_key, receipt_id
 from domain.errors import InvalidValueError
+from infrastructure.change_feed_sql import take_position
 from interfaces.http.auth import services_of
+from interfaces.http.freshness import POSITION_HEADER
 from interfaces.http.params import Caller, CaseNumber
 from interfaces.http.problems import InvalidParam, InvalidRequestError, PreconditionFailedError
 
@@ -120,9 +122,13 @@ def build_command_handler(spec: CommandSpec, loader: Loader,
     def run(request: Request[Any, Any, Any], caller: Principal, data: Any, number: str,
             if_match: str | None, idempotency_key: str | None) -> Response[CommandResult]:
         caller.require(spec.permission)  # a role that never may: 403 before the header
+        take_position()  # what an earlier request in this thread left
         result = execute(spec, loader, services_of(request).app, caller, data, number,
                          parse_if_match(if_match), idempotency_key, number_of)
         headers = {"ETag": f'"{result.version}"'}
+        position = take_position()
+        if position:  # else the answer is given the latest one (interfaces.http.freshness)
+            headers[POSITION_HEADER] = str(position)
         if spec.creates:
             headers["Location"] = f"/api/{spec.resource}/{result.number}"
         return Response(result, status_code=201 if spec.creates else 200, headers=headers)

@@ -17,7 +17,7 @@ import msgspec
 
 from application.compliance_cases import ComplianceCases
 from application.queries import enforcement_summary
-from domain.case_numbers import parse_case_number
+from domain.case_numbers import case_id, parse_case_number
 from domain.enforcement_action import EnforcementKind, ResponseKind, Vote
 from domain.penalties import Culpability
 from domain.values import (
@@ -244,7 +244,7 @@ COLUMNS = ("id", "number", "importer_number", "district", "kind", "state", "culp
 
 CREATE = next(spec for spec in SPECS if spec.creates)
 ROUTES: list[Any] = [build_command_handler(spec, load) for spec in SPECS if not spec.creates]
-ROUTES += [build_case_read(RESOURCE, "read:enforcement", describe),
+ROUTES += [build_case_read(RESOURCE, "read:enforcement", describe, case_id),
            one_route(build_command_handler(CREATE, load, lambda result, _: str(result)),
                      build_case_list(RESOURCE, "enforcement_action", "read:enforcement",
                                      COLUMNS))]

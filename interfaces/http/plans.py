@@ -14,6 +14,7 @@ import msgspec
 
 from application.compliance_cases import ComplianceCases
 from application.queries import plan_summary
+from domain.case_numbers import case_id
 from domain.improvement_plan import Evidence
 from domain.reference import ComplianceArea
 from domain.values import parse_actor, parse_date, parse_enum, parse_name, parse_text
@@ -170,5 +171,5 @@ COLUMNS = ("id", "number", "importer_number", "district", "state", "assessment_n
 """The list's CSV header: the keys of application.queries.plan_summary."""
 
 ROUTES = [build_command_handler(spec, load) for spec in SPECS]
-ROUTES += [build_case_read(RESOURCE, "read:plans", describe),
+ROUTES += [build_case_read(RESOURCE, "read:plans", describe, case_id),
            build_case_list(RESOURCE, "improvement_plan", "read:plans", COLUMNS)]

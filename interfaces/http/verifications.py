@@ -15,6 +15,7 @@ import msgspec
 from application.compliance_cases import ComplianceCases, VerificationResult
 from application.queries import verification_summary
 from domain.assessment import SampleTest
+from domain.case_numbers import case_id
 from domain.reference import ComplianceArea
 from domain.values import parse_actor, parse_count, parse_enum, parse_money
 from interfaces.http.case_lists import Rows, build_case_list
@@ -115,6 +116,6 @@ COLUMNS = ("id", "number", "importer_number", "district", "state", "plan_number"
 `overdue`."""
 
 ROUTES = [build_command_handler(spec, load) for spec in SPECS]
-ROUTES += [build_case_read(RESOURCE, "read:verifications", describe),
+ROUTES += [build_case_read(RESOURCE, "read:verifications", describe, case_id),
            build_case_list(RESOURCE, "follow_up_verification", "read:verifications",
                            COLUMNS, refine=mark_overdue, with_overdue=True)]

@@ -55,7 +55,7 @@ def current(services: HttpServices, views: Iterable[type[View]]) -> HttpServices
     projections = services.projections
     if any(projections.lag(view) for view in chosen):
         try:
-            projections.catch_up(chosen)
+            projections.catch_up(chosen, rebuild_far_behind=False)
         except ProjectionFailedError as error:
             log.warning("reading views behind the log: %s", error)
     return services

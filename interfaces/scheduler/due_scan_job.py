@@ -26,7 +26,7 @@ from projections.worker import Projections
 def run(ctx: JobContext) -> JobOutcome:
     projections = Projections(ctx.app)
     watched = [VIEWS["worklist"], VIEWS["people"]]
-    projections.catch_up(watched)
+    projections.catch_up(watched, rebuild_far_behind=False)
     outbox = SqlOutbox(SqlTables(ctx.app.recorder))
 
     def queue(mails: Sequence[OutgoingMail]) -> Any:
@@ -38,7 +38,7 @@ def run(ctx: JobContext) -> JobOutcome:
     scan = DueScan(ctx.app, ctx.settings.reminders, ReminderText(ctx.settings.mail.public_url),
                    queue, rows, lambda: people(projections.store), ctx.progress)
     outcome = scan.run(ctx.now)
-    projections.catch_up(watched)
+    projections.catch_up(watched, rebuild_far_behind=False)
     return JobOutcome(outcome.summary(), outcome.details())
 
 

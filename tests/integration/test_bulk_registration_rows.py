@@ -7,13 +7,15 @@ written; the views see the events; a row that is not its event's shape is refuse
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, timedelta
 from uuid import uuid4
 
+import pyarrow as pa
 import pytest
 
 from application.compliance_cases import ComplianceCases
-from application.event_rows import rows_from_columns
+from application.event_rows import ColumnChunk, Same, rows_from_columns
 from domain.errors import InvalidValueError, RuleViolationError
 from domain.importer_account import AccountStatus, ImporterAccount, Registration
 from infrastructure.bulk_events import RowFieldsError
@@ -188,3 +190,50 @@ def test_a_batch_of_importers_all_met_before_writes_nothing_and_reports_progress
     assert (result.registered, result.already_registered) == (3, 3)
     assert progress == [3, 3]
     assert len(stored_rows(app)) == 3
+
+
+class _Columns(list[tuple[object, int, dict[str, object]]]):
+    """Rows that can also be taken as chunks of columns (application.event_rows
+    ColumnRows), the form a risk run gives."""
+
+    def __init__(self, rows: list[tuple[object, int, dict[str, object]]],
+                 chunks: list[ColumnChunk]) -> None:
+        super().__init__(rows)
+        self.chunks = chunks
+
+    def column_chunks(self) -> Iterator[ColumnChunk]:
+        return iter(self.chunks)
+
+
+def test_events_given_as_columns_store_the_rows_given_one_by_one(
+        app: ComplianceCases, twin_app: ComplianceCases, clock: FakeClock) -> None:
+    """Column-wise encoding (texts that need escaping or not, numbers, constants), links
+    to heads read from the store, and a chunk with two events of one aggregate (encoded
+    row by row): the same stored rows as the rows given one by one, and a chain that
+    verifies."""
+    entries = varied(6)
+    for each in (app, twin_app):
+        each.register_importers(entries, actor=ACTOR, reason=REASON)
+    ids = [app.get_importer(entry.importer_number).id for entry in entries]
+    clock.advance()
+    reasons = ["unpaid duty", 'a "quoted" reason', "été \\ payé", "plain", "x", "y", "z"]
+    first = ColumnChunk(ids[:4], [2, 2, 2, 2], {
+        "timestamp": Same(clock.now), "actor": Same(ACTOR),
+        "reason": pa.array(reasons[:4], pa.string())})
+    second = ColumnChunk([ids[4], ids[5], ids[4]], [2, 2, 3], {
+        "timestamp": Same(clock.now), "actor": Same(ACTOR),
+        "reason": ["plain", "x", 'and "y"']})
+    rows = [(ids[k], 2, {"timestamp": clock.now, "actor": ACTOR, "reason": reasons[k]})
+            for k in range(4)]
+    rows += [(ids[4], 2, {"timestamp": clock.now, "actor": ACTOR, "reason": "plain"}),
+             (ids[5], 2, {"timestamp": clock.now, "actor": ACTOR, "reason": "x"}),
+             (ids[4], 3, {"timestamp": clock.now, "actor": ACTOR, "reason": 'and "y"'})]
+
+    app.event_rows().append(ImporterAccount.Suspended, rows)
+    twin_app.event_rows().append(ImporterAccount.Suspended, _Columns(rows, [first, second]))
+
+    assert stored_rows(twin_app) == stored_rows(app)
+    for each in (app, twin_app):
+        report = verify_app(each)
+        assert report.ok, report
+        assert report.events == 13

@@ -13,8 +13,11 @@ from uuid import UUID, uuid4, uuid5
 
 import numpy as np
 import pytest
+from eventsourcing.utils import get_topic
 
+from application.risk.fixed_texts import fixed_texts
 from application.risk.risk_events import (
+    CHUNK,
     AssessedFigures,
     AssessedRows,
     Targets,
@@ -24,7 +27,13 @@ from application.risk.risk_events import (
 from domain.base import ID_NAMESPACE, natural_id
 from domain.importer_account import ImporterAccount
 from domain.risk_scoring import Factor, RiskInputs, RiskScores
-from infrastructure.hash_chain import GENESIS
+from infrastructure.account_directory import (
+    REGISTERED,
+    RegisteredImporter,
+    registration_hashes,
+)
+from infrastructure.column_events import column_states, content_hashes, uuid_texts
+from infrastructure.hash_chain import GENESIS, content_hash, event_hash, with_signature
 from infrastructure.mapper import MsgspecMapper, MsgspecTranscoder
 
 DELICATE = [0.0, -0.0, 0.125, 2.675, 0.005, 1.005, -0.005, 1e-7, -1e-7, 5e-7, 12.5e-6, 0.285,
@@ -50,7 +59,7 @@ def test_texts_are_what_the_mapper_stores_for_the_rounded_decimals(places: int) 
         assert encode(object, {"x": text}) == wanted, value
 
 
-def _figures(count: int, seed: int) -> AssessedFigures:
+def _figures(count: int, seed: int, quoted: str = 'class "d"') -> AssessedFigures:
     rng = np.random.default_rng(seed)
     pick = random.Random(seed)
 
@@ -69,7 +78,7 @@ def _figures(count: int, seed: int) -> AssessedFigures:
     scores = RiskScores(money(), money(), money(), rng.integers(0, 4, count).astype(np.int8),
                         rng.integers(0, 4, count).astype(np.int8), {})
     factors = [Factor("primary focus industry", "64", 1.25),
-               Factor("compliance class", 'class "d"', pick.random() * 2),
+               Factor("compliance class", quoted, pick.random() * 2),
                Factor("trusted trader", "since 2019", 0.5)]
     explanations = {i: pick.sample(factors, pick.randint(0, 3)) for i in range(count)}
     return AssessedFigures(
@@ -109,3 +118,68 @@ def test_natural_ids_are_uuid5_of_the_kind_and_key() -> None:
     for key in ("12-3456789AB", "", "é€ key", "x" * 300):
         assert natural_id("importer", key) == uuid5(ID_NAMESPACE, f"importer:{key}")
         assert isinstance(natural_id("risk-run", key), UUID)
+
+
+@pytest.mark.parametrize("text", ['class "d"', "class d", "classe é", "a/b <c> & 'd' ~",
+                                  "tab\there", "back\\slash"])
+def test_the_column_chunks_encode_to_the_bytes_of_the_event_objects(text: str) -> None:
+    """The bulk path's column-wise encoding (infrastructure.column_events) of the run's
+    column chunks, linked and hashed, against the mapper's encoding of each event object:
+    texts that need no escaping joined as they are, the others encoded one by one."""
+    count = 3_000
+    figures = _figures(count, seed=12, quoted=text)
+    positions = sorted(random.Random(4).sample(range(count), 2_600))
+    targets = Targets(positions, [uuid4() for _ in positions],
+                      [random.Random(i).randint(1, 9) for i in positions])
+    mapper = _mapper()
+    order = mapper.state_fields(ImporterAccount.RiskAssessed)
+    objects = iter(assessed_events(figures, targets))
+    chunks = list(AssessedRows(figures, targets, order).column_chunks())
+    assert sum(len(chunk) for chunk in chunks) == len(positions)
+    assert len(chunks) > 1 or len(positions) <= CHUNK
+    topic = get_topic(ImporterAccount.RiskAssessed)
+    for chunk in chunks:
+        prevs = [f"{i:064x}" for i in range(len(chunk))]
+        states = column_states(chunk, order, prevs).to_pylist()
+        hashes = content_hashes(topic, uuid_texts(chunk.originator_ids).to_pylist(),
+                                chunk.versions, states)
+        for k, (state, digest) in enumerate(zip(states, hashes, strict=True)):
+            event = next(objects)
+            assert (chunk.originator_ids[k], chunk.versions[k]) == (
+                event.originator_id, event.originator_version)
+            assert state == mapper.to_stored_event(event, prev_hash=prevs[k]).state
+            assert digest == content_hash(topic, event.originator_id,
+                                          event.originator_version, state)
+
+
+def test_fixed_texts_are_pythons_own() -> None:
+    rng = np.random.default_rng(5)
+    for places in (2, 6):
+        values = np.concatenate([
+            np.array([*DELICATE, np.nan, np.inf, -np.inf]), rng.random(20_000) * 1e6,
+            -rng.random(5_000), rng.random(5_000) * 10.0 ** rng.integers(-12, 20, 5_000),
+            (rng.integers(0, 10**9, 5_000) + 0.5) / 10**places,
+            rng.integers(0, 10**9, 5_000) / 10**places])
+        assert fixed_texts(values, places).to_pylist() == _texts(values, places)
+
+
+def test_uuid_texts_are_their_strings() -> None:
+    ids = [uuid4() for _ in range(1_000)] + [UUID(int=0), UUID(int=2**128 - 1)]
+    assert uuid_texts(ids).to_pylist() == [str(each) for each in ids]
+
+
+def test_registration_heads_hashed_column_wise_are_event_hashes() -> None:
+    """A first run links every event to its account's Registered event: those hashes,
+    made column-wise, are hash_chain.event_hash's, for a state that closes a signed
+    commit too (hashed without its signature)."""
+    mapper = _mapper()
+    accounts = []
+    for i in range(50):
+        state = mapper.encode_state(object, {"importer_number": f"60-{i:09d}", "n": i},
+                                    GENESIS)
+        if i % 7 == 3:
+            state = with_signature(state, 1000, bytes(range(64)))
+        accounts.append(RegisteredImporter(uuid4(), None, state))  # type: ignore[arg-type]
+    wanted = [event_hash(REGISTERED, found.account_id, 1, found.state) for found in accounts]
+    assert registration_hashes(accounts) == wanted
+    assert len(set(wanted)) == len(wanted)
