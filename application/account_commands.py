@@ -13,10 +13,11 @@ from uuid import UUID
 from eventsourcing.persistence import IntegrityError, RecordConflictError
 from eventsourcing.utils import get_topic
 
+from application.assignees import Assignees
 from application.bulk_runs import BulkRunRows
 from application.bulk_work import collector_paused
-from application.case_store import CaseStore
 from application.event_rows import EventRow, EventRows, EventRowStorage, rows_from_columns
+from application.workflow_steps import importer_loads
 from domain.errors import RuleViolationError
 from domain.importer_account import (
     ComplianceClass,
@@ -35,7 +36,7 @@ class BulkRegistration:
     already_registered: int
 
 
-class AccountCommands(CaseStore):
+class AccountCommands(Assignees):
     def register_importer(self, registration: Registration, *, actor: str, reason: str,
                           idempotency_key: str | None = None) -> UUID:
         def run() -> UUID:
@@ -115,10 +116,17 @@ class AccountCommands(CaseStore):
     def assign_account_manager(self, importer_number: str, manager: str, *, actor: str,
                                reason: str, expected_version: int | None = None,
                                idempotency_key: str | None = None) -> int:
-        return self._account_command(
-            "assign_account_manager", importer_number, actor, expected_version,
-            idempotency_key, lambda a: a.assign_account_manager(
-                manager, actor=actor, reason=reason, at=self.clock()))
+        """Assign (or change) the account manager: an enabled officer (or supervisor, the
+        roles that do casework, which managing an account is) of the importer's district,
+        or a national one, such as the national account managers (application.assignees)."""
+        def decide(account: ImporterAccount) -> None:
+            self._check_assignee("manager", manager, account.district)
+            account.assign_account_manager(manager, actor=actor, reason=reason,
+                                           at=self.clock())
+        return self._step("assign_account_manager", lambda: self.get_importer(importer_number),
+                          actor, expected_version, idempotency_key, decide,
+                          [*importer_loads(importer_number, case_file=False, account=True),
+                           *self._assignee_loads(manager)])
 
     def join_partnership(self, importer_number: str, programme: PartnershipProgramme | str,
                          joined_on: date | str, *, actor: str, reason: str,

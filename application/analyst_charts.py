@@ -31,6 +31,7 @@ def _channels(found: AnalystPicture) -> str:
                                width=WIDTH)
 
 
+# Drawing these differently? Raise application.figure_version.FIGURES_VERSION.
 ANALYST_CHARTS: dict[str, Callable[[AnalystPicture], str]] = {
     "concentration": lambda found: concentration_chart(found.spread),
     "rates-industry": _rates("industry", "Lowest compliance by industry"),

@@ -38,6 +38,7 @@ from application.reports.picture import (
     targeting,
 )
 from application.reports.sources import Row, SampleCell
+from application.reports.timeline import field_title
 from application.targeting.effectiveness import Effectiveness
 from domain.reference import ComplianceArea
 
@@ -169,6 +170,6 @@ def measured_rates(cells: list[SampleCell]) -> tuple[list[RateRow], list[RateRow
                 for code in chapters]
     by_district = [compliance_row(district_label(code), *districts[code], code=code)
                    for code in districts]
-    area = [compliance_row(a.value, lines, areas.get(a.value, 0), code=a.value)
+    area = [compliance_row(field_title(a.value), lines, areas.get(a.value, 0), code=a.value)
             for a in ComplianceArea] if lines else []
     return lowest(industry), lowest(area), lowest(by_district)

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from eventsourcing.domain import Aggregate
 
+from application.assignees import Assignees
 from application.workflow_steps import WorkflowSteps
 from domain.assessment import FINAL_STATES, Assessment, AssessmentOrigin, Outcome, SampleTest
 from domain.assessment_rules import OneOpenAssessmentPerImporterAndPeriod
@@ -27,7 +28,7 @@ class FindingsResult:
     enforcement_number: str | None = None
 
 
-class AssessmentCommands(WorkflowSteps):
+class AssessmentCommands(WorkflowSteps, Assignees):
     def open_assessment(self, importer_number: str, *, origin: AssessmentOrigin | str,
                         period: Period, scope: Iterable[ComplianceArea | str], actor: str,
                         reason: str, expected_version: int | None = None,
@@ -80,9 +81,14 @@ class AssessmentCommands(WorkflowSteps):
     def assign_officer(self, number: str, officer: str, *, actor: str, reason: str,
                        expected_version: int | None = None,
                        idempotency_key: str | None = None) -> int:
-        return self._assessment_command(
-            "assign_officer", number, actor, expected_version, idempotency_key,
-            lambda a: a.assign_officer(officer, actor=actor, reason=reason, at=self.clock()))
+        """Assign (or reassign) the officer: an enabled officer (or supervisor) of the
+        assessment's district, or a national one (application.assignees)."""
+        def decide(assessment: Assessment) -> None:
+            self._check_assignee("officer", officer, assessment.district)
+            assessment.assign_officer(officer, actor=actor, reason=reason, at=self.clock())
+        return self._step("assign_officer", lambda: self.get_assessment(number), actor,
+                          expected_version, idempotency_key, decide,
+                          [*self._case_loads(number), *self._assignee_loads(officer)])
 
     def record_survey(self, number: str,
                       ratings: Mapping[ComplianceArea, ControlRating] | Mapping[str, str],

@@ -4,6 +4,11 @@ verifications: assign_verification_officer), each its own event with the reason 
 each checked and scoped like any command. A refused case does not stop the others: the
 outcome of every case is reported, what was done and what was refused and why.
 
+The officer is checked once, before any case (application.assignees): one who is not an
+enabled officer (or supervisor) refuses the whole batch, naming the field `officer`, and
+nothing is written; each case's command then checks only that its district is one the
+officer works in (a case of another district is refused, the others assigned).
+
 Each command carries an idempotency key made of the batch (one per form shown) and the
 case number, so a form sent twice (a reload, a double click) assigns each case once and
 answers the second time as the first."""
@@ -42,17 +47,19 @@ class Outcome:
 
 def assign_each(app: ComplianceCases, numbers: Iterable[str], officer: str, *, actor: str,
                 reason: str, batch: str) -> list[Outcome]:
-    """Assigns `officer` to each case, in the order given (each number once)."""
+    """Assigns `officer` to each case, in the order given (each number once).
+    InvalidValueError, before any case, when `officer` may not be given work at all."""
     chosen = list(dict.fromkeys(numbers))
     if len(chosen) > MAX_CASES:
         raise InvalidValueError("case", f"{len(chosen)} cases",
                                 f"at most {MAX_CASES} cases at once")
     outcomes = []
-    for number in chosen:
-        try:
-            outcomes.append(_assign(app, number, officer, actor, reason, batch))
-        except REFUSALS as refused:
-            outcomes.append(Outcome(number, None, refused))
+    with app.assigning("officer", officer):
+        for number in chosen:
+            try:
+                outcomes.append(_assign(app, number, officer, actor, reason, batch))
+            except REFUSALS as refused:
+                outcomes.append(Outcome(number, None, refused))
     return outcomes
 
 

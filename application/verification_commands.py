@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from eventsourcing.domain import Aggregate
 
+from application.assignees import Assignees
 from application.histories import HistoryRequest
 from application.workflow_steps import WorkflowSteps, importer_loads
 from domain.assessment import SampleTest
@@ -29,7 +30,7 @@ class VerificationResult:
     enforcement_number: str | None = None
 
 
-class VerificationCommands(WorkflowSteps):
+class VerificationCommands(WorkflowSteps, Assignees):
     def get_verification(self, number: str) -> FollowUpVerification:
         canonical = parse_case_number(number)
         return self._load(case_id(canonical), FollowUpVerification,
@@ -38,12 +39,16 @@ class VerificationCommands(WorkflowSteps):
     def assign_verification_officer(self, number: str, officer: str, *, actor: str,
                                     reason: str, expected_version: int | None = None,
                                     idempotency_key: str | None = None) -> int:
-        """Assign (or reassign) the officer responsible for the re-tests."""
+        """Assign (or reassign) the officer responsible for the re-tests: an enabled
+        officer (or supervisor) of the verification's district, or a national one
+        (application.assignees)."""
+        def decide(verification: FollowUpVerification) -> None:
+            self._check_assignee("officer", officer, verification.district)
+            verification.assign_officer(officer, actor=actor, reason=reason, at=self.clock())
         return self._step("assign_verification_officer",
                           lambda: self.get_verification(number), actor, expected_version,
-                          idempotency_key, lambda v: v.assign_officer(
-                              officer, actor=actor, reason=reason, at=self.clock()),
-                          self._case_loads(number))
+                          idempotency_key, decide,
+                          [*self._case_loads(number), *self._assignee_loads(officer)])
 
     def record_retest(self, number: str, test: SampleTest, *, actor: str, reason: str,
                       expected_version: int | None = None,

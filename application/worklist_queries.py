@@ -17,15 +17,11 @@ a row; a cursor grants nothing (scope and filters apply again on every page)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from application.checked_cursors import open_cursor, seal_cursor
 from application.dashboard_queries import Scope, ViewTables, days_overdue, next_due
 from domain.assessment import AssessmentState
 from domain.enforcement_action import EnforcementState
@@ -180,29 +176,16 @@ def legal_names(store: ViewTables, numbers: set[str]) -> dict[str, str]:
 
 
 def _encode(order: Order, value: str, number: str) -> str:
-    body = json.dumps([1, order.sort, order.descending, value, number],
-                      separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(_checksum(body) + body).decode().rstrip("=")
-
-
-def _checksum(body: bytes) -> bytes:
-    return hashlib.blake2b(body, key=_CURSOR_KEY, digest_size=8).digest()
+    return seal_cursor(_CURSOR_KEY, [1, order.sort, order.descending, value, number])
 
 
 def _decode(token: str, order: Order) -> tuple[str, str]:
     garbled = InvalidValueError("cursor", token[:60], "not a cursor of this list and order; "
                                 "start again from the first page")
-    if not token.isascii() or len(token) > 1024:
+    fields = open_cursor(_CURSOR_KEY, token, 1024)
+    if fields is None or len(fields) != 5:
         raise garbled
-    try:
-        raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_",
-                               validate=True)
-        mac, body = raw[:8], raw[8:]
-        if len(mac) < 8 or not hmac.compare_digest(mac, _checksum(body)):
-            raise garbled
-        version, sort, descending, value, number = json.loads(body)
-    except (binascii.Error, ValueError, TypeError):
-        raise garbled from None
+    version, sort, descending, value, number = fields
     if (version, sort, descending) != (1, order.sort, order.descending) or not (
             isinstance(value, str) and isinstance(number, str)):
         raise garbled

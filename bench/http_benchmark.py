@@ -16,15 +16,9 @@ Both servers are real processes (`uvicorn --workers 2`) on 127.0.0.1; the load g
 from __future__ import annotations
 
 import dataclasses
-import os
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -44,7 +38,8 @@ from bench.http_baseline import (
     TABLE_VAR,
     VERSION_VAR,
 )
-from bench.http_load import LoadResult, request_bytes, run_load
+from bench.http_harness import WORKERS, environment, measure_load, uvicorn_server
+from bench.http_load import request_bytes, run_load
 from bench.workloads import importer_numbers
 from domain.assessment import AssessmentOrigin
 from domain.importer_account import Registration
@@ -53,56 +48,11 @@ from infrastructure.passwords import Argon2Hasher
 from infrastructure.settings import Settings
 from interfaces.composition import build_application
 
-WORKERS = 2
 READ_CONNECTIONS = 50
 COMMAND_CONNECTIONS = 4
 READ_AFTER_WRITE_ROUNDS = 200
 PASSWORD = "benchmark password 2026"
 OFFICER = "bench.officer"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _environment(settings: Settings) -> dict[str, str]:
-    return {**os.environ, "COMPLIANCE_DATABASE_URL": str(settings.database_url),
-            "COMPLIANCE_POSTGRES_SCHEMA": settings.postgres_schema,
-            "COMPLIANCE_SEAL_KEY": str(settings.seal_key_path),
-            "COMPLIANCE_SEAL_PUBLIC_KEY": str(settings.seal_public_key_path),
-            "COMPLIANCE_SEAL_WITNESS": str(settings.seal_witness_path)}
-
-
-@contextmanager
-def uvicorn_server(factory: str, environ: dict[str, str]) -> Iterator[int]:
-    """A uvicorn process serving `factory` on a free port of 127.0.0.1; stopped after."""
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(WORKERS), "--no-access-log",
-         "--log-level", "warning"], env=environ, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    error = process.stderr.read().decode() if process.stderr else ""
-                    raise RuntimeError(f"{factory} did not start: {error[-2000:]}") from None
-                time.sleep(0.2)
-        time.sleep(1.0)  # every worker up
-        yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def _prepare(settings: Settings, cases: int) -> list[str]:
@@ -124,17 +74,6 @@ def _prepare(settings: Settings, cases: int) -> list[str]:
         return numbers
 
 
-def _measure(label: str, load: LoadResult, unit: str = "requests") -> Measure:
-    bad = {status: n for status, n in load.statuses.items() if status >= 300}
-    if bad:
-        raise AssertionError(f"{label}: unexpected statuses {bad}")
-    return Measure(label, load.seconds, load.requests, unit,
-                   median_ms=percentile_ms(load.latencies, 0.5),
-                   p95_ms=percentile_ms(load.latencies, 0.95),
-                   p99_ms=percentile_ms(load.latencies, 0.99),
-                   max_ms=max(load.latencies) * 1000)
-
-
 def bench_http(url: str, requests: int, seconds: float, commands: int) -> list[Result]:
     with pg_schema(url, "http") as schema, tempfile.TemporaryDirectory() as keys:
         settings = dataclasses.replace(
@@ -142,7 +81,7 @@ def bench_http(url: str, requests: int, seconds: float, commands: int) -> list[R
             seal_public_key_path=Path(keys) / "seal.key.pub",
             seal_witness_path=Path(keys) / "witness.jsonl")
         numbers = _prepare(settings, max(COMMAND_CONNECTIONS, 8))
-        environ = _environment(settings)
+        environ = environment(settings)
         path = f"/api/assessments/{numbers[0]}"
         with uvicorn_server("interfaces.http.app:create_app_from_env", environ) as port:
             base = f"http://127.0.0.1:{port}"
@@ -154,7 +93,7 @@ def bench_http(url: str, requests: int, seconds: float, commands: int) -> list[R
             read = request_bytes("GET", path, {"Cookie": cookie})
             run_load(port, read, connections=READ_CONNECTIONS, max_requests=requests // 10,
                      max_seconds=seconds / 3)  # warm-up
-            ours = _measure("authenticated case read", run_load(
+            ours = measure_load("authenticated case read", run_load(
                 port, read, connections=READ_CONNECTIONS, max_requests=requests,
                 max_seconds=seconds))
             command_result = _http_commands(port, cookie, numbers[:COMMAND_CONNECTIONS],
@@ -167,7 +106,7 @@ def bench_http(url: str, requests: int, seconds: float, commands: int) -> list[R
                             {**environ, BODY_FILE: str(body_file)}) as port:
             run_load(port, bare, connections=READ_CONNECTIONS, max_requests=requests // 10,
                      max_seconds=seconds / 3)
-            baseline = _measure("bare litestar endpoint, same bytes", run_load(
+            baseline = measure_load("bare litestar endpoint, same bytes", run_load(
                 port, bare, connections=READ_CONNECTIONS, max_requests=requests,
                 max_seconds=seconds))
         with uvicorn_server("bench.http_baseline:create_db_baseline_app",
@@ -175,7 +114,7 @@ def bench_http(url: str, requests: int, seconds: float, commands: int) -> list[R
                              **_read_facts(settings, numbers[0])}) as port:
             run_load(port, bare, connections=READ_CONNECTIONS, max_requests=requests // 10,
                      max_seconds=seconds / 3)
-            with_read = _measure("bare endpoint + the same database read", run_load(
+            with_read = measure_load("bare endpoint + the same database read", run_load(
                 port, bare, connections=READ_CONNECTIONS, max_requests=requests,
                 max_seconds=seconds))
         in_process = _in_process_commands(settings, numbers[:COMMAND_CONNECTIONS], commands)
@@ -268,7 +207,7 @@ def _http_commands(port: int, cookie: str, numbers: list[str], commands: int,
                 for number in numbers]
     run_load(port, requests, connections=len(numbers), max_requests=commands // 10,
              max_seconds=seconds / 3)
-    return _measure("POST assign over HTTP", run_load(
+    return measure_load("POST assign over HTTP", run_load(
         port, requests, connections=len(numbers), max_requests=commands,
         max_seconds=seconds), "commands")
 

@@ -45,7 +45,8 @@ def execute(url: str, *statements: sql.Composed) -> None:
 def scalar(url: str, statement: sql.Composed, params: Sequence[Any] = ()) -> Any:
     """The first column of the statement's one row: a count that checks a run's outcome."""
     with pg_connect(url) as conn:
-        row = conn.execute(statement, tuple(params)).fetchone()
+        # No parameters: None, so that a literal holding '%' is not read as a placeholder.
+        row = conn.execute(statement, tuple(params) or None).fetchone()
     assert row is not None
     return row[0]
 

@@ -113,10 +113,11 @@ def _postgres_facts(result: Result, census: _Census, replication: Replication,
         f"by a reader thread), each event decoded once and folded by the views' own "
         f"handlers into rows held in memory; the audit log (it sees every event) folded in a "
         f"forked process at the same time as the other views here (logs of {FORK_FROM:,} "
-        f"events or more), its rows sent by COPY as they are folded; the other tables loaded "
-        f"by COPY after the fold with their primary keys and indexes built after the load, "
-        f"several at once. CPU: {ours.cpu_s:.1f} s here, {ours.forked_cpu_s:.1f} s in the "
-        f"forked process, for {ours.seconds:.1f} s of wall time. Peak resident memory: "
+        f"events or more), its rows sent by binary COPY as they are folded; the other "
+        f"tables loaded by COPY after the fold; every table's primary key and indexes built "
+        f"after its load, several at once. CPU: {ours.cpu_s:.1f} s here, "
+        f"{ours.forked_cpu_s:.1f} s in the forked process, for {ours.seconds:.1f} s of wall "
+        f"time. Peak resident memory: "
         f"{rss_here:,.0f} MiB here (the benchmark process, an upper bound), "
         f"{rss_forked:,.0f} MiB in the forked process.")
     result.facts.append(
@@ -137,11 +138,12 @@ def _postgres_facts(result: Result, census: _Census, replication: Replication,
         + f"The raw read fetches {total:,} rows once ({raw_s:.2f} s, mostly the server's "
         "work); the rebuild reads them too, and then its work is Python's: decoding each "
         "event and running each view's handlers on it, a few microseconds per event per "
-        f"view, one processor per process.{alone} The database's share (COPY of the rows, "
-        "the primary keys and indexes built after the load) overlaps the fold for the audit "
-        "log and follows it for the other views. On a machine shared with other work the "
-        "folds get less than a processor each, which the raw read (mostly waiting on the "
-        f"server) feels less. Profile of the fold (one process, base log): "
+        f"view, one processor per process.{alone} The database's share is the COPY of the "
+        "rows (which overlaps the fold for the audit log's events and follows it for the "
+        "other tables), then the primary keys and indexes built after the load. On a "
+        "machine shared with other work the folds get less than a processor each, which the "
+        f"raw read (mostly waiting on the server) feels less. Profile of the fold (one "
+        f"process, base log): "
         f"{stage_summary(result, 4)}.")
 
 

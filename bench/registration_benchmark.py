@@ -25,7 +25,6 @@ from bench.benchmarks import (
     NATIONAL_IMPORTERS,
     UI,
     Sizes,
-    _stage_summary,
     recorder_name,
 )
 from bench.common import (
@@ -43,6 +42,7 @@ from bench.common import (
     sqlite_file,
     sqlite_settings,
 )
+from bench.harness import stage_summary
 from bench.workloads import ACTOR, registrations
 from domain.importer_account import Registration
 from infrastructure.settings import Settings
@@ -182,7 +182,7 @@ def _postgres(url: str, sizes: Sizes, ui: UI, regs: Sequence[Registration]) -> R
         f"{write_ratio:.1%} of the one-transaction COPY"
         f"{', below the target on its own' if write_ratio < result.target else ''}; ours "
         f"is {result.ratio:.1%}. Profile of ours (the main thread): "
-        f"{_stage_summary(result, 4)}.")
+        f"{stage_summary(result, 4)}.")
     return result
 
 
@@ -271,7 +271,7 @@ def _sqlite(sizes: Sizes, ui: UI, regs: Sequence[Registration]) -> Result:
         + "The same row path as on PostgreSQL, each batch made while the one before is "
         "written; the library's SQLite recorder then inserts the events one statement each "
         "(to learn each notification id), where the baseline makes one executemany. "
-        f"Profile of ours (the main thread): {_stage_summary(result, 4)}.")
+        f"Profile of ours (the main thread): {stage_summary(result, 4)}.")
     return result
 
 

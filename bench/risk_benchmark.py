@@ -62,7 +62,7 @@ RISK_STAGES = {
                        "in hand), in account id order",
     "recorded": "record: scores written (DELETE of existing rows, COPY) while the "
                 "RiskAssessed rows are made on a thread (joined column-wise, linked), "
-                "then their COPY, commit",
+                "then their COPY taking each chunk as it is made, commit",
 }
 
 
@@ -168,14 +168,14 @@ RISK_PROFILE_STAGES: list[StageSpec] = [
      [(RISK_TABLES, "trade_totals|sample_totals|previous_scores", "cum", 1)]),
     ("adjustments of the changed importers (the factors stored with a score)",
      [("domain/risk_scoring.py", "adjustments", "cum", 1)]),
-    ("waiting for the RiskAssessed events made on a thread while the scores are written "
-     "(the run's arrays as columns, their JSON joined by pyarrow, SHA-256 links: work this "
+    ("waiting, during the events' COPY, for the RiskAssessed events made on a thread (the "
+     "run's arrays as columns, their JSON joined by pyarrow, SHA-256 links: work this "
      "profile of the main thread does not see into)",
-     [(ROWS, "write_while_made", "cum", 1), (RISK_TABLES, "write", "cum", -1)]),
+     [(ROWS, "wait_for", "cum", 1)]),
     ("events written: binary COPY (psycopg write_row) incl. waiting for the server, "
      "excluding the tables written with them and the wait for the events to be made",
      [(RECORDER, "insert_events", "outer", 1), (ROWS, "_stored_events", "cum", -1),
-      (ROWS, "write_while_made", "cum", -1)]),
+      (ROWS, "write_while_made", "cum", -1), (ROWS, "wait_for", "cum", -1)]),
     ("scores table: the changed importers' rows built (pyarrow, adjustments as JSON) and "
      "written first (a DELETE of the rows that exist, COPY), with the rates and the run row",
      [("application/risk/result_tables.py", "scores_table", "cum", 1),
@@ -281,7 +281,8 @@ def _limits(result: Result, first: _Assessment, second: _Assessment, read_s: flo
         "a time as columns, their JSON joined column-wise by pyarrow into the mapper's "
         "bytes and SHA-256 linked, on a thread while the same transaction writes the "
         "scores first (a DELETE only of rows that exist, COPY), then sent by one binary "
-        "COPY in the order of the account ids), and the commit"
+        "COPY in the order of the account ids that takes each chunk as soon as it is made), "
+        "and the commit"
         + (", the recorder inserting the events one statement each" if sqlite else "")
         + f". Profile of ours: {stage_summary(result, 4)}.")
 

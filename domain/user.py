@@ -327,7 +327,8 @@ class User(CaseAggregate):
         name = parse_text("name", grant.name, 100)
         if any(t.name == name and t.live(at) for t in self.tokens):
             raise _refuse("TokenNameUnique", f"{self.label} already has a live token named "
-                                             f"{name!r}")
+                                             f"{name!r}: revoke it first, or choose another "
+                                             "name")
         roles = tuple(sorted({parse_role(r) for r in grant.roles}))
         extra = [r.value for r in roles if r not in self.roles]
         if not roles or extra:

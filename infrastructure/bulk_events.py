@@ -168,44 +168,38 @@ class RowCommit(Sequence[StoredEvent]):
         self._recorder = rows_path.recorder
         self._made: list[StoredEvent] = []
         self._source = _stored_events(rows_path, event_class, rows, heads)
+        self._maker: _Maker | None = None
 
     def make_all(self) -> None:
         self._make_up_to(len(self._rows))
 
     def write(self, *, write_also: WriteAlso | None = None) -> int:
         """Through the recorder's own insert (one transaction, with `write_also`). On
-        PostgreSQL the other tables go first, while a thread makes the events: their
-        COPY keeps the server busy and the thread the interpreter (psycopg waits without
-        the GIL), where one after the other each would wait for the other."""
+        PostgreSQL the other tables go first while a thread makes the events, and the
+        events' COPY then takes each chunk as soon as it is made: the server writes the
+        tables and the events while the thread keeps the interpreter (psycopg waits
+        without the GIL), where one after the other each would wait for the other."""
         options: dict[str, Any] = {} if write_also is None else {"write_also": write_also}
         if (write_also is not None and len(self._made) < len(self._rows)
                 and isinstance(self._recorder, LockingFunctionApplicationRecorder)):
             options = {WRITE_FIRST: self._while_made(write_also)}
-        self._recorder.insert_events(self, **options)
+        try:
+            self._recorder.insert_events(self, **options)
+        finally:
+            maker, self._maker = self._maker, None
+            if maker is not None:
+                maker.stop()
         if len(self._made) != len(self._rows):
             raise RuntimeError("the recorder returned without taking every event")
         return len(self._rows)
 
     def _while_made(self, write: WriteAlso) -> WriteAlso:
-        """`write`, with every event made on a thread meanwhile (the recorder takes them
-        once it returns)."""
+        """`write`, with the events made on a thread from its start on (the recorder
+        takes each chunk once made; see _make_up_to)."""
         def write_while_made(cursor: Any) -> None:
-            failed: list[BaseException] = []
-
-            def make() -> None:
-                try:
-                    self.make_all()
-                except BaseException as error:  # raised again below, in the transaction
-                    failed.append(error)
-
-            maker = threading.Thread(target=make, name="event-rows", daemon=True)
-            maker.start()
-            try:
-                write(cursor)
-            finally:
-                maker.join()
-            if failed:
-                raise failed[0]
+            if self._maker is None:
+                self._maker = _Maker(self._source, self._made)
+            write(cursor)
         return write_while_made
 
     def __len__(self) -> int:
@@ -230,8 +224,58 @@ class RowCommit(Sequence[StoredEvent]):
             position = end
 
     def _make_up_to(self, count: int) -> None:
+        """At least `count` events made: by this thread, or, while a maker thread runs,
+        waited for from it (its error raised here, inside the recorder's transaction)."""
+        if self._maker is not None:
+            self._maker.wait_for(count)
+            return
         while len(self._made) < count:
             self._made.extend(next(self._source))
+
+
+class _Maker:
+    """A thread that makes a commit's events a chunk at a time into `made`, telling a
+    waiting reader of each chunk; stopped (after its current chunk) when the commit ends
+    early."""
+
+    def __init__(self, source: Iterator[list[StoredEvent]], made: list[StoredEvent]) -> None:
+        self._source = source
+        self._made = made
+        self._ready = threading.Condition()
+        self._done = False
+        self._stopping = False
+        self._failed: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="event-rows", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for chunk in self._source:  # made outside the lock: the reader goes on
+                with self._ready:
+                    if self._stopping:
+                        return
+                    self._made.extend(chunk)
+                    self._ready.notify_all()
+        except BaseException as error:  # raised again in the reader's thread
+            self._failed = error
+        finally:
+            with self._ready:
+                self._done = True
+                self._ready.notify_all()
+
+    def wait_for(self, count: int) -> None:
+        with self._ready:
+            while len(self._made) < count and not self._done:
+                self._ready.wait()
+            if self._failed is not None:
+                raise self._failed
+            if len(self._made) < count:
+                raise RuntimeError(f"{len(self._made)} events made, {count} wanted")
+
+    def stop(self) -> None:
+        with self._ready:
+            self._stopping = True
+        self._thread.join()
 
 
 def _stored_events(rows_path: DirectEventRows, event_class: type, rows: Sequence[EventRow],

@@ -72,15 +72,22 @@ _WHERE = "scope = ? AND position = ? AND day = ? AND name = ?"
 
 
 class FigureStore:
-    def __init__(self, tables: SqlTables, wall_clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, tables: SqlTables, wall_clock: Callable[[], float] = time.time, *,
+                 version: str = "") -> None:
         self.tables = tables
         self.table = tables.name(FIGURES_TABLE)
         self.wall_clock = wall_clock
         """Seconds, for claims' leases only (never a figure's content)."""
+        self.version = version
+        """The drawing code's version, stored with each name: a deployment that draws
+        differently never serves the figures an older one stored."""
+
+    def _stored(self, name: str) -> str:
+        return f"{name}@{self.version}" if self.version else name
 
     def get(self, key: FigureKey, name: str) -> bytes | None:
         found = self.tables.read(f"SELECT content FROM {self.table} WHERE {_WHERE} "
-                                 "AND content IS NOT NULL", (*key.params, name))
+                                 "AND content IS NOT NULL", (*key.params, self._stored(name)))
         return bytes(found[0][0]) if found else None
 
     def get_or_compute(self, key: FigureKey, name: str, compute: Callable[[], bytes],
@@ -111,13 +118,13 @@ class FigureStore:
             self.tables.execute_in(
                 cursor, f"INSERT INTO {self.table} (scope, position, day, name, content, "
                 "claimed_at) VALUES (?, ?, ?, ?, NULL, ?) ON CONFLICT DO NOTHING",
-                (*key.params, name, now))
+                (*key.params, self._stored(name), now))
             if _rowcount(cursor):
                 return True
             self.tables.execute_in(
                 cursor, f"UPDATE {self.table} SET claimed_at = ? WHERE {_WHERE} "
                 "AND content IS NULL AND claimed_at < ?",
-                (now, *key.params, name, now - CLAIM_LEASE))
+                (now, *key.params, self._stored(name), now - CLAIM_LEASE))
             return bool(_rowcount(cursor))
 
     def claim_all(self, key: FigureKey, names: Sequence[str]) -> list[str]:
@@ -128,7 +135,7 @@ class FigureStore:
         """Drop an unfilled claim (its computation failed): the next reader tries again."""
         with self.tables.transaction() as cursor:
             self.tables.execute_in(cursor, f"DELETE FROM {self.table} WHERE {_WHERE} AND "
-                                   "content IS NULL", (*key.params, name))
+                                   "content IS NULL", (*key.params, self._stored(name)))
 
     def put(self, key: FigureKey, figures: dict[str, bytes], asked_on: date | None = None,
             ) -> None:
@@ -144,7 +151,8 @@ class FigureStore:
                     "ON CONFLICT (scope, position, day, name) DO UPDATE SET "
                     "content = excluded.content, asked_on = "
                     f"COALESCE(excluded.asked_on, {self.table}.asked_on)",
-                    (*key.params, name, content, now, asked if name == PICTURE else None))
+                    (*key.params, self._stored(name), content, now,
+                     asked if name == PICTURE else None))
         with self.tables.transaction() as cursor:  # apart: no lock held across both
             self.tables.execute_in(
                 cursor, f"DELETE FROM {self.table} WHERE scope = ? AND (position < ? OR "
@@ -157,11 +165,11 @@ class FigureStore:
             self.tables.execute_in(
                 cursor, f"UPDATE {self.table} SET asked_on = ? WHERE {_WHERE} AND "
                 "(asked_on IS NULL OR asked_on < ?)",
-                (key.day.isoformat(), *key.params, PICTURE, key.day.isoformat()))
+                (key.day.isoformat(), *key.params, self._stored(PICTURE), key.day.isoformat()))
 
     def asked_on(self, key: FigureKey) -> date | None:
         found = self.tables.read(f"SELECT asked_on FROM {self.table} WHERE {_WHERE}",
-                                 (*key.params, PICTURE))
+                                 (*key.params, self._stored(PICTURE)))
         return date.fromisoformat(found[0][0]) if found and found[0][0] else None
 
     def in_use(self, today: date, days: int, limit: int) -> list[tuple[str, date]]:
@@ -172,7 +180,7 @@ class FigureStore:
                 self.tables.read(f"SELECT scope, MAX(asked_on) FROM {self.table} "
                                  "WHERE name = ? AND asked_on >= ? GROUP BY scope "
                                  "ORDER BY MAX(asked_on) DESC, scope LIMIT ?",
-                                 (PICTURE, since, int(limit)))]
+                                 (self._stored(PICTURE), since, int(limit)))]
 
 
 def _rowcount(cursor: Any) -> int:

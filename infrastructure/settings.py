@@ -189,6 +189,14 @@ def _reminder_policy(environ: Mapping[str, str]) -> ReminderPolicy:
         escalation_grace_days=_int(environ, "COMPLIANCE_ESCALATION_GRACE_DAYS", 30, 0))
 
 
+def _sqlite_key_home(sqlite_path: Path) -> Path:
+    """`keys/` beside the default `compliance.db`; any other file gets `keys/<its stem>/`,
+    so two stores in one folder never share a seal witness (the second store's verify
+    would otherwise count the first one's seals as missing: a false alarm of tampering)."""
+    keys = sqlite_path.parent / "keys"
+    return keys if sqlite_path.name == "compliance.db" else keys / sqlite_path.stem
+
+
 def load_settings(environ: Mapping[str, str]) -> Settings:
     url = environ.get("COMPLIANCE_DATABASE_URL", "").strip() or None
     if url is not None and url.startswith("sqlite:///"):
@@ -202,7 +210,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     if not schema.replace("_", "").isalnum():
         raise SettingsError(f"COMPLIANCE_POSTGRES_SCHEMA={schema!r}: letters, digits and _ only")
     defaults = FindingsPolicy()
-    key_home = sqlite_path.parent / "keys" if url is None else Path("var/keys") / schema
+    key_home = _sqlite_key_home(sqlite_path) if url is None else Path("var/keys") / schema
     seal_key = Path(environ.get("COMPLIANCE_SEAL_KEY", "").strip() or key_home / "seal.key")
     seal_public = Path(environ.get("COMPLIANCE_SEAL_PUBLIC_KEY", "").strip()
                        or f"{seal_key}.pub")

@@ -28,6 +28,7 @@ from application.analyst_charts import ANALYST_CHARTS
 from application.analyst_picture import AnalystPicture, analyst_picture
 from application.compliance_cases import ComplianceCases
 from application.dashboard_queries import ViewTables, channel_mix
+from application.figure_version import FIGURES_VERSION
 from application.reports.sources import Row, SampleCell
 from application.targeting.effectiveness import Effectiveness
 from infrastructure.figure_store import PICTURE, FigureKey, FigureStore, value_arrays
@@ -106,7 +107,7 @@ class AnalystFigures:
 
     def __init__(self, app: ComplianceCases) -> None:
         self.app = app
-        self.store = FigureStore(SqlTables(app.recorder))
+        self.store = FigureStore(SqlTables(app.recorder), version=FIGURES_VERSION)
         self.computed = 0
         """Pictures and charts this process computed (the rest it read): for tests."""
 

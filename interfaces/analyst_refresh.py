@@ -14,6 +14,7 @@ import time
 from application.access import acting_as, system_principal
 from application.bulk_runs import bulk_run_topics
 from application.compliance_cases import ComplianceCases
+from application.figure_version import FIGURES_VERSION
 from infrastructure.figure_store import FigureStore, latest_position_of
 from infrastructure.sql_tables import SqlTables
 
@@ -38,7 +39,8 @@ def refresh_after_bulk_run(app: ComplianceCases, position: int) -> list[str]:
     try:
         position = latest_position_of(app.recorder, bulk_run_topics(), 0, position) or 0
         today = app.clock().date()
-        scopes = FigureStore(SqlTables(app.recorder)).in_use(today, KEPT_DAYS, KEPT_SCOPES)
+        store = FigureStore(SqlTables(app.recorder), version=FIGURES_VERSION)
+        scopes = store.in_use(today, KEPT_DAYS, KEPT_SCOPES)
         if not scopes:
             return []
         # Imported here: the picture and its charts load matplotlib and the reports.

@@ -13,16 +13,12 @@ scope and filters are applied again on every page."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import hmac
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from application.checked_cursors import open_cursor, seal_cursor
 from application.scope_sql import scope_clauses
 from domain.assessment import AssessmentState
 from domain.enforcement_action import EnforcementState
@@ -219,13 +215,8 @@ def _chunks(values: list[Any], size: int = 500) -> Iterable[list[Any]]:
 
 
 def _encode(wanted: _List, value: Any, number: str) -> str:
-    body = json.dumps([_CURSOR_VERSION, wanted.name, wanted.sort, wanted.descending,
-                       value, number], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(_checksum(body) + body).decode().rstrip("=")
-
-
-def _checksum(body: bytes) -> bytes:
-    return hashlib.blake2b(body, key=_CURSOR_KEY, digest_size=8).digest()
+    return seal_cursor(_CURSOR_KEY, [_CURSOR_VERSION, wanted.name, wanted.sort,
+                                     wanted.descending, value, number])
 
 
 def _decode(wanted: _List, text: bool) -> tuple[Any, str]:
@@ -235,20 +226,10 @@ def _decode(wanted: _List, text: bool) -> tuple[Any, str]:
     shown = token if len(token) <= 60 else token[:57] + "..."
     garbled = InvalidValueError("cursor", shown, "not a cursor this list gave (cut, "
                                 "mistyped or edited); start again without --cursor")
-    if not token.isascii() or len(token) > _CURSOR_MAX:
+    fields = open_cursor(_CURSOR_KEY, token, _CURSOR_MAX)
+    if fields is None or len(fields) != 6:
         raise garbled
-    try:
-        raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_",
-                               validate=True)
-    except (binascii.Error, ValueError):
-        raise garbled from None
-    mac, body = raw[:8], raw[8:]
-    if len(mac) < 8 or not hmac.compare_digest(mac, _checksum(body)):
-        raise garbled
-    try:
-        version, name, sort, descending, value, number = json.loads(body)
-    except (ValueError, TypeError):
-        raise garbled from None
+    version, name, sort, descending, value, number = fields
     if (name, sort, descending) != (wanted.name, wanted.sort, wanted.descending):
         direction = "descending" if descending else "ascending"
         raise InvalidValueError("cursor", shown, f"belongs to another list or order ({name}"

@@ -91,6 +91,7 @@ class MemoryRows(Rows):
         self._held = _Held({name: table for name, table in self.tables.items()
                             if table.emit is None})
         """The tables whose rows are held: the only ones updates and lookups may touch."""
+        self._shapes: dict[tuple[type, ...], tuple[int, ...]] = {}
 
     def rows(self, table: str) -> Iterator[list[Any]]:
         return iter(self.tables[table].rows.values())
@@ -107,12 +108,11 @@ class MemoryRows(Rows):
         if requires is not None and self._row(*requires) is None:
             return
         target = self.tables[table]
-        if _PLAIN.issuperset(map(type, row)):
-            new = list(row)
-        else:
-            new = [value if type(value) in _PLAIN else
-                   self._lookup(value) if type(value) is Lookup else _plain(value)
-                   for value in row]
+        new = list(row)
+        if not _PLAIN.issuperset(map(type, row)):
+            for position in self._evaluated(row):
+                value = new[position]
+                new[position] = self._lookup(value) if type(value) is Lookup else _plain(value)
         if len(new) != target.columns:
             raise ValueError(f"{table} has {target.columns} columns, not {len(new)}")
         key = target.key_getter(new)
@@ -171,6 +171,17 @@ class MemoryRows(Rows):
             target.removed(resolved, found)
 
     # -- evaluation ----------------------------------------------------------------------
+
+    def _evaluated(self, row: Sequence[Any]) -> tuple[int, ...]:
+        """The positions of a row's values that are not plain, found once per shape of row
+        (the types of its values): a handler inserts rows of a few shapes only, the audit
+        log one per event, each with a Lookup at the same place."""
+        kinds = tuple(map(type, row))
+        found = self._shapes.get(kinds)
+        if found is None:
+            found = self._shapes[kinds] = tuple(
+                position for position, kind in enumerate(kinds) if kind not in _PLAIN)
+        return found
 
     def _key(self, key: Key) -> Any:
         if type(key) is Lookup:

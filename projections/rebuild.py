@@ -165,11 +165,13 @@ def _fields_read(views: Iterable[type[View]]) -> frozenset[str] | None:
 
 def deferred_keys(store: ViewStore, view: type[View]) -> list[str]:
     """The view's tables whose primary key a rebuild adds after loading their rows (it
-    builds the key's index at once instead of row by row; PostgreSQL only). A table
-    written as the fold goes keeps its key, which the database maintains meanwhile."""
+    builds the key's index at once, from sorted keys, instead of row by row; PostgreSQL
+    only). That includes a table written as the fold goes: the fold already refuses a
+    second row with a key it has seen (projections.memory_rows), and a million-row COPY
+    maintaining the key took the server longer than the load and a build after it."""
     if not store.keys_after_load:
         return []
-    return [table for table in view.tables if table not in view.appended]
+    return list(view.tables)
 
 
 def _decode(mapper: Mapper[UUID], topic: str, originator_id: Any, version: int,

@@ -19,6 +19,7 @@ from application.reports.periodic_render import compliance_row, district_label, 
 from application.reports.periodic_sections import hit_row, stamp
 from application.reports.periods import parse_year
 from application.reports.sources import PeriodicSources, Row, SampleCell
+from application.reports.timeline import field_title
 from domain.reference import DISTRICTS, INDUSTRIES
 
 CHART_ROWS = 15
@@ -144,8 +145,9 @@ def _enforcement(rows: list[Row]) -> dict[str, Any]:
             "collected": sum(r["collected"] for r in result),
             "states": [{"kind": k, "state": s, "actions": states[k][s]}
                        for k in labels for s in sorted(states[k])],
-            "chart": charts.stacked_bars(labels, {s: [states[k].get(s, 0) for k in labels]
-                                                  for s in all_states},
+            "chart": charts.stacked_bars([field_title(k) for k in labels],
+                                         {field_title(s): [states[k].get(s, 0) for k in labels]
+                                          for s in all_states},
                                          title="Enforcement actions proposed in the year, "
                                                "by kind and stage now", y_label="actions")
             if rows else ""}
@@ -204,6 +206,6 @@ def _districts(activity: list[Row], cells: list[SampleCell], enforcement: list[R
     measured_rows = [r for r in rows if r["lines"]]
     lowest = sorted(measured_rows, key=lambda r: (r["rate"], r["code"]))
     return {"rows": rows, "chart": charts.rates_with_intervals(
-        [r["code"] for r in lowest], [r["rate"] for r in lowest], [r["low"] for r in lowest],
+        [r["key"] for r in lowest], [r["rate"] for r in lowest], [r["low"] for r in lowest],
         [r["high"] for r in lowest], title="Compliance by district (random samples), lowest "
                                            "first", target=0.95) if lowest else ""}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-GENERATOR_VERSION = "compliance-ledger-reports/2"
+GENERATOR_VERSION = "compliance-ledger-reports/3"
 """Printed on every report and recorded when it is issued; raise it when a report's
 content or layout changes, so an archived report can be told from a re-render."""
 

@@ -9,6 +9,7 @@ curve, rate rows of the risk run's results, an effectiveness measure)."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
@@ -19,11 +20,14 @@ import numpy.typing as npt
 from application.reports import charts
 from application.reports.periodic_sections import hit_row, tiers_of
 from application.reports.sources import Row
+from application.reports.timeline import field_title
 from application.targeting.effectiveness import Effectiveness
 from domain.reference import INDUSTRIES
 
 CHART_ROWS = 15
 """Groups drawn on a rates chart (the lowest); the table beside it lists them all."""
+LABEL_CHARS = 30
+"""Longest group label on a rates chart (it takes room from the bars)."""
 TARGET_RATE = 0.95
 """The dashed line of the rates charts: the acceptable compliance rate."""
 
@@ -34,9 +38,11 @@ def industry_label(code: str) -> str:
     return f"{code} {INDUSTRIES.get(code, '')}".strip()
 
 
-def rate_rows(rows: list[Row], label: Callable[[str], str] = str) -> list[RateRow]:
+def rate_rows(rows: list[Row], label: Callable[[str], str] = field_title,
+              ) -> list[RateRow]:
     """Rows of the risk run's compliance rates (key, rate, interval, lines) as the tables
-    and charts show them: a readable label, the code, the rate and its 95% interval."""
+    and charts show them: a readable label (by default the code in words,
+    `record_keeping` -> `record keeping`), the code, the rate and its 95% interval."""
     return [{"key": label(str(r["key"])), "code": str(r["key"]), "rate": r["compliance_rate"],
              "low": r["compliance_low"], "high": r["compliance_high"], "lines": r["lines"],
              "discrepancies": r["discrepancies"]} for r in rows]
@@ -47,9 +53,15 @@ def rates_chart(rows: list[RateRow], title: str) -> str:
     their intervals and the target line."""
     shown = [r for r in rows if r["rate"] is not None][:CHART_ROWS]
     return charts.rates_with_intervals(
-        [r["key"][:28] for r in shown], [r["rate"] for r in shown],
+        [_short(r["key"]) for r in shown], [r["rate"] for r in shown],
         [r["low"] for r in shown], [r["high"] for r in shown], title=title,
         target=TARGET_RATE)
+
+
+def _short(label: str, width: int = LABEL_CHARS) -> str:
+    """A chart's group label cut at a word, with an ellipsis saying so (the table beside
+    the chart has it whole): "85 Electrical and telecom eq" read as a typo."""
+    return textwrap.shorten(label, width, placeholder=" …")
 
 
 @dataclass(frozen=True)

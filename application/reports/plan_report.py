@@ -23,6 +23,7 @@ from application.reports.picture import (
     targeting_chart,
 )
 from application.reports.sources import PeriodicSources, Row
+from application.reports.timeline import field_title
 from domain.targeting_rule import RuleState, TargetingRule
 
 TOP_ACCOUNTS = 15
@@ -153,8 +154,9 @@ def _cases(sources: PeriodicSources, at: Stamp, district: str | None) -> dict[st
         stages.setdefault(str(row["kind"]), {})[str(row["state"])] = int(row["actions"])
     states = sorted({row["state"] for row in enforcement})
     kinds = sorted(stages)
-    chart = charts.stacked_bars(kinds, {s: [stages[k].get(s, 0) for k in kinds]
-                                        for s in states},
+    chart = charts.stacked_bars([field_title(k) for k in kinds],
+                                {field_title(s): [stages[k].get(s, 0) for k in kinds]
+                                 for s in states},
                                 title="Enforcement actions by kind and stage",
                                 y_label="actions") if enforcement else ""
     return {"plans_by_state": [{"state": s, **by_state[s]} for s in sorted(by_state)],
@@ -162,8 +164,9 @@ def _cases(sources: PeriodicSources, at: Stamp, district: str | None) -> dict[st
             "open_actions": sum(r["actions"] for r in enforcement
                                 if r["state"] not in CLOSED_ACTION_STATES),
             "enforcement_chart": chart,
-            "plans_chart": charts.trend(sorted(by_state), [by_state[s]["plans"] for s in
-                                                           sorted(by_state)], kind="bar",
+            "plans_chart": charts.trend([field_title(s) for s in sorted(by_state)],
+                                        [by_state[s]["plans"] for s in sorted(by_state)],
+                                        kind="bar",
                                         title="Open improvement plans by state",
                                         y_label="plans") if by_state else ""}
 

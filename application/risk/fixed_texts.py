@@ -55,8 +55,11 @@ def _spelt(integer: npt.NDArray[np.int64], fraction: npt.NDArray[np.int64],
     width = 1 + INTEGER_DIGITS + 1 + places
     chars = np.empty((count, width), dtype=np.uint8)
     chars[:, 0] = ord("-")
+    # Only as many integer digits as the largest value has (a rate has one): the columns
+    # left of them are never kept.
+    most = len(str(int(integer.max()))) if count else 1
     rest = integer.copy()
-    for k in range(INTEGER_DIGITS, 0, -1):
+    for k in range(INTEGER_DIGITS, INTEGER_DIGITS - most, -1):
         chars[:, k] = rest % 10 + ord("0")
         rest //= 10
     chars[:, INTEGER_DIGITS + 1] = ord(".")
@@ -65,7 +68,7 @@ def _spelt(integer: npt.NDArray[np.int64], fraction: npt.NDArray[np.int64],
         chars[:, k] = rest % 10 + ord("0")
         rest //= 10
     digits = np.ones(count, dtype=np.int64)
-    for power in range(1, INTEGER_DIGITS):
+    for power in range(1, most):
         digits += integer >= 10 ** power
     keep = np.ones((count, width), dtype=bool)
     keep[:, 0] = negative

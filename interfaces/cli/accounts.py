@@ -27,8 +27,9 @@ from interfaces.cli.context import (
     page_options,
     reason_option,
     run_guarded,
+    to_plain,
 )
-from interfaces.cli.text import one_line
+from interfaces.cli.text import shown
 from interfaces.cli.views import _current
 from projections.listing import ACCOUNT_SORTS, account_page
 from projections.queries import latest_versions
@@ -118,7 +119,7 @@ def show(importer_number: str, as_json: bool) -> None:
             emit_json(summary)
             return
         for key, value in summary.items():
-            click.echo(f"{key:>17}: {one_line(value)}")
+            click.echo(f"{key:>17}: {shown(to_plain(value))}")
     run_guarded(action)
 
 

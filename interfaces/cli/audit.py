@@ -25,7 +25,7 @@ from infrastructure.seal_records import WitnessError
 from infrastructure.settings import Settings
 from infrastructure.snapshot_check import verify_snapshots
 from interfaces.cli.context import cli_context, emit_json, json_option, run_guarded, to_plain
-from interfaces.cli.text import one_line
+from interfaces.cli.text import one_line, shown
 from interfaces.cli.views import _current
 from projections.queries import RECORDED, status_counts_from_views
 from projections.views.account_register import AccountRegister
@@ -34,7 +34,7 @@ from projections.views.worklist import WorkList
 
 def _whole(value: Any) -> str:
     """A value on one line, however long (nested fields included)."""
-    return one_line(to_plain(value))
+    return shown(to_plain(value))
 
 
 def _short(value: Any) -> str:
@@ -196,7 +196,7 @@ def _key_placement_notes(settings: Settings) -> list[str]:
     key_dir = settings.seal_key_path.resolve().parent
     db_dir = settings.sqlite_path.resolve().parent
     if key_dir == db_dir or db_dir in key_dir.parents:
-        return [f"warning: the signing key {settings.seal_key_path} sits under the "
+        return [f"the signing key {settings.seal_key_path} sits under the "
                 f"database's folder {settings.sqlite_path.parent}: whoever can copy that "
                 "folder can also forge; keep COMPLIANCE_SEAL_KEY elsewhere in production"]
     return []

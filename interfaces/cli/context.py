@@ -29,7 +29,7 @@ from infrastructure.event_store import ChainBrokenError
 from infrastructure.settings import Settings, SettingsError, load_settings
 from infrastructure.signing_keys import SealKeyError
 from infrastructure.stores import DatabaseUnavailableError
-from interfaces.cli.text import one_line
+from interfaces.cli.text import one_line, shown
 from interfaces.composition import build_application
 from projections.listing import CASE_SORTS, MAX_LIMIT, case_page
 from projections.views.worklist import WorkList
@@ -270,7 +270,7 @@ def case_show(help_text: str, describe: Callable[[ComplianceCases, str], dict[st
                 emit_json(summary)
                 return
             for key, value in summary.items():
-                click.echo(f"{key:>20}: {one_line(to_plain(value))}")
+                click.echo(f"{key:>20}: {shown(to_plain(value))}")
         run_guarded(action)
 
     return click.command(name="show", help=help_text)(command)

@@ -121,14 +121,16 @@ def migrate() -> None:
               help="Declarations to channel; exam results come back as samples [default: in "
                    "proportion to the accounts, 1,000,000 for 443,000, at least 2,000].")
 @click.option("--seed", type=int, default=42, show_default=True)
-@click.option("--today", default=None, help="ISO date the demo ends on (default today).")
+@click.option("--today", default=None,
+              help="ISO date the demo ends on (default: today once its evening is over, at "
+                   "20:30 UTC, else yesterday, so that no event is in the future).")
 def demo(scale: str, count: int | None, samples: int | None, entries: int | None, seed: int,
          today: str | None) -> None:
     """Load a realistic, reproducible demo population into an empty store."""
     def action() -> None:
         context: CliContext = cli_context()
         try:
-            end = date.fromisoformat(today) if today else date.today()
+            end = date.fromisoformat(today) if today else demo_end(utc_now())
         except ValueError:
             raise InvalidValueError("today", today, "not an ISO date") from None
         initialise_store(context.settings)
@@ -210,6 +212,14 @@ def demo(scale: str, count: int | None, samples: int | None, entries: int | None
         for line in login_lines(summary.logins):
             click.echo(line)
     run_guarded(action)
+
+
+def demo_end(now: datetime) -> date:
+    """The demo's last day records its trade, risk run and due scan in the evening (18:00
+    to 20:00 UTC); by default it ends on the last day whose evening is over, so that
+    `history --as-of now`, the outbox's queued mails and the dashboards never meet an
+    event from later today."""
+    return now.date() if now.time() >= time(20, 30) else now.date() - timedelta(days=1)
 
 
 def _first_due_scan(context: CliContext, at: datetime) -> str:

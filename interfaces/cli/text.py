@@ -27,3 +27,14 @@ def one_line(text: object) -> str:
     `\\t`, a carriage return `\\r`, any other control or direction character `\\xNN` or
     `\\uNNNN`. Everything else, other scripts included, is left as it is."""
     return _ESCAPED.sub(_escape, str(text))
+
+
+NONE_SHOWN = "-"
+"""How every CLI line shows a value that is not there (never Python's `None`)."""
+
+
+def shown(value: object) -> str:
+    """A value as the CLI prints it: `-` when there is none, else `one_line` of it. The one
+    formatter for values in tables, `show` fields and history changes, so that no line
+    prints Python's `None`."""
+    return NONE_SHOWN if value is None else one_line(value)

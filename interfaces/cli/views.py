@@ -39,7 +39,7 @@ from interfaces.cli.context import (
     write_refused,
 )
 from interfaces.cli.progress import progress_bar, stage_reporter
-from interfaces.cli.text import one_line
+from interfaces.cli.text import one_line, shown
 from projections import queries
 from projections.runner import ProjectionFailedError
 from projections.view import View
@@ -123,7 +123,7 @@ def _cannot_write(settings: Settings) -> str | None:
 
 
 def _cell(value: Any) -> str:
-    return "-" if value is None else one_line(value)
+    return shown(value)
 
 
 def _numeric(values: list[Any]) -> bool:

@@ -75,7 +75,8 @@ def audit(request: AnyRequest, caller: Caller,
     store = current(services_of(request), [AuditLog]).projections.store
     rows = queries.audit_log(store, actor=actor, case=case.upper() if case else None,
                              since=checked["since"], until=checked["until"], limit=limit)
-    return answer(request, rows, "audit")
+    return answer(request, rows, "audit", ("notification_id", "recorded_at", "actor",
+                                            "case_ref", "aggregate", "event", "reason"))
 
 
 # -- history --------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from domain.user import user_id
 from infrastructure.change_feed_sql import SESSIONS
 from interfaces.http.freshness import caches_fresh_for
 from interfaces.http.params import Caller
+from interfaces.http.query_checks import check_query
 from interfaces.http.services import HttpServices
 
 SESSION_COOKIE = "cl_session"
@@ -38,7 +39,14 @@ async def resolve_caller(request: Request[Any, Any, Any]) -> Principal:
     no thread, no database) when that memory is current for this request (interfaces.
     http.freshness; the answer is kept in `request.state` for the case reads); otherwise
     the session row and the user are read in a worker thread, so a disabled user's
-    sessions and tokens stop working."""
+    sessions and tokens stop working. The query is then checked in plain words
+    (interfaces.http.query_checks), for every endpoint that has a caller."""
+    principal = await _authenticated(request)
+    check_query(request)  # once the caller is known: an anonymous request is a 401
+    return principal
+
+
+async def _authenticated(request: Request[Any, Any, Any]) -> Principal:
     services = services_of(request)
     header = request.headers.get("authorization")
     if header is not None:

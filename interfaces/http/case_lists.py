@@ -239,7 +239,8 @@ def build_account_list(resource: str, permission: str,
         "request": Request[Any, Any, Any], "caller": Caller,
         "in_state": _state_param("Only accounts in this state", ACCOUNT_STATES),
         "district": _DISTRICT,
-        "tier": _query(int | None, "Only this value tier (1 largest importers - 4)"),
+        "tier": _query(int | None, "Only this value tier (1 largest importers - 4)", ge=1,
+                       le=4),
         "sort": _query(str, _SORT_HELP, enum=list(ACCOUNT_SORTS)), "desc": _DESC,
         "limit": _LIMIT, "cursor": _CURSOR, "return": Response[PageOf]}
     return _route(listing, resource, listing.__annotations__)

@@ -8,10 +8,11 @@ passes COMPLIANCE_MAX_UPLOAD_MB (before a byte is read when Content-Length says 
 import itself (validate everything, then load all or nothing) runs in a worker thread, as
 the caller, exactly as the CLI runs it.
 
-The answer is the import report: 201 when the file was loaded, 200 otherwise (`status`
-says validated for a dry run, rejected when a row is bad and nothing was loaded, or
-already_imported for a file loaded before), with every bad row's number (the header is
-row 1), column and reason.
+The answer is the import report: 201 when the file was loaded, 200 for a dry run
+(`status` validated, with every bad row it found: the check itself succeeded) or a file
+loaded before (already_imported). A file with a bad row, of which nothing was loaded, is
+refused: 422 problem details whose `errors` list every bad row's number (the header is
+row 1), column and reason, as the CLI lists them.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from infrastructure.csv_files import read_csv_file
 from interfaces.http.analysis_services import analysis, checked
 from interfaces.http.auth import services_of
 from interfaces.http.params import Caller
+from interfaces.http.problems import ImportRejectedError, RowError
 
 PERMISSION = "import_file"
 READ = "read:imports"
@@ -204,6 +206,10 @@ async def upload(
                                                 target, skip_invalid, dry_run)
     finally:
         await anyio.to_thread.run_sync(shutil.rmtree, folder, True)
+    if report.status == "rejected" and not dry_run:
+        raise ImportRejectedError([RowError(e.row, e.column, e.reason)
+                                   for e in report.errors[:MAX_ERRORS_SHOWN]],
+                                  len(report.errors))
     return Response(_result(report), status_code=201 if report.status == "loaded" else 200)
 
 

@@ -22,6 +22,7 @@ from application.compliance_cases import ComplianceCases
 from interfaces.http.auth import FRESH, services_of
 from interfaces.http.cached_reads import CACHED_READ
 from interfaces.http.params import Caller, CaseNumber
+from projections.listing import MAX_LIMIT
 
 if TYPE_CHECKING:
     from interfaces.http.services import HttpServices
@@ -62,7 +63,8 @@ def csv_response(rows: Iterable[dict[str, Any]], filename: str,
             writer = csv.DictWriter(buffer, fieldnames=list(row), extrasaction="ignore")
             writer.writeheader()
         writer.writerow({k: _cell(v) for k, v in row.items()})
-    return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
+    # litestar adds "; charset=utf-8" to a text/* type itself: naming it here doubled it
+    return Response(buffer.getvalue(), media_type="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})
 
 
@@ -150,4 +152,5 @@ def _answer(answer: CachedRead) -> Response[Any]:
 
 CursorParam = Annotated[str | None, Parameter(description="From the previous page's "
                                                           "next_cursor")]
-LimitParam = Annotated[int, Parameter(ge=1, le=1000, description="Rows per page")]
+LimitParam = Annotated[int, Parameter(ge=1, le=MAX_LIMIT,
+                                      description=f"Rows per page (1-{MAX_LIMIT})")]

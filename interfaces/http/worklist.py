@@ -4,15 +4,18 @@ districts the caller may see (an auditor and a national user see all 42).
 
 A district the caller may not see answers an empty list: the same answer as a district
 with nothing in it, so a list never tells an outsider what another district holds. A
-caller bound to districts who names none gets their own. Every list is also CSV with
-`Accept: text/csv`. The views are caught up to the end of the log before they are read,
-as the CLI does, so a case recorded a moment ago is on the list without a worker running.
+caller bound to districts who names none gets their own. The work list, its due items and
+the register are paged like every list (`limit`, `cursor`, `next_cursor` and a Link
+header; interfaces.http.paging). Every list is also CSV with `Accept: text/csv`, its
+header row there even when no row is. The views are caught up to the end of the log
+before they are read, as the CLI does, so a case recorded a moment ago is on the list
+without a worker running.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -24,11 +27,13 @@ from application.scope_sql import scope_clauses
 from domain.errors import InvalidValueError
 from domain.values import parse_actor, parse_district, parse_importer_number
 from interfaces.http.auth import services_of
+from interfaces.http.case_lists import DEFAULT_LIMIT, next_link
+from interfaces.http.paging import decode_cursor, page_rows
 from interfaces.http.params import Caller
-from interfaces.http.reads import CursorParam, PageOf, csv_response, wants_csv
+from interfaces.http.reads import CursorParam, LimitParam, PageOf, csv_response, wants_csv
 from interfaces.http.services import HttpServices
 from projections import queries
-from projections.listing import ACCOUNT_SORTS, account_page
+from projections.listing import ACCOUNT_COLUMNS, ACCOUNT_SORTS, account_page
 from projections.runner import ProjectionFailedError
 from projections.view import View
 from projections.views.account_register import AccountRegister
@@ -75,11 +80,28 @@ def districts_to_read(caller: Principal, district: str | None) -> list[str | Non
     return [wanted] if wanted in mine else []
 
 
-def answer(request: AnyRequest, rows: Rows, filename: str,
+def answer(request: AnyRequest, rows: Rows, filename: str, columns: Sequence[str],
            next_cursor: str | None = None) -> Response[Any]:
+    """JSON, or CSV whose header row is there even when no row is (`columns`)."""
+    response: Response[Any]
     if wants_csv(request):
-        return csv_response(rows, filename)
-    return Response(PageOf(items=rows, next_cursor=next_cursor))
+        response = csv_response(rows, filename, columns)
+    else:
+        response = Response(PageOf(items=rows, next_cursor=next_cursor))
+    if next_cursor is not None:
+        response.set_header("Link", next_link(request, next_cursor))
+    return response
+
+
+WORKLIST_COLUMNS = ("number", "kind", "importer_number", "district", "officer", "state",
+                    "next_step", "due_on", "opened_on", "days_overdue")
+DUE_COLUMNS = ("item", "case_number", "kind", "district", "due_on", "description",
+               "officer", "days_overdue")
+REGISTER_COLUMNS = (*(c for c in ACCOUNT_COLUMNS if c != "annual_value_cents"),
+                    "annual_value", "partnerships")
+ENFORCEMENT_COLUMNS = ("kind", "state", "actions", "proposed", "decided", "paid",
+                       "mean_days_to_decision")
+PLAN_COLUMNS = ("plan_number", "district", "state", "actions", "completed", "overdue")
 
 
 def _officer(value: str | None) -> str | None:
@@ -95,9 +117,13 @@ def worklist(request: AnyRequest, caller: Caller, district: DistrictParam = None
                  description="user:<id> responsible, or `unassigned`")] = None,
              due: Annotated[bool, QueryParameter(description="Due items instead of cases")] = False,
              overdue: Annotated[bool, QueryParameter(
-                 description="Only overdue due items")] = False) -> Response[PageOf]:
+                 description="Only overdue due items")] = False,
+             limit: LimitParam = DEFAULT_LIMIT,
+             cursor: CursorParam = None) -> Response[PageOf]:
     caller.require("read:worklist")
     chosen, who = districts_to_read(caller, district), _officer(officer)
+    if cursor is not None:  # a bad cursor is refused before anything is caught up
+        decode_cursor("due-items" if due or overdue else "worklist", cursor)
     services = current(services_of(request), [WorkList])
     store, today = services.projections.store, services.now().date()
     rows: Rows = []
@@ -105,11 +131,12 @@ def worklist(request: AnyRequest, caller: Caller, district: DistrictParam = None
         for code in chosen:
             rows += queries.due_items(store, today, district=code, overdue_only=overdue,
                                       officer=who)
-        rows.sort(key=lambda row: (row["due_on"] or "", row["item"]))
-        return answer(request, rows, "due-items")
+        page, after = page_rows(rows, "due-items", ("due_on", "item"), limit, cursor)
+        return answer(request, page, "due-items", DUE_COLUMNS, after)
     for code in chosen:
         rows += queries.worklist(store, today, district=code, officer=who)
-    return answer(request, rows, "worklist")
+    page, after = page_rows(rows, "worklist", ("district", "number"), limit, cursor)
+    return answer(request, page, "worklist", WORKLIST_COLUMNS, after)
 
 
 @get("/api/register", sync_to_thread=True, tags=["operations"],
@@ -119,12 +146,13 @@ def register(request: AnyRequest, caller: Caller, district: DistrictParam = None
                  description="Only this importer number")] = None,
              status: Annotated[str | None, QueryParameter(
                  name="state", description="Only accounts in this state")] = None,
-             tier: Annotated[int | None, QueryParameter(description="Only this tier (1-4)")] = None,
+             tier: Annotated[int | None, QueryParameter(
+                 ge=1, le=4, description="Only this tier (1-4)")] = None,
              sort: Annotated[str, QueryParameter(enum=list(ACCOUNT_SORTS),
                                             description="Order by, then by number")
                              ] = "importer_number",
              desc: Annotated[bool, QueryParameter(description="Largest first")] = False,
-             limit: Annotated[int, QueryParameter(description="Rows per page (1-1000)")] = 100,
+             limit: LimitParam = 100,
              cursor: CursorParam = None) -> Response[PageOf]:
     caller.require("read:register")
     if district is not None:
@@ -137,7 +165,7 @@ def register(request: AnyRequest, caller: Caller, district: DistrictParam = None
     page = account_page(store, districts=allowed, importers=importers, state=status,
                         district=district, tier=tier, sort=sort, descending=desc,
                         limit=limit, cursor=cursor)
-    return answer(request, page.rows, "register", page.next_cursor)
+    return answer(request, page.rows, "register", REGISTER_COLUMNS, page.next_cursor)
 
 
 @get("/api/stats/compliance", sync_to_thread=True, tags=["operations"],
@@ -153,7 +181,8 @@ def compliance_stats(request: AnyRequest, caller: Caller,
     store = current(services_of(request), [ComplianceStatistics]).projections.store
     parts = [queries.compliance_statistics(store, by=by, district=code) for code in chosen]
     return answer(request, parts[0] if len(parts) == 1 else _merged_rates(parts, by),
-                  f"compliance-by-{by}")
+                  f"compliance-by-{by}", (by, "lines_tested", "discrepancies",
+                                          "compliance_rate", "revenue_loss", "findings"))
 
 
 def _merged_rates(parts: list[Rows], by: str) -> Rows:
@@ -185,7 +214,7 @@ def enforcement_stats(request: AnyRequest, caller: Caller,
         rows = queries.enforcement_statistics(store, district=chosen[0])
     else:
         rows = _enforcement_in(store, [code for code in chosen if code is not None])
-    return answer(request, rows, "enforcement")
+    return answer(request, rows, "enforcement", ENFORCEMENT_COLUMNS)
 
 
 def _enforcement_in(store: Any, districts: list[str]) -> Rows:
@@ -218,7 +247,7 @@ def plan_stats(request: AnyRequest, caller: Caller,
     rows: Rows = []
     for code in chosen:
         rows += queries.plan_progress(services.projections.store, today, district=code)
-    return answer(request, rows, "plans")
+    return answer(request, rows, "plans", PLAN_COLUMNS)
 
 
 ROUTES = [worklist, register, compliance_stats, enforcement_stats, plan_stats]

@@ -11,7 +11,9 @@ never applying it silently."""
 from __future__ import annotations
 
 import uuid
-from functools import partial
+from collections.abc import Callable
+from dataclasses import replace
+from functools import cache, partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,8 +36,8 @@ from interfaces.http.params import Caller, CaseNumber
 from interfaces.http.problems import InvalidParam, InvalidRequestError, PreconditionFailedError
 from interfaces.web.case_registry import CASE_TYPES, CaseType, case_url
 from interfaces.web.rendering import page
-from interfaces.web.step_forms import FormField as Field
 from interfaces.web.step_forms import (
+    Choice,
     StepForm,
     build_form,
     parse_form,
@@ -43,15 +45,24 @@ from interfaces.web.step_forms import (
     uploaded,
     with_input,
 )
+from interfaces.web.step_forms import FormField as Field
+from interfaces.web.work_context import assignee_choices
 
 RECENT_EVENTS = 8
 OptionalQuery = FromQuery[str | None]
 EVIDENCE_FIELD = "document_file"
 
 
-def _adapt(case_type: CaseType, form: StepForm) -> StepForm:
-    """The web's one difference from the API: completing a plan action takes the evidence
-    document itself (stored by its SHA-256 here) instead of a reference and a hash."""
+def _adapt(case_type: CaseType, officers: Callable[[], tuple[Choice, ...]],
+           form: StepForm) -> StepForm:
+    """The web's differences from the API: an officer is chosen from those the case may be
+    given to (`officers`; the application still checks whoever is sent); completing a plan
+    action takes the evidence document itself (stored by its SHA-256 here) instead of a
+    reference and a hash."""
+    if any(f.name == "officer" for f in form.fields):
+        return replace(form, fields=tuple(
+            replace(f, widget="select", choices=officers(), label="Officer")
+            if f.name == "officer" else f for f in form.fields))
     if case_type.resource != "plans" or form.command != "complete-action":
         return form
     fields = [f for f in form.fields if f.name not in ("document", "sha256")]
@@ -62,7 +73,19 @@ def _adapt(case_type: CaseType, form: StepForm) -> StepForm:
                     form.idempotency_key, form.errors, form.open, True, form.danger)
 
 
+def _officers(request: Request[Any, Any, Any], case: Any) -> Callable[[], tuple[Choice, ...]]:
+    """The enabled officers and supervisors a case may be given to (its district's and
+    national ones), read from the people view when a form first asks."""
+    @cache
+    def choices() -> tuple[Choice, ...]:
+        district = str(getattr(case, "district", ""))
+        return tuple(Choice(value, label) for value, label
+                     in assignee_choices(services_of(request), district))
+    return choices
+
+
 def _forms(case_type: CaseType, case: Any, caller: Principal,
+           officers: Callable[[], tuple[Choice, ...]],
            replaced: StepForm | None = None) -> list[StepForm]:
     allowed = set(offered_steps(case, caller))
     forms = []
@@ -73,7 +96,7 @@ def _forms(case_type: CaseType, case: Any, caller: Principal,
             forms.append(replaced)
         else:
             forms.append(build_form(spec, case, idempotency_key=uuid.uuid4().hex,
-                                    adapt=partial(_adapt, case_type)))
+                                    adapt=partial(_adapt, case_type, officers)))
     return forms
 
 
@@ -88,8 +111,8 @@ def _context(case_type: CaseType, request: Request[Any, Any, Any], caller: Princ
         recent = recent_events(app, case.id, RECENT_EVENTS, label)
     return {"case_type": case_type, "resource": case_type.resource, "case": described,
             "number": str(case.number), "version": int(case.version),
-            "state": str(getattr(case, "state", "")), "forms": _forms(case_type, case, caller,
-                                                                     replaced),
+            "state": str(getattr(case, "state", "")),
+            "forms": _forms(case_type, case, caller, _officers(request, case), replaced),
             "recent": recent, "stale": stale, "case_url": case_url,
             "done": None, "created": []}
 
@@ -141,7 +164,7 @@ def _submit(case_type: CaseType, spec: CommandSpec, request: Request[Any, Any, A
     with acting_as(caller), app.reading():
         case = case_type.load(app, number)  # out of scope: the 404 page, nothing stored
     blank = build_form(spec, case, idempotency_key=key or uuid.uuid4().hex,
-                       adapt=partial(_adapt, case_type))
+                       adapt=partial(_adapt, case_type, _officers(request, case)))
     try:
         overrides = (_evidence_overrides(request, caller, sent)
                      if blank.multipart else None)

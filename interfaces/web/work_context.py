@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from application import assignees
 from application.access import Principal
 from domain.reference import DISTRICTS
 from interfaces.http.case_lists import caught_up
@@ -21,8 +22,9 @@ KIND_LABELS = {"assessment": "Assessment", "improvement_plan": "Improvement plan
                "follow_up_verification": "Follow-up verification"}
 KIND_PATHS = {"assessment": "/assessments", "improvement_plan": "/plans",
               "enforcement_action": "/enforcement", "follow_up_verification": "/verifications"}
-ASSIGNEE_ROLES = frozenset({"officer", "supervisor"})
-"""Who casework is assigned to: officers, and supervisors (who may do their officers' work)."""
+ASSIGNEE_ROLES = frozenset(role.value for role in assignees.ASSIGNEE_ROLES)
+"""Who casework is assigned to: officers, and supervisors (who may do their officers' work),
+as the application checks it (application.assignees)."""
 
 
 def view_tables(services: HttpServices, *views: type[View]) -> tuple[ViewStore, str]:
@@ -71,6 +73,22 @@ def staff_choices(services: HttpServices, caller: Principal) -> list[tuple[str, 
             continue
         scope = ", ".join(sorted(where)) if where else "national"
         found.append((f"user:{username}", f"{username} ({'/'.join(sorted(held))}, {scope})"))
+    return sorted(found, key=lambda choice: choice[0])
+
+
+def assignee_choices(services: HttpServices, district: str) -> list[tuple[str, str]]:
+    """Whom a case of `district` may be given to, as the application would accept them:
+    enabled officers and supervisors of that district or national, as (actor, label), by
+    name."""
+    store, _ = view_tables(services, People)
+    found: list[tuple[str, str]] = []
+    for username, _email, enabled, roles, districts, _importers in queries.people(store):
+        held = set(str(roles).split()) & ASSIGNEE_ROLES
+        where = frozenset(str(districts).split())
+        if enabled and held and (not where or district in where):
+            scope = f"district {district}" if where else "national"
+            found.append((f"user:{username}",
+                          f"{username} ({'/'.join(sorted(held))}, {scope})"))
     return sorted(found, key=lambda choice: choice[0])
 
 

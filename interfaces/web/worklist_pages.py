@@ -278,9 +278,14 @@ def _assign(request: AnyRequest, caller: Principal, form: AssignForm,
     if form.errors:
         return page(request, caller, "worklist.html", status_code=422,
                     **_context(request, caller, listing, form))
-    with acting_as(caller):
-        outcomes = assign_each(services.app, form.cases, form.officer, actor=caller.actor,
-                               reason=form.reason, batch=form.batch)
+    try:
+        with acting_as(caller):
+            outcomes = assign_each(services.app, form.cases, form.officer, actor=caller.actor,
+                                   reason=form.reason, batch=form.batch)
+    except InvalidValueError as refused:  # the officer may not be given work: no case is
+        form.errors[refused.field] = refused.reason
+        return page(request, caller, "worklist.html", status_code=422,
+                    **_context(request, caller, listing, form))
     if all(outcome.assigned for outcome in outcomes):
         done = urlencode({"assigned": len(outcomes), "to": form.officer})
         return Redirect(f"/worklist?{back + '&' if back else ''}{done}", status_code=303)

@@ -42,7 +42,7 @@ def test_a_stale_form_shows_the_change_and_the_other_district_gets_404(
     second.goto(f"/assessments/{number}")  # both read version 1
     do_step(first, "assign", {"officer": "user:officer11", "reason": "rota"})
     second.click("#step-assign > summary")
-    second.fill("#assign-f-officer", "user:officer11b")
+    second.select_option("#assign-f-officer", "user:officer11b")
     second.fill("#assign-f-reason", "my pick")
     second.locator("#step-assign button[type=submit]").click()
     second.wait_for_load_state("load")
@@ -93,7 +93,8 @@ def test_the_case_page_works_from_the_keyboard_alone(chromium: Any, site: Site) 
     page.keyboard.press("Enter")  # opens the step
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "assign-f-officer"
-    page.keyboard.type("user:officer11")
+    page.keyboard.type("officer11")  # the list's type-ahead: the first such officer
+    assert page.evaluate("document.activeElement.value") == "user:officer11"
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "assign-f-reason"
     page.keyboard.type("assigned without a mouse")

@@ -19,7 +19,11 @@ tests/integration/test_access_control.py are), so `Cli` provisions users first:
   would be for anyone;
 - any other name becomes a national user with the roles officer, supervisor, analyst and
   admin, so that it may run every customs command on every case;
-- `audit --actor` is a filter, not an actor, and names nobody to provision.
+- `audit --actor` is a filter, not an actor, and names nobody to provision;
+- the person an assignment names (`assessments assign` and `verifications assign`
+  `--officer`, `accounts assign-manager --manager`) is provisioned like an actor, since
+  only a user who may take the work is accepted (application.assignees); a test of that
+  refusal runs the command with `Cli.as_is`.
 
 Tests of refusals still see them: a disabled user exists (so it is not provisioned again),
 an actor that is not `user:<valid name>` is left to the command, and `Cli.as_is` runs a
@@ -53,6 +57,9 @@ PROCESSES_VARIABLE = "E2E_CLI_PROCESSES"
 two ways."""
 REPRESENTATIVE_NAME = re.compile(r"rep|broker|importer")
 CUSTOMS_ROLES = (Role.OFFICER, Role.SUPERVISOR, Role.ANALYST, Role.ADMIN)
+ASSIGNMENTS = {("assessments", "assign"): "--officer", ("verifications", "assign"): "--officer",
+               ("accounts", "assign-manager"): "--manager"}
+"""The commands that name a person to be given work, and the option naming them."""
 
 
 @dataclass
@@ -66,11 +73,16 @@ class Result:
 
 
 def named_actors(args: Sequence[str]) -> list[str]:
-    """The usernames the command's `--actor user:NAME` options name (valid names only)."""
+    """The usernames the command's `--actor user:NAME` options name, and the person an
+    assignment names (valid names only)."""
     if args and args[0] == "audit":
         return []
-    values = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg == "--actor"]
-    values += [arg.removeprefix("--actor=") for arg in args if arg.startswith("--actor=")]
+    options = ["--actor"]
+    if tuple(args[:2]) in ASSIGNMENTS:
+        options.append(ASSIGNMENTS[(args[0], args[1])])
+    values = [args[i + 1] for i, arg in enumerate(args[:-1]) if arg in options]
+    values += [arg.split("=", 1)[1] for arg in args
+               if arg.split("=", 1)[0] in options and "=" in arg]
     names = []
     for value in values:
         if not value.startswith("user:"):

@@ -100,8 +100,15 @@ def test_an_assessment_goes_from_opening_to_closure_with_full_history(cli: Cli) 
     assert verified["events"] == status["events"]
 
 
+def add_user(cli: Cli, name: str, role: str, *districts: str) -> None:
+    cli.ok("users", "add", name, "--role", role,
+           *[option for d in districts for option in ("--district", d)],
+           "--actor", "user:admin", "--reason", "staff named by the test")
+
+
 def test_account_management_commands_are_recorded_with_actor_and_reason(cli: Cli) -> None:
     register(cli)
+    add_user(cli, "am-01", "officer")  # a national account manager
     cli.ok("accounts", "assign-manager", IMPORTER, "--manager", "user:am-01", *WHO, "tier 1")
     cli.ok("accounts", "join", IMPORTER, "--programme", "trusted_trader", "--on", "2024-02-01",
            *WHO, "validated")
@@ -122,3 +129,31 @@ def test_account_management_commands_are_recorded_with_actor_and_reason(cli: Cli
     refused = cli("accounts", "set-class", IMPORTER, "--class", "b", *WHO, "late")
     assert refused.code == 3
     assert "closed" in refused.err
+
+
+def test_only_an_officer_of_the_case_s_district_is_given_work(cli: Cli) -> None:
+    """Nobody who is not a user, not an officer or works elsewhere is named as a case's
+    officer or an account's manager: exit 2 naming the field, nothing recorded."""
+    register(cli)
+    number = open_assessment(cli)
+    add_user(cli, "officer-12", "officer", "12")
+    add_user(cli, "analyst-11", "analyst", "11")
+    add_user(cli, "sup", "supervisor", "11")
+    refusals = [
+        (("assessments", "assign", number, "--officer", "user:ghost"),
+         "officer='user:ghost': user:ghost is not a user of this ledger"),
+        (("assessments", "assign", number, "--officer", "user:officer-12"),
+         "officer='user:officer-12': user:officer-12 does not work in district 11"),
+        (("assessments", "assign", number, "--officer", "user:analyst-11"),
+         "user:analyst-11 is not an officer"),
+        (("assessments", "assign", number, "--officer", "system:anything"),
+         "system:anything is not a person"),
+        (("accounts", "assign-manager", IMPORTER, "--manager", "user:manager-11"),
+         "manager='user:manager-11': user:manager-11 is not a user of this ledger"),
+    ]
+    for command, message in refusals:
+        refused = cli.as_is(*command, "--actor", "user:sup", "--reason", "workload")
+        assert (refused.code, refused.out) == (2, ""), refused.err
+        assert message in refused.err
+    assert cli.ok("assessments", "show", number, "--json").json()["version"] == 1
+    assert cli.ok("accounts", "show", IMPORTER, "--json").json()["account_manager"] is None

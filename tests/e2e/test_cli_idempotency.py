@@ -110,7 +110,7 @@ def test_assign_survey_and_test_take_an_expected_version_and_an_idempotency_key(
 
     for command in (assign, (*survey, "--expected-version", "2"), test):
         cli.ok(*command)  # a repeat: the first result, nothing written
-    other_officer = cli(*assign[:4], "user:officer-8", *assign[5:])
+    other_officer = cli.as_is(*assign[:4], "user:officer-8", *assign[5:])  # key checked first
     assert other_officer.code == 3, other_officer
     assert REUSED in other_officer.err
     assert f"{KEY}-assign" in other_officer.err

@@ -168,11 +168,11 @@ def test_a_case_follows_the_work_list_from_opening_to_its_verification(cli: Cli)
                                 if line.startswith(verification))
     assert cli.ok("verifications", "show", verification, "--json").json()["officer"] is None
 
-    # the representative who reported the implementation may not verify it
+    # the representative who reported the implementation may not verify it: not an officer
     refused = cli("verifications", "assign", verification, "--officer", "user:rep-acme",
                   *BOSS, "workload")
-    assert refused.code == 3, refused
-    assert "VerifierIsNotTheImplementationReporter" in refused.err
+    assert refused.code == 2, refused
+    assert "officer='user:rep-acme': user:rep-acme is not an officer" in refused.err
     stale = cli("verifications", "assign", verification, "--officer", "user:officer-7",
                 *BOSS, "workload", "--expected-version", "7")
     assert stale.code == 5, stale

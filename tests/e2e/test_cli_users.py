@@ -80,7 +80,7 @@ def test_users_are_added_listed_shown_and_changed(staffed: Cli) -> None:
                       "User.PasswordSet"]
     assert history.json()["events"][-1]["data"] == {"password_hash": "<redacted>"}
     text_history = cli.ok("history", "user:officer-11")
-    assert "password_hash: None -> <redacted>" in text_history.out
+    assert "password_hash: - -> <redacted>" in text_history.out
     no_secret_in(*shown, history, text_history, cli.ok("history", "user:admin", "--json"),
                  cli.ok("history", "user:officer-11", "--diff", "1", "7"),
                  cli.ok("history", "user:admin", "--as-of", "2", "--json"),

@@ -276,9 +276,13 @@ def test_a_token_ends_when_it_expires_is_revoked_or_its_owner_disabled(
     app.authenticate_token(expiring, clock())
     with pytest.raises(AuthenticationError):
         app.authenticate_token(expiring, clock() + timedelta(days=1))
+    with pytest.raises(RuleViolationError, match="revoke it first") as refused:
+        token("revoked")  # a live token's name is not taken twice
+    assert refused.value.rule == "TokenNameUnique"
     app.revoke_token("officer11", revoked.split("_")[2], actor="user:admin", reason="leaked")
     with pytest.raises(AuthenticationError):
         app.authenticate_token(revoked, clock())
+    app.authenticate_token(token("revoked"), clock())  # the name is free again once revoked
     for forged in (owned[:-1] + ("0" if owned[-1] != "0" else "1"), "clt_x", "nonsense"):
         with pytest.raises(AuthenticationError):
             app.authenticate_token(forged, clock())

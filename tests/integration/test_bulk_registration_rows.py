@@ -18,7 +18,7 @@ from application.compliance_cases import ComplianceCases
 from application.event_rows import ColumnChunk, Same, rows_from_columns
 from domain.errors import InvalidValueError, RuleViolationError
 from domain.importer_account import AccountStatus, ImporterAccount, Registration
-from infrastructure.bulk_events import RowFieldsError
+from infrastructure.bulk_events import MADE_AT_ONCE, RowFieldsError
 from projections.catalogue import VIEWS
 from projections.queries import account_register
 from projections.worker import Projections
@@ -153,6 +153,24 @@ def test_what_is_written_beside_the_rows_commits_with_them_or_not_at_all(
     with pytest.raises(RuntimeError, match="could not be written"):
         app.event_rows().append(ImporterAccount.Registered,
                                 [(uuid4(), 1, _fields("98-7654321ZZ"))], write_also=fail)
+    assert stored_rows(app) == before
+
+
+def test_a_bad_row_after_many_refuses_the_rows_already_sent_and_the_tables_beside_them(
+        app: ComplianceCases) -> None:
+    # On PostgreSQL the rows are made on a thread while the other tables are written, and
+    # the COPY takes each chunk once made: a bad row in a later chunk (MADE_AT_ONCE rows
+    # each) must still leave nothing written, neither the earlier chunks nor the tables.
+    before = stored_rows(app)
+    written: list[bool] = []
+    rows = [(uuid4(), 1, _fields(f"98-{i:07d}ZZ")) for i in range(MADE_AT_ONCE + 500)]
+    broken = dict(rows[-1][2])
+    del broken["district"]
+    rows[-1] = (rows[-1][0], 1, broken)
+
+    with pytest.raises(RowFieldsError, match="missing \\['district'\\]"):
+        app.event_rows().append(ImporterAccount.Registered, rows,
+                                write_also=lambda _cursor: written.append(True))
     assert stored_rows(app) == before
 
 

@@ -74,3 +74,35 @@ def test_mismatched_or_impossible_input_is_refused() -> None:
         charts.concentration_curve([1.0, -1.0], title="x")
     with pytest.raises(ValueError, match="kind"):
         charts.trend(["a"], [1.0], title="x", kind="pie")
+
+
+def _texts(svg: str) -> list[str]:
+    return re.findall(r">([^<>]+)</text>", svg)
+
+
+def test_counts_are_ticked_in_whole_numbers_and_one_bar_stays_a_bar() -> None:
+    svg = charts.trend(["verification scheduled"], [3], kind="bar", title="Plans",
+                       y_label="plans")
+    assert _texts(svg)[:5] == ["verification scheduled", "0", "1", "2", "3"]
+    stacked = charts.stacked_bars(["penalty"], {"proposed": [1], "decided": [2]},
+                                  title="Stages")
+    assert not {"0.5", "1.5", "2.5"} & set(_texts(stacked))
+
+
+def test_a_caption_too_wide_for_the_figure_is_wrapped_not_cut() -> None:
+    caption = ("compliance rate (bars) with 95% interval (whiskers); the axis starts at "
+               "15%; dashed line: target 95%")
+    svg = charts.rates_with_intervals(["85 Electrical and telecom …"] * 3, [0.5] * 3,
+                                      [0.2] * 3, [0.9] * 3, title="Rates", target=0.95)
+    lines = [t for t in _texts(svg) if "compliance rate" in t or "target 95%" in t]
+    assert caption not in _texts(svg)
+    assert len(lines) == 2
+    assert " ".join(lines) == caption
+
+
+def test_tier_cut_offs_close_together_are_named_in_the_legend() -> None:
+    svg = charts.concentration_curve([100_000.0] + [10.0] * 200,
+                                     [("tier 1", 0.95), ("tier 3", 0.968)], title="Value")
+    names = [t for t in _texts(svg) if t.startswith("tier ")]
+    assert [n.split(", top")[0] for n in names] == ["tier 1: 95% of value",
+                                                    "tier 3: 97% of value"]

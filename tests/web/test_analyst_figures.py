@@ -18,6 +18,7 @@ import pytest
 
 from application.analyst_charts import ANALYST_CHARTS
 from application.compliance_cases import ComplianceCases
+from application.figure_version import FIGURES_VERSION
 from application.ingest.schemas import IngestKind
 from infrastructure.figure_store import (
     FIGURES_TABLE,
@@ -41,7 +42,21 @@ DAY = date(2026, 3, 2)
 
 def _store(app: ComplianceCases, clock: Callable[[], float] | None = None) -> FigureStore:
     tables = SqlTables(app.recorder)
-    return FigureStore(tables) if clock is None else FigureStore(tables, clock)
+    if clock is None:
+        return FigureStore(tables, version=FIGURES_VERSION)
+    return FigureStore(tables, clock, version=FIGURES_VERSION)
+
+
+def test_figures_drawn_by_another_version_of_the_code_are_never_served(
+        app: ComplianceCases) -> None:
+    key = FigureKey("11", 7, DAY)
+    older = FigureStore(SqlTables(app.recorder), version="older")
+    older.put(key, {PICTURE: b"drawn the old way"}, asked_on=DAY)
+    current = _store(app)
+    assert current.get(key, PICTURE) is None
+    assert current.get_or_compute(key, PICTURE, lambda: b"drawn now") == b"drawn now"
+    assert older.get(key, PICTURE) == b"drawn the old way"  # each version its own row
+    assert current.in_use(DAY, 14, 8) == []  # asked for under the old version only
 
 
 def _sample(app: ComplianceCases, number: str, district: str = "11") -> None:

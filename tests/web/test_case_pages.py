@@ -218,3 +218,27 @@ def test_the_representative_proposes_submits_and_completes_with_evidence(web: Ap
 def _csrf(client: Any) -> str:
     from tests.web.conftest import csrf
     return csrf(client)
+
+
+def test_the_officer_is_chosen_from_those_the_case_may_be_given_to(web: Api) -> None:
+    """The assign form offers the enabled officers and supervisors of the case's district
+    and national ones; whoever else is sent (a typo, another district's officer) is
+    refused beside the field and nothing is recorded."""
+    number = _open_assessment(web, web.importer11)
+    client = web.as_user("supervisor11")
+    page = client.get(f"/assessments/{number}").text
+    start = page.index('id="step-assign"')
+    form = page[start:page.index("</form>", start)]
+    offered = re.findall(r'<option value="(user:[^"]+)"', form)
+    assert {"user:officer11", "user:officer11b", "user:officer.national",
+            "user:supervisor11", "user:supervisor.national"} <= set(offered)
+    assert not {"user:officer12", "user:supervisor12", "user:analyst11",
+                "user:admin"} & set(offered)
+    hidden = _form_fields(page, "assign")
+    for sent, reason in (("user:oficer11", "user:oficer11 is not a user"),
+                         ("user:officer12", "user:officer12 does not work in district 11")):
+        refused = post_form(client, f"/assessments/{number}/assign", {
+            **hidden, "officer": sent, "reason": "rota"})
+        assert refused.status_code == 422
+        assert reason in refused.text
+    assert _events_after(web, number, int(hidden["version"])) == []

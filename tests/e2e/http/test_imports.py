@@ -84,9 +84,13 @@ def test_a_dry_run_lists_every_bad_row_and_loads_nothing(api: Api) -> None:
     assert found == {(3, "district"), (4, "registered_on"), (5, "row")}
     assert all(e["reason"] for e in report["errors"])
     refused = analyst.post("/api/imports/accounts", content=body, headers=CSV)
-    assert refused.status_code == 200
-    assert refused.json()["status"] == "rejected"
-    assert refused.json()["errors_total"] == 3
+    assert refused.status_code == 422, refused.text  # nothing loaded: refused, every row named
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    problem = refused.json()
+    assert problem["type"] == "https://compliance-ledger.example/problems/invalid-input"
+    assert problem["errors_total"] == 3
+    assert problem["errors"] == report["errors"]  # the same rows the dry run (and CLI) list
+    assert "skip_invalid" in problem["detail"]
     assert notifications(api.ledger) == before
     assert analyst.get("/api/imports").json()["items"] == []
     partial = analyst.post("/api/imports/accounts?skip_invalid=true", content=body,
@@ -153,8 +157,9 @@ def test_bad_uploads_are_refused_naming_what_is_wrong(api: Api) -> None:
         assert [p["name"] for p in response.json()["invalid-params"]] == ["file_name"]
     assert analyst.get("/api/imports?kind=bogus").status_code == 422
     header = analyst.post("/api/imports/trade", content=body, headers=CSV)
-    assert header.json()["status"] == "rejected"
+    assert header.status_code == 422
     assert [(e["row"], e["column"]) for e in header.json()["errors"]] == [(1, "header")]
     empty = analyst.post("/api/imports/samples", content=b"", headers=CSV)
-    assert empty.json()["status"] == "rejected"
+    assert empty.status_code == 422
+    assert empty.json()["errors_total"] >= 1
     assert notifications(api.ledger) == before

@@ -9,6 +9,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -218,3 +219,55 @@ def test_statistics_are_scoped_by_district(api: Api, cases: Cases) -> None:
 
     as_csv = api.as_user("officer11").get("/api/stats/plans", headers={"Accept": "text/csv"})
     assert as_csv.text.splitlines()[0].startswith("plan_number,")
+
+
+def _every_page(client: Any, path: str, **query: str) -> list[list[str]]:
+    """The keys of each page of a list, following next_cursor and the Link header."""
+    pages: list[list[str]] = []
+    cursor: str | None = None
+    while True:
+        response = client.get(path, params={**query, **({"cursor": cursor} if cursor else {})})
+        assert response.status_code == 200, response.text
+        page = response.json()
+        pages.append([row.get("number") or row["item"] for row in page["items"]])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            assert "link" not in response.headers
+            return pages
+        assert "cursor=" in response.headers["link"]
+        assert len(pages) < 50, "the cursors never reached the last page"
+
+
+@pytest.mark.usefixtures("cases")
+@pytest.mark.parametrize("query", [{}, {"due": "true"}])
+def test_the_worklist_pages_by_limit_and_cursor(api: Api, query: dict[str, str]) -> None:
+    national = api.as_user("officer.national")
+    whole = national.get("/api/worklist", params={**query, "limit": "1000"}).json()
+    every = [row.get("number") or row["item"] for row in whole["items"]]
+    assert len(every) >= (1 if query else 4)
+    assert whole["next_cursor"] is None
+    for size in (1, 2):
+        pages = _every_page(national, "/api/worklist", limit=str(size), **query)
+        assert all(len(page) == size for page in pages[:-1])
+        assert 1 <= len(pages[-1]) <= size
+        assert [key for page in pages for key in page] == every  # each row once, in order
+    first = national.get("/api/worklist", params={"limit": "1"}).json()["next_cursor"]
+    due_list = national.get("/api/worklist", params={"due": "true", "cursor": first})
+    assert due_list.status_code == 422  # a cursor of the case list is not one of due items
+    assert [p["name"] for p in due_list.json()["invalid-params"]] == ["cursor"]
+
+
+@pytest.mark.usefixtures("cases")
+def test_an_empty_export_still_has_its_header_row(api: Api) -> None:
+    officer = api.as_user("officer11")
+    for path, due, first in (("/api/worklist", "false", "number,"),
+                             ("/api/worklist", "true", "item,"),
+                             ("/api/register", None, "importer_id,"),
+                             ("/api/assessments", None, "id,")):
+        query = {"district": "12", **({"due": due} if due else {})}
+        response = officer.get(path, params=query, headers={"Accept": "text/csv"})
+        assert response.status_code == 200, path
+        assert response.headers["content-type"] == "text/csv; charset=utf-8", path
+        lines = response.text.splitlines()
+        assert len(lines) == 1, (path, response.text)
+        assert lines[0].startswith(first), (path, response.text)
