@@ -71,6 +71,11 @@ def _when(value: Any) -> str:
     return text.replace("T", " ")[:16] + (" UTC" if "T" in text else "")
 
 
+def _shown(value: Any) -> Any:
+    """A field's value as a reader sees it: an unset field is a dash, never Python's None."""
+    return "—" if value is None else value
+
+
 def _query(request_params: dict[str, Any] | None = None, **changes: Any) -> str:
     """A URL query from the current filters with some changed (None removes one): the
     filters and sorting stay in the URL, so a view can be shared."""
@@ -84,6 +89,7 @@ def _environment() -> Environment:
         trim_blocks=True, lstrip_blocks=True)
     env.filters["money"] = _money
     env.filters["when"] = _when
+    env.filters["shown"] = _shown
     env.globals["query"] = _query
     env.globals["htmx_asset"] = "/static/" + HTMX_ASSET
     return env

@@ -132,7 +132,10 @@ def test_a_form_sent_on_a_stale_version_shows_what_changed_and_records_nothing(
     assert response.status_code == 409
     html = response.text
     assert "The case changed while you were filling the form" in html
-    assert "user:officer11" in html[html.index('id="changed-meanwhile"'):]
+    changed = html[html.index('id="changed-meanwhile"'):]
+    assert "user:officer11" in changed
+    assert "<del>—</del>" in changed  # no officer before: a dash, never Python's None
+    assert "None" not in changed[:changed.index("</table>")]
     assert 'value="user:officer11b"' in html  # the form, as the user left it
     resend = _form_fields(html, "assign")
     assert resend["version"] == str(int(stale["version"]) + 1)
