@@ -10,6 +10,7 @@ how far behind the log they are."""
 
 from __future__ import annotations
 
+import faulthandler
 import re
 import signal
 import sqlite3
@@ -176,6 +177,9 @@ def project_command(once: bool, views: tuple[str, ...]) -> None:
         stop = threading.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signum, lambda *_: stop.set())
+        # `kill -USR1` prints every thread's stack to stderr: what a worker that does not
+        # stop or does not advance is waiting for, without stopping it.
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
         click.echo(f"following the log for {', '.join(v.name for v in chosen)} "
                    f"({cli_context().settings.describe}); Ctrl-C to stop", err=True)
         projections.follow(stop, chosen)

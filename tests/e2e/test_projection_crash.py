@@ -57,7 +57,12 @@ class Worker:
     def terminate(self) -> int:
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=20)
+        try:
+            return self.process.wait(timeout=60)  # a loaded CI host is slow to close
+        except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGUSR1)  # its threads' stacks, into the log
+            time.sleep(1)
+            raise AssertionError(f"the worker did not stop:\n{self.log.read_text()}") from None
 
     def cleanup(self) -> None:
         if self.process is not None and self.process.poll() is None:
