@@ -43,6 +43,7 @@ from application.event_rows import (
     rows_from_columns,
 )
 from infrastructure.column_events import column_states, content_hashes, uuid_texts
+from infrastructure.copy_rows import binary_rows
 from infrastructure.event_store import ChainBrokenError, ChainedEventStore
 from infrastructure.hash_chain import (
     GENESIS,
@@ -167,6 +168,8 @@ class RowCommit(Sequence[StoredEvent]):
         self._rows = rows
         self._recorder = rows_path.recorder
         self._made: list[StoredEvent] = []
+        self._ends: list[int] = []
+        """How many events were made after each chunk (chunk boundaries in _made)."""
         self._source = _stored_events(rows_path, event_class, rows, heads)
         self._maker: _Maker | None = None
 
@@ -182,7 +185,12 @@ class RowCommit(Sequence[StoredEvent]):
         options: dict[str, Any] = {} if write_also is None else {"write_also": write_also}
         if (write_also is not None and len(self._made) < len(self._rows)
                 and isinstance(self._recorder, LockingFunctionApplicationRecorder)):
-            options = {WRITE_FIRST: self._while_made(write_also)}
+            if getattr(write_also, "after_events", False):
+                # Tables that must follow the events (a staged swap, which locks what
+                # readers read until commit): still made on a thread meanwhile.
+                options[WRITE_FIRST] = self._while_made(_nothing)
+            else:
+                options = {WRITE_FIRST: self._while_made(write_also)}
         try:
             self._recorder.insert_events(self, **options)
         finally:
@@ -198,7 +206,7 @@ class RowCommit(Sequence[StoredEvent]):
         takes each chunk once made; see _make_up_to)."""
         def write_while_made(cursor: Any) -> None:
             if self._maker is None:
-                self._maker = _Maker(self._source, self._made)
+                self._maker = _Maker(self._source, self._made, self._ends)
             write(cursor)
         return write_while_made
 
@@ -231,6 +239,17 @@ class RowCommit(Sequence[StoredEvent]):
             return
         while len(self._made) < count:
             self._made.extend(next(self._source))
+            self._ends.append(len(self._made))
+
+    def copy_payloads(self) -> Iterator[bytes]:
+        """The events as binary COPY rows (infrastructure.copy_rows), a chunk at a time
+        as soon as it is made: for a recorder's COPY, without a Python call per row."""
+        start, chunk, total = 0, 0, len(self._rows)
+        while start < total:
+            self._make_up_to(start + 1)
+            end = self._ends[chunk]
+            yield binary_rows(self._made[start:end])
+            start, chunk = end, chunk + 1
 
 
 class _Maker:
@@ -238,9 +257,11 @@ class _Maker:
     waiting reader of each chunk; stopped (after its current chunk) when the commit ends
     early."""
 
-    def __init__(self, source: Iterator[list[StoredEvent]], made: list[StoredEvent]) -> None:
+    def __init__(self, source: Iterator[list[StoredEvent]], made: list[StoredEvent],
+                 ends: list[int]) -> None:
         self._source = source
         self._made = made
+        self._ends = ends
         self._ready = threading.Condition()
         self._done = False
         self._stopping = False
@@ -255,6 +276,7 @@ class _Maker:
                     if self._stopping:
                         return
                     self._made.extend(chunk)
+                    self._ends.append(len(self._made))
                     self._ready.notify_all()
         except BaseException as error:  # raised again in the reader's thread
             self._failed = error
@@ -276,6 +298,10 @@ class _Maker:
         with self._ready:
             self._stopping = True
         self._thread.join()
+
+
+def _nothing(_cursor: Any) -> None:
+    """No table to write before the events."""
 
 
 def _stored_events(rows_path: DirectEventRows, event_class: type, rows: Sequence[EventRow],

@@ -20,6 +20,7 @@ from psycopg.sql import SQL, Literal
 from application.risk.explained_rows import explained_row
 from application.risk.ports import PreviousScores, RiskRunRecord, SampleTotals, TradeTotals
 from infrastructure.sql_tables import SqlTables
+from infrastructure.staged_scores import StagedScores, worth_staging
 
 
 def _ddl() -> list[str]:
@@ -45,6 +46,25 @@ def _ddl() -> list[str]:
         "compliance_low DOUBLE PRECISION NOT NULL, "
         "compliance_high DOUBLE PRECISION NOT NULL, PRIMARY KEY (grain, key))",
     ]
+
+
+class RunTablesWriter:
+    """Writes a run's tables with the cursor of the transaction that appends its events
+    (a WriteAlso). `after_events`: it must run after the events, as a staged swap holds
+    the ranking's lock until commit; else it may run while the events are still being
+    made. `close()` once that transaction is over, whatever its outcome."""
+
+    def __init__(self, write: Callable[[Any], None], staged: StagedScores | None) -> None:
+        self._write = write
+        self._staged = staged
+        self.after_events = staged is not None
+
+    def __call__(self, cursor: Any) -> None:
+        self._write(cursor)
+
+    def close(self) -> None:
+        if self._staged is not None:
+            self._staged.discard()
 
 
 class RiskTables:
@@ -139,17 +159,29 @@ class RiskTables:
     def writer(self, run: RiskRunRecord, scores: pa.Table, rates: pa.Table,
                removed: Sequence[str] = (),
                on_rows: Callable[[int], None] | None = None,
-               existing: Collection[str] | None = None) -> Callable[[Any], None]:
+               existing: Collection[str] | None = None) -> RunTablesWriter:
         """The changed importers' rows replace theirs; `removed` (closed accounts) go;
-        only those among `existing` when it is given."""
+        only those among `existing` when it is given. A run that replaces most of a
+        large table stages its rows beside it from now on (infrastructure.staged_scores)
+        and swaps them in after its events."""
+        gone = [*scores["importer_number"].to_pylist(), *removed]
+        if existing is not None:
+            kept = existing if isinstance(existing, set | frozenset) else set(existing)
+            gone = [number for number in gone if number in kept]
+        carried = len(existing) - len(gone) if existing is not None else None
+        staged = (StagedScores(self.tables, run.run_id, scores)
+                  if carried is not None and worth_staging(self.tables, scores.num_rows,
+                                                           carried) else None)
+
         def write(cursor: Any) -> None:
-            gone = [*scores["importer_number"].to_pylist(), *removed]
-            if existing is not None:
-                kept = existing if isinstance(existing, set | frozenset) else set(existing)
-                gone = [number for number in gone if number in kept]
-            if gone:
-                self._delete_scores(cursor, gone)
-            self.tables.insert_in(cursor, "risk_scores", scores, on_rows)
+            if staged is not None:
+                staged.swap_in(cursor, removed)
+                if on_rows is not None:
+                    on_rows(scores.num_rows)
+            else:
+                if gone:
+                    self._delete_scores(cursor, gone)
+                self.tables.insert_in(cursor, "risk_scores", scores, on_rows)
             self.tables.execute_in(cursor,
                                    f"DELETE FROM {self.tables.name('compliance_rates')}")
             self.tables.insert_in(cursor, "compliance_rates", rates)
@@ -158,7 +190,7 @@ class RiskTables:
                 (str(run.run_id), run.year, run.method_version, run.assessed_at.isoformat(),
                  run.actor, run.importers, run.changed,
                  ",".join(str(batch) for batch in run.input_batches)))
-        return write
+        return RunTablesWriter(write, staged)
 
     def _delete_scores(self, cursor: Any, numbers: list[str]) -> None:
         """One statement for all of them (a first national run replaces 443,000 rows): the

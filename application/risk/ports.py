@@ -48,6 +48,18 @@ class RiskRunRecord:
     input_batches: tuple[UUID, ...]
 
 
+class RunWriter(Protocol):
+    """A run's tables written with the cursor of the transaction that appends its events.
+    `after_events`: only after the events (it locks what readers read until commit).
+    `close()` when that transaction is over, committed or not."""
+
+    after_events: bool
+
+    def __call__(self, cursor: Any) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class RiskTablesPort(Protocol):
     @property
     def concurrent_reads(self) -> bool:
@@ -65,7 +77,7 @@ class RiskTablesPort(Protocol):
     def writer(self, run: RiskRunRecord, scores: pa.Table, rates: pa.Table,
                removed: Sequence[str] = (),
                on_rows: Callable[[int], None] | None = None,
-               existing: Collection[str] | None = None) -> Callable[[Any], None]:
+               existing: Collection[str] | None = None) -> RunWriter:
         """Writes the run's tables with a save's cursor: the changed importers' rows
         replace theirs and `removed` (closed accounts) go; `existing` (the importers that
         have a row now, when the run has read them) spares deleting rows that are not

@@ -31,6 +31,7 @@ from application.risk.ports import (
     PreviousScores,
     RiskRunRecord,
     RiskTablesPort,
+    RunWriter,
     SampleTotals,
     TradeTotals,
 )
@@ -119,7 +120,7 @@ class _Plan:
     figures: AssessedFigures
     targets: Targets
     heads: Heads
-    write: Callable[[Any], None]
+    write: RunWriter
 
 
 @dataclass(frozen=True)
@@ -174,13 +175,17 @@ class RiskRun:
                            pool.submit(self.tables.input_batches, year),
                            pool.submit(self.tables.previous_scores))
             try:
-                plan = self._plan(year, actor, now, step, reads)
+                plan = self._plan(year, actor, now, step, reads, pool)
             except Exception:
                 if checked is not None:
                     checked.result()  # altered inputs explain a failure best: that error
                 raise
             if checked is not None:
-                checked.result()  # altered inputs: DamagedInputError, nothing recorded
+                try:
+                    checked.result()  # altered inputs: DamagedInputError, nothing recorded
+                except BaseException:
+                    plan.write.close()
+                    raise
         self._record(plan)
         step("recorded", 6, 6)
         run = plan.run
@@ -188,8 +193,13 @@ class RiskRun:
                               run.changed, [str(b) for b in run.input_batches])
 
     def _plan(self, year: int, actor: str, now: datetime, step: Progress,
-              reads: _Reads) -> _Plan:
+              reads: _Reads, pool: Executor) -> _Plan:
         registered = self.accounts.registered()
+        # A run with no scores before it (a first national run) changes every open
+        # importer: their accounts' heads are read (the database scanning the log for
+        # later events) and hashed while the run computes, not after.
+        every_head = (pool.submit(self.accounts.heads)
+                      if not reads.previous.result().table.num_rows else None)
         numbers = sorted(registered)
         position = dict(zip(numbers, range(len(numbers)), strict=True))
         # Looked up once per importer, the fields taken by C loops (map, attrgetter): a
@@ -240,7 +250,7 @@ class RiskRun:
                                map(accounts.__getitem__, changed)))
         # Every account's head when every importer changed (a first run): no set of
         # 443,000 ids to look each account up in.
-        heads = (self.accounts.heads(None if len(changed) == len(registered) else changed_ids)
+        heads = (self._heads(changed_ids, len(registered), every_head)
                  if changed else {})
         # The events in the order of their aggregates' ids, the events table's key: the
         # server adds 443,000 of them to its primary key index a third faster in order.
@@ -257,17 +267,30 @@ class RiskRun:
                      self.tables.writer(run, table, group_table, removed,
                                         existing=existing))
 
+    def _heads(self, changed_ids: list[UUID], registered: int,
+               every_head: Future[dict[UUID, tuple[int, str]]] | None) -> Heads:
+        """The changed accounts' heads: from every account's, read meanwhile, or read
+        now (every account's when every importer changed)."""
+        if every_head is not None:
+            found = every_head.result()
+            return found if len(changed_ids) == len(found) else {
+                each: found[each] for each in changed_ids}
+        return self.accounts.heads(None if len(changed_ids) == registered else changed_ids)
+
     def _record(self, plan: _Plan) -> None:
         """The changed importers' RiskAssessed events and the run's tables, in one
         transaction: as rows streamed to the store while they are made, or as objects."""
-        if self.event_rows is not None:
-            rows = AssessedRows(plan.figures, plan.targets,
-                                self.event_rows.fields(ImporterAccount.RiskAssessed))
-            self.event_rows.append(ImporterAccount.RiskAssessed, rows, heads=plan.heads,
-                                   write_also=plan.write)
-        else:
-            self.save(*assessed_events(plan.figures, plan.targets),
-                      known_heads=dict(plan.heads), write_also=plan.write)
+        try:
+            if self.event_rows is not None:
+                rows = AssessedRows(plan.figures, plan.targets,
+                                    self.event_rows.fields(ImporterAccount.RiskAssessed))
+                self.event_rows.append(ImporterAccount.RiskAssessed, rows, heads=plan.heads,
+                                       write_also=plan.write)
+            else:
+                self.save(*assessed_events(plan.figures, plan.targets),
+                          known_heads=dict(plan.heads), write_also=plan.write)
+        finally:
+            plan.write.close()
 
     def _trade(self, trade: pa.Table, position: dict[str, int]
                ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
