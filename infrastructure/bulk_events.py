@@ -43,7 +43,6 @@ from application.event_rows import (
     rows_from_columns,
 )
 from infrastructure.column_events import column_states, content_hashes, uuid_texts
-from infrastructure.copy_rows import binary_rows
 from infrastructure.event_store import ChainBrokenError, ChainedEventStore
 from infrastructure.hash_chain import (
     GENESIS,
@@ -168,8 +167,6 @@ class RowCommit(Sequence[StoredEvent]):
         self._rows = rows
         self._recorder = rows_path.recorder
         self._made: list[StoredEvent] = []
-        self._ends: list[int] = []
-        """How many events were made after each chunk (chunk boundaries in _made)."""
         self._source = _stored_events(rows_path, event_class, rows, heads)
         self._maker: _Maker | None = None
 
@@ -206,7 +203,7 @@ class RowCommit(Sequence[StoredEvent]):
         takes each chunk once made; see _make_up_to)."""
         def write_while_made(cursor: Any) -> None:
             if self._maker is None:
-                self._maker = _Maker(self._source, self._made, self._ends)
+                self._maker = _Maker(self._source, self._made)
             write(cursor)
         return write_while_made
 
@@ -239,17 +236,6 @@ class RowCommit(Sequence[StoredEvent]):
             return
         while len(self._made) < count:
             self._made.extend(next(self._source))
-            self._ends.append(len(self._made))
-
-    def copy_payloads(self) -> Iterator[bytes]:
-        """The events as binary COPY rows (infrastructure.copy_rows), a chunk at a time
-        as soon as it is made: for a recorder's COPY, without a Python call per row."""
-        start, chunk, total = 0, 0, len(self._rows)
-        while start < total:
-            self._make_up_to(start + 1)
-            end = self._ends[chunk]
-            yield binary_rows(self._made[start:end])
-            start, chunk = end, chunk + 1
 
 
 class _Maker:
@@ -257,11 +243,9 @@ class _Maker:
     waiting reader of each chunk; stopped (after its current chunk) when the commit ends
     early."""
 
-    def __init__(self, source: Iterator[list[StoredEvent]], made: list[StoredEvent],
-                 ends: list[int]) -> None:
+    def __init__(self, source: Iterator[list[StoredEvent]], made: list[StoredEvent]) -> None:
         self._source = source
         self._made = made
-        self._ends = ends
         self._ready = threading.Condition()
         self._done = False
         self._stopping = False
@@ -276,7 +260,6 @@ class _Maker:
                     if self._stopping:
                         return
                     self._made.extend(chunk)
-                    self._ends.append(len(self._made))
                     self._ready.notify_all()
         except BaseException as error:  # raised again in the reader's thread
             self._failed = error

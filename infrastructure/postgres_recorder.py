@@ -21,7 +21,7 @@ from psycopg import InterfaceError, OperationalError
 from psycopg.sql import SQL, Composable, Composed, Identifier
 
 from application.histories import HistoryRequest, StoredHistory, histories_from_rows
-from infrastructure import change_feed_sql, copy_rows
+from infrastructure import change_feed_sql
 
 BULK_THRESHOLD = 256
 """From this many events a save goes through COPY, PostgreSQL's bulk path."""
@@ -199,17 +199,10 @@ class LockingFunctionApplicationRecorder(PostgresApplicationRecorder):
             curs.execute(self.sql_announce, (ids,))
             announced = curs.fetchone()
             with curs.copy(self.sql_copy_events) as copy:
-                payloads = getattr(stored_events, "copy_payloads", None)
-                if payloads is not None:  # rows made in bulk (infrastructure.bulk_events)
-                    copy.write(copy_rows.HEADER)
-                    for payload in payloads():
-                        copy.write(payload)
-                    copy.write(copy_rows.TRAILER)
-                else:
-                    copy.set_types(["uuid", "int8", "text", "bytea"])
-                    for event in stored_events:
-                        copy.write_row((event.originator_id, event.originator_version,
-                                        event.topic, event.state))
+                copy.set_types(["uuid", "int8", "text", "bytea"])
+                for event in stored_events:
+                    copy.write_row((event.originator_id, event.originator_version,
+                                    event.topic, event.state))
             last = 0
             if stored_events:
                 curs.execute(self.sql_last_notification_id, (self.qualified_table,))
