@@ -58,11 +58,13 @@ RISK_STAGES = {
     "read trade and samples": "read trade and samples (GROUP BY through COPY, pyarrow)",
     "scored": "tiers, rates, histories, scores",
     "explained": "closed accounts, previous scores (set against this run's), explanations",
-    "events prepared": "chain heads of the changed importers (hashed from the registrations "
-                       "in hand), in account id order",
-    "recorded": "record: scores written (DELETE of existing rows, COPY) while the "
-                "RiskAssessed rows are made on a thread (joined column-wise, linked), "
-                "then their COPY taking each chunk as it is made, commit",
+    "events prepared": "chain heads of the changed importers (a run with no scores before "
+                       "it reads and hashes every account's while it computes), in account "
+                       "id order",
+    "recorded": "record: the RiskAssessed rows made on a thread (joined column-wise, "
+                "linked) and COPYed as each chunk is made, while the scores load into a "
+                "table beside the live one (runs of 50,000 rows or more) that is swapped in "
+                "after the events, commit",
 }
 
 
@@ -279,10 +281,13 @@ def _limits(result: Result, first: _Assessment, second: _Assessment, read_s: flo
         f"the changed accounts' chain heads, then {first.summary.changed:,} RiskAssessed "
         "events written as rows (no event object each: the run's arrays taken a chunk at "
         "a time as columns, their JSON joined column-wise by pyarrow into the mapper's "
-        "bytes and SHA-256 linked, on a thread while the same transaction writes the "
-        "scores first (a DELETE only of rows that exist, COPY), then sent by one binary "
-        "COPY in the order of the account ids that takes each chunk as soon as it is made), "
-        "and the commit"
+        "bytes and SHA-256 linked, on a thread, and sent by one binary COPY in the order "
+        "of the account ids that takes each chunk as soon as it is made); meanwhile, on "
+        "another connection, the scores load into a table beside the live one and are "
+        "indexed after the load (infrastructure.staged_scores; the profile's smaller run "
+        "writes them in its own transaction instead), and after the events the same "
+        "transaction swaps that table in; then the commit. Making the events (the "
+        "interpreter's work, a processor of its own) sets the pace"
         + (", the recorder inserting the events one statement each" if sqlite else "")
         + f". Profile of ours: {stage_summary(result, 4)}.")
 

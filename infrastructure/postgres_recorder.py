@@ -90,7 +90,7 @@ class LockingFunctionApplicationRecorder(PostgresApplicationRecorder):
         self.pg_function_name_insert_events = (
             f"cl_insert_events_locked_{self.datastore.originator_id_type}")
         self.sql_invoke_pg_function_insert_events = SQL(
-            "SELECT * FROM {schema}.{insert_events}((%s))"
+            "SELECT * FROM {schema}.{insert_events}((%b))"
         ).format(schema=Identifier(self.datastore.schema),
                  insert_events=Identifier(self.pg_function_name_insert_events))
         self.sql_create_statements[self.create_insert_function_statement_index] = SQL(

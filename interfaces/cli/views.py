@@ -11,11 +11,13 @@ how far behind the log they are."""
 from __future__ import annotations
 
 import faulthandler
+import os
 import re
 import signal
 import sqlite3
 import sys
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import quote
@@ -180,10 +182,29 @@ def project_command(once: bool, views: tuple[str, ...]) -> None:
         # `kill -USR1` prints every thread's stack to stderr: what a worker that does not
         # stop or does not advance is waiting for, without stopping it.
         faulthandler.register(signal.SIGUSR1, all_threads=True)
+        threading.Thread(target=_exit_if_stop_stalls, args=(stop,), daemon=True).start()
         click.echo(f"following the log for {', '.join(v.name for v in chosen)} "
                    f"({cli_context().settings.describe}); Ctrl-C to stop", err=True)
         projections.follow(stop, chosen)
     _guard_projection(action)
+
+
+STOP_GRACE_S = 15.0
+"""How long a stopping worker may take to finish its batches before it exits anyway."""
+
+
+def _exit_if_stop_stalls(stop: threading.Event) -> None:
+    """Once asked to stop, a worker that has not exited within STOP_GRACE_S (a batch stuck
+    on a lock, a thread that does not end) prints every thread's stack and exits: its open
+    transactions roll back, so no batch is half applied and the next worker resumes from
+    the tracking records. A service manager's stop is then bounded and explained."""
+    stop.wait()
+    time.sleep(STOP_GRACE_S)
+    click.echo(f"warning: the worker had not stopped {STOP_GRACE_S:.0f} s after being asked "
+               "to; exiting now (open transactions roll back). Its threads:", err=True)
+    faulthandler.dump_traceback(all_threads=True)
+    sys.stderr.flush()
+    os._exit(0)
 
 
 @click.command("rebuild")
