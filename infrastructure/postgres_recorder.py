@@ -18,6 +18,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import retry
 from psycopg import InterfaceError, OperationalError
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Composable, Composed, Identifier
 
 from application.histories import HistoryRequest, StoredHistory, histories_from_rows
@@ -37,7 +38,7 @@ scores): a callable given the transaction's cursor, run after the events are ins
 _WANTED = (
     "WITH wanted AS MATERIALIZED ("
     " SELECT w.id, w.ends, CASE WHEN w.ends THEN NULL ELSE {latest_snapshot} END AS snap"
-    " FROM unnest(%s::uuid[], %s::bool[]) AS w(id, ends))")
+    " FROM unnest(%b::uuid[], %b::bool[]) AS w(id, ends))")
 _LATEST_SNAPSHOT = ("(SELECT max(s.originator_version) FROM {snapshots} s"
                     " WHERE s.originator_id = w.id)")
 _SNAPSHOT_ROWS = (
@@ -144,15 +145,15 @@ class LockingFunctionApplicationRecorder(PostgresApplicationRecorder):
                                             snapshots_table).as_bytes()
             self._histories_statements[snapshots_table] = statement
         params = ([r.originator_id for r in requests], [r.ends for r in requests])
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        with self.datastore.get_connection() as conn, \
+                conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(statement, params, prepare=True)
             rows = curs.fetchall()
         return histories_from_rows(
-            (row["is_snapshot"], StoredEvent(
-                originator_id=row["originator_id"],
-                originator_version=row["originator_version"], topic=row["topic"],
-                state=bytes(row["state"])))
-            for row in rows)
+            (is_snapshot, StoredEvent(originator_id=originator_id,
+                                      originator_version=version, topic=topic,
+                                      state=bytes(state)))
+            for is_snapshot, originator_id, version, topic, state in rows)
 
     def insert_events(self, stored_events: Sequence[StoredEvent],
                       **kwargs: Any) -> Sequence[int] | None:
