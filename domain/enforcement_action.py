@@ -10,10 +10,8 @@ withdrawn at any point before a decision; rejected by the team.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import ClassVar
 from uuid import UUID
 
@@ -32,59 +30,22 @@ from domain.enforcement_rules import (
     ReviewerIsNotTheProposer,
     ReviewNeedsTwoReviewers,
 )
+from domain.enforcement_values import (
+    ENFORCEMENT_FINAL_STATES,
+    MONETARY,
+    EnforcementKind,
+    EnforcementState,
+    ResponseKind,
+    ReviewVote,
+    Vote,
+)
 from domain.errors import InvalidValueError, RuleViolationError
 from domain.penalties import CapPolicy, Culpability, PenaltyBasis, penalty_cap
 from domain.rules import BusinessRule, check
 from domain.values import parse_actor, parse_date, parse_enum, parse_money, parse_name, parse_reason
 
-
-class EnforcementKind(StrEnum):
-    INFORMED_COMPLIANCE = "informed_compliance"
-    INCREASED_EXAMINATIONS = "increased_examinations"
-    PENALTY = "penalty"
-    LIQUIDATED_DAMAGES = "liquidated_damages"
-    SEIZURE_REFERRAL = "seizure_referral"
-    ENFORCED_COMPLIANCE_PROGRAMME = "enforced_compliance_programme"
-
-
-MONETARY = (EnforcementKind.PENALTY, EnforcementKind.LIQUIDATED_DAMAGES)
-
-
-class EnforcementState(StrEnum):
-    PROPOSED = "proposed"
-    APPROVED_FOR_ISSUE = "approved_for_issue"
-    REJECTED = "rejected"
-    ISSUED = "issued"
-    PENALTY_NOTICE_ISSUED = "penalty_notice_issued"
-    RESPONSE_RECEIVED = "response_received"
-    RESPONSE_OVERDUE = "response_overdue"
-    """A penalty notice's response window closed unanswered: the action awaits decision."""
-    DECIDED = "decided"
-    PAID = "paid"
-    REFERRED_FOR_COLLECTION = "referred_for_collection"
-    WITHDRAWN = "withdrawn"
-    CLOSED = "closed"
-
-
-ENFORCEMENT_FINAL_STATES = (EnforcementState.REJECTED, EnforcementState.WITHDRAWN,
-                            EnforcementState.CLOSED)
-
-
-class Vote(StrEnum):
-    APPROVE = "approve"
-    REJECT = "reject"
-
-
-class ResponseKind(StrEnum):
-    RESPONSE = "response"
-    PETITION = "petition"
-
-
-@dataclass(frozen=True)
-class ReviewVote:
-    reviewer: str
-    vote: Vote
-    reason: str
+__all__ = ["ENFORCEMENT_FINAL_STATES", "MONETARY", "EnforcementAction", "EnforcementKind",
+           "EnforcementState", "ResponseKind", "ReviewVote", "Vote"]
 
 
 class EnforcementAction(DeadlineCase):
