@@ -20,7 +20,7 @@ from projections.rebuild_lock import rebuild_lock
 from projections.views.account_register import AccountRegister
 from projections.views.worklist import WorkList
 from projections.worker import Projections
-from tests.integration.test_views import (
+from tests.integration.view_support import (
     RawLog,
     audit_ids,
     differences,

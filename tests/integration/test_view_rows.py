@@ -34,7 +34,7 @@ from projections.stores import ViewStore
 from projections.view import Handler, View
 from projections.worker import Projections
 from tests.builders import FakeClock, register_importer, walk_assessment
-from tests.integration.test_views import (
+from tests.integration.view_support import (
     GHOST_TOPIC,
     RawLog,
     differences,

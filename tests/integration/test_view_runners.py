@@ -35,6 +35,7 @@ from tests.builders import (
 )
 from tests.conftest import drop_schema, unique_schema
 from tests.integration.view_support import (
+    GHOST_TOPIC,
     RawLog,
     all_current,
     audit_ids,
@@ -324,7 +325,6 @@ def test_a_polling_subscription_delivers_an_event_committed_while_it_starts(
 # -- 3. an event a view cannot handle --------------------------------------------------------
 
 
-GHOST_TOPIC = "domain.nowhere:Ghost.Appeared"
 
 
 class Ghost(CaseAggregate):

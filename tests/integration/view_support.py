@@ -1,6 +1,6 @@
-"""What the view tests share (tests/integration/test_views.py, test_view_runners.py): a
-demo loaded into a store, the views dumped and compared, waiting for runners, the raw
-log."""
+"""What the view tests share (test_views, test_view_runners, test_view_rows and
+test_view_catch_up_far_behind): a demo loaded into a store, the views dumped and compared,
+waiting for runners, the raw log."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ from projections.worker import Projections
 
 DEMO_TODAY = date(2026, 11, 1)
 FOLLOW_TIMEOUT_S = 10.0
+GHOST_TOPIC = "domain.nowhere:Ghost.Appeared"
+"""A topic no code defines: an event a view cannot decode."""
 
 
 # -- helpers ------------------------------------------------------------------------------
