@@ -41,6 +41,7 @@ from tests.integration.view_support import (
     audit_ids,
     differences,
     dump_all,
+    follow_in_thread,
     load_demo,
     positions,
     projections,
@@ -48,7 +49,8 @@ from tests.integration.view_support import (
     wait_until,
 )
 
-__all__ = ['projections']  # fixtures, used by name
+__all__ = ["projections"]  # fixtures, used by name
+
 
 def test_a_runner_following_live_picks_up_commands_made_after_it_started(
         app: ComplianceCases, clock: FakeClock,
@@ -56,16 +58,7 @@ def test_a_runner_following_live_picks_up_commands_made_after_it_started(
     walk_assessment(app, register_importer(app), "assigned", clock=clock)
     follower = Projections(make_app())
     stop = threading.Event()
-    errors: list[BaseException] = []
-
-    def follow() -> None:
-        try:
-            follower.follow(stop)
-        except BaseException as error:
-            errors.append(error)
-
-    thread = threading.Thread(target=follow, daemon=True)
-    thread.start()
+    thread, errors = follow_in_thread(follower, stop)
     try:
         wait_until(lambda: all_current(follower), what="the initial catch-up")
         importer = register_importer(app, district="33")
@@ -229,16 +222,7 @@ def test_a_rebuild_while_a_worker_follows_keeps_what_the_worker_applied_meanwhil
     walk_assessment(app, register_importer(app), "assigned", clock=clock)
     follower = Projections(make_app())
     stop = threading.Event()
-    errors: list[BaseException] = []
-
-    def follow() -> None:
-        try:
-            follower.follow(stop, [AuditLog, AccountRegister])
-        except BaseException as error:
-            errors.append(error)
-
-    thread = threading.Thread(target=follow, daemon=True)
-    thread.start()
+    thread, errors = follow_in_thread(follower, stop, [AuditLog, AccountRegister])
     registered: list[str] = []
     try:
         for view in (AuditLog, AccountRegister):

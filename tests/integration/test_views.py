@@ -52,7 +52,8 @@ from tests.integration.view_support import (
     rebuilt_dumps,
 )
 
-__all__ = ['projections']  # fixtures, used by name
+__all__ = ["projections"]  # fixtures, used by name
+
 
 def test_every_view_caught_up_after_a_demo_dumps_identically_to_the_view_rebuilt_from_scratch(
         app: ComplianceCases, projections: Projections) -> None:

@@ -5,6 +5,7 @@ waiting for runners, the raw log."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from infrastructure.stores import postgres_conninfo
 from interfaces.demo_population import DemoClock, DemoSummary, generate
 from projections.catalogue import VIEWS
 from projections.stores import ViewStore
+from projections.view import View
 from projections.worker import Projections
 
 DEMO_TODAY = date(2026, 11, 1)
@@ -133,3 +135,21 @@ def projections(app: ComplianceCases) -> Projections:
 
 
 # -- 1. caught-up views equal rebuilt views and agree with the cases -----------------------
+
+
+def follow_in_thread(follower: Projections, stop: threading.Event,
+                     views: list[type[View]] | None = None,
+                     ) -> tuple[threading.Thread, list[BaseException]]:
+    """`follower` following the log on a thread until `stop`; what it raises is collected
+    in the returned list (asserted empty by the caller)."""
+    errors: list[BaseException] = []
+
+    def follow() -> None:
+        try:
+            follower.follow(stop, views)
+        except BaseException as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=follow, daemon=True)
+    thread.start()
+    return thread, errors
