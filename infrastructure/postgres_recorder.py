@@ -23,16 +23,17 @@ from psycopg.sql import SQL, Composable, Composed, Identifier
 
 from application.histories import HistoryRequest, StoredHistory, histories_from_rows
 from infrastructure import change_feed_sql
+from infrastructure.pool_order import hand_out_most_recent_first
 
 BULK_THRESHOLD = 256
 """From this many events a save goes through COPY, PostgreSQL's bulk path."""
 
 WRITE_ALSO = "write_also"
+"""Keyword of a save whose transaction must also write other tables (ingested rows, risk
+scores): a callable given the transaction's cursor, run after the events are inserted."""
 WRITE_FIRST = "write_first"
 """Keyword of a bulk save whose other tables are written before its events, in the same
 transaction (a risk run's scores, sent while its events are still being made)."""
-"""Keyword of a save whose transaction must also write other tables (ingested rows, risk
-scores): a callable given the transaction's cursor, run after the events are inserted."""
 
 
 _WANTED = (
@@ -80,6 +81,7 @@ class LockingFunctionApplicationRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, *,
                  events_table_name: str = "stored_events") -> None:
         super().__init__(datastore, events_table_name=events_table_name)
+        hand_out_most_recent_first(datastore.pool)  # see infrastructure.pool_order
         table = Identifier(self.datastore.schema, self.events_table_name)
         self.sql_copy_events = SQL(
             "COPY {table} (originator_id, originator_version, topic, state) "
