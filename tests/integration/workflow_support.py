@@ -47,6 +47,11 @@ class SaveSpy:
         return Counter(self.saves[0])
 
 
+def filed(app: ComplianceCases, importer: str) -> list[tuple[str, str]]:
+    """The case file's references as (kind, number), in filing order."""
+    return [(ref.kind, ref.number) for ref in app.get_case_file(importer)]
+
+
 def same_save(*names: str) -> Counter[str]:
     return Counter(names)
 
