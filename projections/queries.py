@@ -5,7 +5,8 @@ lists are in projections.listing; counts of aggregates by type and state are her
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -19,6 +20,7 @@ from application.log_replay import event_topics
 from application.scope_sql import scope_clauses
 from domain.values import parse_district
 from projections.stores import ViewStore
+from projections.view import CODE_POINTS
 
 Row = dict[str, Any]
 
@@ -47,6 +49,33 @@ UNASSIGNED = "unassigned"
 `officer` filter that finds those cases."""
 
 
+@dataclass(frozen=True)
+class After:
+    """Keyset paging of a list query: only the rows whose sort key (the list's ORDER BY
+    columns, compared by code point) comes after `key`, at most `limit` of them. A page
+    then costs what the first page costs, however long the list."""
+
+    key: Sequence[str] | None = None
+    limit: int | None = None
+
+
+def _paged(store: ViewStore, order: Sequence[str], after: After | None,
+           extra: list[str], params: list[Any]) -> str:
+    """Adds `after`'s clause to `extra` and returns the ORDER BY (and LIMIT) that go
+    with it: by code point on both stores (PostgreSQL's default collation follows the
+    server's locale), as the HTTP cursors compare keys."""
+    columns = [store.index_columns(f"{column} {CODE_POINTS}") for column in order]
+    if after is not None and after.key is not None:
+        if len(after.key) != len(order):
+            raise ValueError(f"a key of {len(order)} values was expected: {after.key!r}")
+        extra.append(f"({', '.join(columns)}) > ({', '.join('?' * len(order))})")
+        params.extend(after.key)
+    tail = " ORDER BY " + ", ".join(columns)
+    if after is not None and after.limit is not None:
+        tail += f" LIMIT {int(after.limit)}"
+    return tail
+
+
 def _officer_clause(officer: str | None, column: str, extra: list[str],
                     params: list[Any]) -> None:
     if not officer:
@@ -59,15 +88,18 @@ def _officer_clause(officer: str | None, column: str, extra: list[str],
 
 
 def worklist(store: ViewStore, today: date, *, district: str | None = None,
-             officer: str | None = None, kind: str | None = None) -> list[Row]:
-    """Open cases; `officer` "unassigned" finds those no officer is responsible for."""
+             officer: str | None = None, kind: str | None = None,
+             after: After | None = None) -> list[Row]:
+    """Open cases by district and number; `officer` "unassigned" finds those no officer is
+    responsible for; `after` pages by (district, number)."""
     extra = ["closed = 0"]
     params: list[Any] = []
     _officer_clause(officer, "officer", extra, params)
     if kind:
         extra.append("kind = ?")
         params.append(kind)
-    where, scoped = _where(district, extra=extra)
+    order = _paged(store, ("c.district", "c.number"), after, extra, params)
+    where, scoped = _where(district, "c.district", extra=extra)
     columns = ["number", "kind", "importer_number", "district", "officer", "state",
                "next_step", "due_on", "opened_on"]
     # A case is dated by its earliest open due item, not its row's own date (which a
@@ -76,30 +108,40 @@ def worklist(store: ViewStore, today: date, *, district: str | None = None,
            "WHERE d.case_id = c.case_id AND d.done = 0)")
     selected = ", ".join(due if column == "due_on" else f"c.{column}" for column in columns)
     rows = _rows(store, f"SELECT {selected} FROM {store.qualified('wl_cases')} c"
-                        f"{where} ORDER BY c.district, c.number", [*params, *scoped], columns)
+                        f"{where}{order}", [*params, *scoped], columns)
     for row in rows:
         row["days_overdue"] = _days_overdue(row["due_on"], today)
     return rows
 
 
+DUE_ORDER = ("d.due_on", "d.case_number", "d.item")
+"""The due items' order: by due date, then case number, then the item as stored (the
+case's id and the item, one to one with the item as shown)."""
+
+
 def due_items(store: ViewStore, today: date, *, district: str | None = None,
-              overdue_only: bool = False, officer: str | None = None) -> list[Row]:
+              overdue_only: bool = False, officer: str | None = None,
+              after: After | None = None) -> list[Row]:
     """What is due inside open cases, each with what it is ("action A1 (...)") and the
-    officer responsible for its case."""
+    officer responsible for its case; `after` pages by DUE_ORDER, and each row then
+    carries its values of it as `sort_key` (what the next page's `after` takes)."""
     extra = ["d.done = 0"]
     params: list[Any] = []
     if overdue_only:
         extra.append("d.due_on < ?")
         params.append(today.isoformat())
     _officer_clause(officer, "c.officer", extra, params)
+    order = _paged(store, DUE_ORDER, after, extra, params)
     where, scoped = _where(district, "d.district", extra=extra)
     columns = ["item", "case_number", "kind", "district", "due_on", "description", "officer"]
     selected = ", ".join(f"c.{c}" if c == "officer" else f"d.{c}" for c in columns)
     rows = _rows(store, f"SELECT {selected} FROM {store.qualified('wl_due')} d LEFT JOIN "
                         f"{store.qualified('wl_cases')} c ON c.case_id = d.case_id"
-                        f"{where} ORDER BY d.due_on, d.item", [*params, *scoped], columns)
+                        f"{where}{order}", [*params, *scoped], columns)
     for row in rows:
         row["days_overdue"] = _days_overdue(row["due_on"], today)
+        if after is not None:
+            row["sort_key"] = [row["due_on"], row["case_number"], row["item"]]
         row["item"] = f"{row['case_number']}/{str(row['item']).split('/', 1)[1]}"
     return rows
 

@@ -15,6 +15,7 @@ without a worker running.
 from __future__ import annotations
 
 import logging
+import operator
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Annotated, Any
@@ -28,7 +29,7 @@ from domain.errors import InvalidValueError
 from domain.values import parse_actor, parse_district, parse_importer_number
 from interfaces.http.auth import services_of
 from interfaces.http.case_lists import DEFAULT_LIMIT, next_link
-from interfaces.http.paging import decode_cursor, page_rows
+from interfaces.http.paging import decode_cursor, page_by_key, page_rows
 from interfaces.http.params import Caller
 from interfaces.http.reads import CursorParam, LimitParam, PageOf, csv_response, wants_csv
 from interfaces.http.services import HttpServices
@@ -93,6 +94,8 @@ def answer(request: AnyRequest, rows: Rows, filename: str, columns: Sequence[str
     return response
 
 
+WORKLIST_ORDER = ("district", "number")
+"""The work list's order and its cursors' key (projections.queries.worklist)."""
 WORKLIST_COLUMNS = ("number", "kind", "importer_number", "district", "officer", "state",
                     "next_step", "due_on", "opened_on", "days_overdue")
 DUE_COLUMNS = ("item", "case_number", "kind", "district", "due_on", "description",
@@ -122,21 +125,27 @@ def worklist(request: AnyRequest, caller: Caller, district: DistrictParam = None
              cursor: CursorParam = None) -> Response[PageOf]:
     caller.require("read:worklist")
     chosen, who = districts_to_read(caller, district), _officer(officer)
-    if cursor is not None:  # a bad cursor is refused before anything is caught up
-        decode_cursor("due-items" if due or overdue else "worklist", cursor)
+    listed, order = (("due-items", queries.DUE_ORDER) if due or overdue
+                     else ("worklist", WORKLIST_ORDER))
+    # A bad cursor is refused before anything is caught up.
+    key = decode_cursor(listed, cursor, len(order)) if cursor is not None else None
     services = current(services_of(request), [WorkList])
     store, today = services.projections.store, services.now().date()
+    after = queries.After(key, limit + 1)  # one more than the page: is there a next one?
     rows: Rows = []
     if due or overdue:
         for code in chosen:
             rows += queries.due_items(store, today, district=code, overdue_only=overdue,
-                                      officer=who)
-        page, after = page_rows(rows, "due-items", ("due_on", "item"), limit, cursor)
-        return answer(request, page, "due-items", DUE_COLUMNS, after)
+                                      officer=who, after=after)
+        page, following = page_by_key(rows, listed, operator.itemgetter("sort_key"), limit,
+                                      cursor)
+        for row in page:
+            del row["sort_key"]
+        return answer(request, page, listed, DUE_COLUMNS, following)
     for code in chosen:
-        rows += queries.worklist(store, today, district=code, officer=who)
-    page, after = page_rows(rows, "worklist", ("district", "number"), limit, cursor)
-    return answer(request, page, "worklist", WORKLIST_COLUMNS, after)
+        rows += queries.worklist(store, today, district=code, officer=who, after=after)
+    page, following = page_rows(rows, listed, WORKLIST_ORDER, limit, cursor)
+    return answer(request, page, listed, WORKLIST_COLUMNS, following)
 
 
 @get("/api/register", sync_to_thread=True, tags=["operations"],

@@ -26,6 +26,7 @@ from domain.errors import InvalidValueError
 from infrastructure.settings import load_settings
 from interfaces.composition import build_application, initialise_store
 from interfaces.demo_population import DemoClock, generate
+from projections import queries
 from projections.listing import (
     ACCOUNT_SORTS,
     CASE_SORTS,
@@ -37,6 +38,7 @@ from projections.listing import (
 from projections.queries import (
     CASE_TYPE_NAMES,
     RECORDED,
+    After,
     latest_versions,
     status_counts_from_views,
 )
@@ -400,3 +402,49 @@ def test_overdue_is_against_the_day_given(loaded: Loaded) -> None:
                      overdue_on=later)
     assert numbers(page) == cases_where(loaded, lambda r: not r["closed"]
                                         and bool(r["open_due"]))
+
+
+def _walk_after(read: Callable[[After], list[Row]], key: Callable[[Row], list[str]],
+                limit: int) -> list[Row]:
+    """Every row of a list read a page at a time after the last row's key."""
+    rows: list[Row] = []
+    after = After(None, limit)
+    for _ in range(10_000):
+        page = read(after)
+        assert len(page) <= limit
+        rows += page
+        if len(page) < limit:
+            return rows
+        after = After(key(page[-1]), limit)
+    raise AssertionError("paging never reached the end of the list")
+
+
+@pytest.mark.parametrize("national", [True, False], ids=["national", "one district"])
+def test_the_work_list_and_due_items_page_after_a_key_in_the_query(
+        loaded: Loaded, national: bool) -> None:
+    """What the HTTP work list pages by: each row of the whole list once, in its order,
+    each page read by the query itself (LIMIT after the key, by code point)."""
+    store = loaded.store
+    busiest = Counter(row["district"] for row in loaded.cases if not row["closed"])
+    district = None if national else busiest.most_common(1)[0][0]
+    cases = queries.worklist(store, TODAY, district=district)
+    paged = _walk_after(lambda after: queries.worklist(store, TODAY, district=district,
+                                                       after=after),
+                        lambda row: [row["district"], row["number"]], 2)
+    assert len(cases) > 4  # three pages at least
+    assert [row["number"] for row in paged] == [row["number"] for row in cases]
+    assert [[r["district"], r["number"]] for r in cases] == sorted(
+        [r["district"], r["number"]] for r in cases)
+
+    busiest_due = Counter(row["district"] for row in queries.due_items(store, TODAY))
+    district = None if national else busiest_due.most_common(1)[0][0]
+    due = queries.due_items(store, TODAY, district=district)
+    limit = 3 if national else 1
+    paged_due = _walk_after(lambda after: queries.due_items(store, TODAY, district=district,
+                                                            after=after),
+                            lambda row: row["sort_key"], limit)
+    assert len(due) > limit  # two pages at least
+    assert [row["item"] for row in paged_due] == [row["item"] for row in due]
+    assert all("sort_key" not in row for row in due)  # only a paged read carries it
+    assert [row["sort_key"] for row in paged_due] == sorted(
+        row["sort_key"] for row in paged_due)

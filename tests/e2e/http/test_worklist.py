@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from application.checked_cursors import seal_cursor
 from domain.values import Period
 from infrastructure.passwords import Argon2Hasher
 from interfaces.composition import build_application
@@ -239,13 +240,18 @@ def _every_page(client: Any, path: str, **query: str) -> list[list[str]]:
 
 
 @pytest.mark.usefixtures("cases")
+@pytest.mark.parametrize("user", ["officer.national", "officer.both"])
 @pytest.mark.parametrize("query", [{}, {"due": "true"}])
-def test_the_worklist_pages_by_limit_and_cursor(api: Api, query: dict[str, str]) -> None:
-    national = api.as_user("officer.national")
+def test_the_worklist_pages_by_limit_and_cursor(api: Api, query: dict[str, str],
+                                                 user: str) -> None:
+    """Each page is read after the cursor by the query itself, one query per district
+    for an officer of several (officer.both: 11 and 12), merged in order."""
+    national = api.as_user(user)
     whole = national.get("/api/worklist", params={**query, "limit": "1000"}).json()
     every = [row.get("number") or row["item"] for row in whole["items"]]
     assert len(every) >= (1 if query else 4)
     assert whole["next_cursor"] is None
+    assert all("sort_key" not in row for row in whole["items"])
     for size in (1, 2):
         pages = _every_page(national, "/api/worklist", limit=str(size), **query)
         assert all(len(page) == size for page in pages[:-1])
@@ -271,3 +277,20 @@ def test_an_empty_export_still_has_its_header_row(api: Api) -> None:
         lines = response.text.splitlines()
         assert len(lines) == 1, (path, response.text)
         assert lines[0].startswith(first), (path, response.text)
+
+
+@pytest.mark.usefixtures("cases")
+@pytest.mark.parametrize("key", [[1, "due-items", ["2026-01-01", "IP-2026-00001"]],
+                                 [2, "due-items", ["2026-01-01", "IP-2026-00001"]],
+                                 [2, "worklist", ["11"]]],
+                         ids=["a cursor of the earlier version", "a key too short",
+                              "a work-list key too short"])
+def test_a_cursor_of_another_shape_is_refused_naming_it(api: Api, key: list[Any]) -> None:
+    """A cursor of the earlier due-items key (due date, item), or one whose key does not
+    fit its list, is refused as a bad cursor: never an error of the query."""
+    token = seal_cursor(b"compliance-ledger/http-list-cursor", key)
+    due = "true" if key[1] == "due-items" else "false"
+    response = api.as_user("officer.national").get(
+        "/api/worklist", params={"due": due, "cursor": token})
+    assert response.status_code == 422, response.text
+    assert [p["name"] for p in response.json()["invalid-params"]] == ["cursor"]
