@@ -21,6 +21,13 @@ also behind by a good share of the log, see Projections.far_behind): below it th
 path takes seconds anyway, and a rebuild replaces the view's tables."""
 
 
+JOIN_SLICE_S = 0.5
+"""How long the calling thread waits on a view's thread at a time. A Python signal handler
+(`compliance project` sets `stop` on SIGTERM) runs only in the main thread, and only once
+it wakes: a signal the kernel hands to another of the process's threads does not end an
+unbounded join, so the worker never heard it was asked to stop."""
+
+
 def views_named(names: Iterable[str] = ()) -> list[type[View]]:
     chosen = list(names)
     unknown = [name for name in chosen if name not in VIEWS]
@@ -159,6 +166,7 @@ class Projections:
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join()
+            while thread.is_alive():
+                thread.join(JOIN_SLICE_S)
         if errors:
             raise errors[0]
