@@ -29,7 +29,7 @@ class ViewReader(Protocol):
 
     def qualified(self, table: str) -> str: ...
 
-    def index_columns(self, columns: str) -> str: ...
+    def collated(self, columns: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def register_page(reader: ViewReader, *, districts: frozenset[str] | None,
         clauses.append("(LOWER(legal_name) LIKE ? ESCAPE '\\' OR importer_number LIKE ? "
                        "ESCAPE '\\')")
         params += [_like(wanted.name.lower()), _like(wanted.name.upper())[1:]]
-    number = reader.index_columns("importer_number {code_points}")
+    number = reader.collated("importer_number {code_points}")
     after = _cursor(cursor)
     if after is not None:
         clauses.append(f"(district > ? OR (district = ? AND {number} > ?))")

@@ -73,7 +73,7 @@ def user_page(reader: ViewReader, wanted: UserFilter, *, limit: int = 50,
         clauses.append("(LOWER(username) LIKE ? ESCAPE '\\' OR LOWER(COALESCE(email, '')) "
                        "LIKE ? ESCAPE '\\')")
         params += [_like(wanted.text.lower())] * 2
-    name = reader.index_columns("username {code_points}")
+    name = reader.collated("username {code_points}")
     if cursor:
         try:
             after = parse_username(cursor, "cursor")

@@ -204,14 +204,17 @@ class MsgspecMapper(Mapper[UUID]):
         object.__setattr__(domain_event, "__dict__", event_state)
         return typing.cast(DomainEventProtocol[UUID], domain_event)
 
-    def event_decoder(self, topic: str, fields: frozenset[str] | None = None,
+    def event_decoder(self, topic: str, fields: frozenset[str] | None = None, *,
+                      text_ids: bool = False,
                       ) -> Callable[[Any, int, bytes], DomainEventProtocol[UUID]]:
         """A decoder of the stored events of one topic, from their originator id, version
         and state, equal to `to_domain_event` for them, for reading many at once (a view
         rebuild decodes a million): the topic's class and state struct are resolved once,
         not per event. With `fields`, only those of the event's fields are decoded (and
         its id and version): the event lacks the others, for a reader that never looks at
-        them. Topics that need more than a typed decode (an upcast, a snapshot, a cipher
+        them. With `text_ids`, an originator id given as text stays text: for a reader
+        that only prints it (the views), making a UUID to print it again is wasted work.
+        Topics that need more than a typed decode (an upcast, a snapshot, a cipher
         or compressor) are decoded by `to_domain_event` itself."""
         cls = resolve_topic(topic)
         if (self.cipher or self.compressor or getattr(cls, "class_version", 1) > 1
@@ -225,6 +228,7 @@ class MsgspecMapper(Mapper[UUID]):
             state_type = _partial_state_type(state_type, fields)
         decode = msgspec.json.Decoder(state_type).decode
         asdict, new, assign = msgspec.structs.asdict, object.__new__, object.__setattr__
+        kept: tuple[type, ...] = (UUID, str) if text_ids else (UUID,)
 
         def decoded(originator_id: Any, version: int, state: bytes,
                     ) -> DomainEventProtocol[UUID]:
@@ -235,7 +239,7 @@ class MsgspecMapper(Mapper[UUID]):
                     originator_id=originator_id, originator_version=version, topic=topic,
                     state=state))
             event_state["originator_id"] = (
-                originator_id if isinstance(originator_id, UUID) else UUID(originator_id))
+                originator_id if isinstance(originator_id, kept) else UUID(originator_id))
             event_state["originator_version"] = version
             domain_event: object = new(event_cls)
             assign(domain_event, "__dict__", event_state)

@@ -64,7 +64,7 @@ def _paged(store: ViewStore, order: Sequence[str], after: After | None,
     """Adds `after`'s clause to `extra` and returns the ORDER BY (and LIMIT) that go
     with it: by code point on both stores (PostgreSQL's default collation follows the
     server's locale), as the HTTP cursors compare keys."""
-    columns = [store.index_columns(f"{column} {CODE_POINTS}") for column in order]
+    columns = [store.collated(f"{column} {CODE_POINTS}") for column in order]
     if after is not None and after.key is not None:
         if len(after.key) != len(order):
             raise ValueError(f"a key of {len(order)} values was expected: {after.key!r}")

@@ -133,7 +133,8 @@ class SetRebuild:
         decoder = getattr(self.mapper, "event_decoder", None)
         if decoder is None:
             return _Plan(functools.partial(_decode, self.mapper, topic), steps)
-        return _Plan(decoder(topic, _fields_read(view for view, _ in handling)), steps)
+        return _Plan(decoder(topic, _fields_read(view for view, _ in handling),
+                             text_ids=True), steps)
 
     # -- loading -------------------------------------------------------------------------
 

@@ -105,7 +105,7 @@ class PostgresViewStore(ViewStore):
     def placeholders(self, sql: str) -> str:
         return sql.replace("?", "%s")
 
-    def index_columns(self, columns: str) -> str:
+    def collated(self, columns: str) -> str:
         return columns.replace(CODE_POINTS, 'COLLATE "C"')
 
     def tracking_table(self) -> str:
@@ -203,7 +203,7 @@ class PostgresViewStore(ViewStore):
             cursor.execute(f"ALTER INDEX IF EXISTS {self.qualified(index + suffix)} "
                            f"RENAME TO {index}")
             cursor.execute(f"CREATE INDEX IF NOT EXISTS {index} ON "
-                           f"{self.qualified(table)} ({self.index_columns(columns)})")
+                           f"{self.qualified(table)} ({self.collated(columns)})")
 
     def lock_position(self, cursor: Cursor, name: str) -> int | None:
         # A transaction-scoped advisory lock: it also covers a view with no tracking

@@ -65,8 +65,10 @@ class ViewStore:
     def placeholders(self, sql: str) -> str:
         return sql
 
-    def index_columns(self, columns: str) -> str:
-        """A view's index columns in this database's terms (see view.CODE_POINTS)."""
+    def collated(self, columns: str) -> str:
+        """A view's column definitions or index columns in this database's terms: each
+        view.CODE_POINTS mark made the collation that orders text by code point (none
+        here: SQLite's default collation already does)."""
         return columns.replace(" " + CODE_POINTS, "")
 
     def render(self, sql: str, view: type[View], suffix: str = "") -> str:
@@ -113,7 +115,7 @@ class ViewStore:
             for name, columns in view.tables.items():
                 definition = without_key(columns) if name in deferred_keys else columns
                 cursor.execute(f"CREATE TABLE IF NOT EXISTS "
-                               f"{self.qualified(name + suffix)} ({definition})")
+                               f"{self.qualified(name + suffix)} ({self.collated(definition)})")
             if indexes:
                 self._create_indexes(cursor, view, suffix)
             for index in view.retired_indexes:
@@ -145,7 +147,7 @@ class ViewStore:
     def _create_index(self, cursor: Cursor, index: tuple[str, str, str], suffix: str) -> None:
         name, table, columns = index
         cursor.execute(f"CREATE INDEX IF NOT EXISTS {name}{suffix} ON "
-                       f"{self.qualified(table + suffix)} ({self.index_columns(columns)})")
+                       f"{self.qualified(table + suffix)} ({self.collated(columns)})")
 
     rebuild_speedup = 2
     """How many times faster per event of the log a set-based rebuild of every view goes
@@ -212,7 +214,7 @@ class ViewStore:
         for index, table, columns in view.indexes:
             cursor.execute(f"DROP INDEX IF EXISTS {self.qualified(index + suffix)}")
             cursor.execute(f"CREATE INDEX IF NOT EXISTS {index} ON "
-                           f"{self.qualified(table)} ({self.index_columns(columns)})")
+                           f"{self.qualified(table)} ({self.collated(columns)})")
 
     def _set_position(self, cursor: Cursor, name: str, position: int | None) -> None:
         table = self.tracking_table()

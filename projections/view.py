@@ -28,7 +28,9 @@ __all__ = ["CODE_POINTS", "Handler", "Param", "Statement", "View", "ViewUnavaila
 
 Handler = Callable[[Rows, Any, int], None]
 """What one event (of the handler's class) does to the view's rows: (rows, event,
-notification id)."""
+notification id). A handler reads the event's originator id only as text
+(`str(event.originator_id)`, or in an f-string): a rebuild on PostgreSQL hands it the text
+the log gives (infrastructure.mapper's `text_ids`), the live path a UUID."""
 
 
 def cents(amount: Decimal | None) -> int | None:
@@ -45,9 +47,13 @@ def iso(value: date | datetime | None) -> str | None:
 
 
 CODE_POINTS = "{code_points}"
-"""In a view's index columns, after a text column: PostgreSQL indexes it COLLATE "C" (its
-default collation follows the server's locale, and an index serves only an ORDER BY of
-its own collation); SQLite's default collation (BINARY) is already code-point order."""
+"""After a text column in a view's index columns, or after TEXT in its table definition:
+PostgreSQL orders and indexes that text COLLATE "C", by code point (its default collation
+follows the server's locale, an index serves only an ORDER BY of its own collation, and
+sorting by the locale's rules costs an index build several times more); SQLite's default
+collation (BINARY) is already code-point order. A table's identifiers, and text searched
+or paged by exact value (an actor, a case number, an ISO time), are declared so: no
+reader wants them in a language's order, and both stores then compare them alike."""
 
 
 class ViewUnavailableError(RuntimeError):
@@ -58,7 +64,8 @@ class View(Projection[TrackingRecorder]):
     """Subclasses declare their tables and one handler per event class."""
 
     tables: ClassVar[dict[str, str]] = {}
-    """Table name -> column definitions (the part inside CREATE TABLE (...))."""
+    """Table name -> column definitions (the part inside CREATE TABLE (...)); TEXT may be
+    followed by CODE_POINTS."""
     indexes: ClassVar[tuple[tuple[str, str, str], ...]] = ()
     """(index name, table, columns) for the queries the view serves. A text column
     followed by CODE_POINTS is indexed in code-point order, the order the paged lists

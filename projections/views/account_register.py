@@ -75,7 +75,8 @@ def _review(rows: Rows, event: Any, n: int) -> None:
 class AccountRegister(View):
     name = "account_register"
     tables: ClassVar[dict[str, str]] = {
-        "ar_accounts": ("importer_id TEXT PRIMARY KEY, importer_number TEXT NOT NULL, "
+        "ar_accounts": (f"importer_id TEXT {CODE_POINTS} PRIMARY KEY, "
+                        f"importer_number TEXT {CODE_POINTS} NOT NULL, "
                         "legal_name TEXT NOT NULL, district TEXT NOT NULL, "
                         "industry TEXT NOT NULL, registered_on TEXT NOT NULL, manager TEXT, "
                         "tier INTEGER, annual_value_cents BIGINT, compliance_class TEXT, "

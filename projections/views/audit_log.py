@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from projections.rows import Lookup, Rows
-from projections.view import Handler, View
+from projections.view import CODE_POINTS, Handler, View
 
 CASES, EVENTS = "al_cases", "al_events"
 
@@ -15,9 +15,11 @@ class AuditLog(View):
     name = "audit_log"
     handles_everything = True
     tables: ClassVar[dict[str, str]] = {
-        "al_cases": "case_id TEXT PRIMARY KEY, case_ref TEXT NOT NULL",
-        "al_events": ("notification_id BIGINT PRIMARY KEY, recorded_at TEXT NOT NULL, "
-                      "actor TEXT NOT NULL, case_id TEXT NOT NULL, case_ref TEXT NOT NULL, "
+        "al_cases": f"case_id TEXT {CODE_POINTS} PRIMARY KEY, case_ref TEXT NOT NULL",
+        "al_events": (f"notification_id BIGINT PRIMARY KEY, "
+                      f"recorded_at TEXT {CODE_POINTS} NOT NULL, "
+                      f"actor TEXT {CODE_POINTS} NOT NULL, case_id TEXT NOT NULL, "
+                      f"case_ref TEXT {CODE_POINTS} NOT NULL, "
                       "aggregate TEXT NOT NULL, event TEXT NOT NULL, reason TEXT NOT NULL"),
     }
     indexes: ClassVar[tuple[tuple[str, str, str], ...]] = (

@@ -13,7 +13,7 @@ from domain.follow_up_verification import FollowUpVerification
 from domain.importer_account import ImporterAccount
 from domain.improvement_plan import ImprovementPlan
 from projections.rows import Difference, Lookup, OnConflict, Rows
-from projections.view import Handler, View, cents
+from projections.view import CODE_POINTS, Handler, View, cents
 
 IMPORTERS, CASES, FINDINGS = "cs_importers", "cs_cases", "cs_findings"
 RETESTED = OnConflict(update=("lines",))
@@ -48,7 +48,7 @@ def _findings(rows: Rows, event: Any, _: int) -> None:
 class ComplianceStatistics(View):
     name = "compliance_statistics"
     tables: ClassVar[dict[str, str]] = {
-        "cs_importers": "importer_id TEXT PRIMARY KEY, industry TEXT NOT NULL",
+        "cs_importers": f"importer_id TEXT {CODE_POINTS} PRIMARY KEY, industry TEXT NOT NULL",
         "cs_cases": ("case_id TEXT PRIMARY KEY, number TEXT NOT NULL, source TEXT NOT NULL, "
                      "importer_id TEXT NOT NULL, district TEXT NOT NULL"),
         "cs_findings": ("case_number TEXT NOT NULL, area TEXT NOT NULL, source TEXT NOT NULL, "

@@ -144,6 +144,36 @@ def test_the_notification_log_decodes_to_the_same_events_in_saved_order(
         assert_same_event(original, reloaded)
 
 
+def test_the_bulk_decoder_gives_what_to_domain_event_gives_with_ids_kept_as_text_if_asked(
+        app: ComplianceCases, clock: FakeClock) -> None:
+    """The rebuild's per-topic decoder (MsgspecMapper.event_decoder) against the mapper's
+    own decoding, for every event type: equal events, except that with `text_ids` an id
+    given as text stays that text (where the topic decodes without an upcast) instead of
+    becoming a UUID."""
+    exercise_every_event_type(app, clock)
+    mapper = app.mapper
+    assert isinstance(mapper, MsgspecMapper)
+    kept_as_text: set[str] = set()
+    for notification in app.recorder.select_notifications(start=1, limit=1000):
+        expected = mapper.to_domain_event(notification)
+        text = str(notification.originator_id)
+        for text_ids in (False, True):
+            decode = mapper.event_decoder(notification.topic, text_ids=text_ids)
+            assert_same_event(expected, decode(notification.originator_id,
+                                               notification.originator_version,
+                                               notification.state))
+            decoded = decode(text, notification.originator_version, notification.state)
+            if type(decoded.originator_id) is str:
+                assert text_ids
+                assert decoded.originator_id == text
+                kept_as_text.add(notification.topic)
+                assert {**vars(decoded), "originator_id": expected.originator_id} == \
+                    vars(expected)
+            else:
+                assert_same_event(expected, decoded)
+    assert get_topic(ImprovementPlan.Drafted) in kept_as_text
+
+
 def replay_without_snapshots(app: ComplianceCases, aggregate_id: UUID,
                              version: int | None = None) -> Aggregate:
     aggregate = None
