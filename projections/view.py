@@ -11,10 +11,11 @@ the same rules as changes to rows held in memory (projections.rebuild).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
+import msgspec
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
@@ -24,7 +25,7 @@ from projections.rows import Param, Rows, TableSchema
 from projections.sql_rows import SqlRows, Statement
 
 __all__ = ["CODE_POINTS", "Handler", "Param", "Statement", "View", "ViewUnavailableError",
-           "cents", "iso"]
+           "cents", "iso", "iso_time"]
 
 Handler = Callable[[Rows, Any, int], None]
 """What one event (of the handler's class) does to the view's rows: (rows, event,
@@ -43,6 +44,18 @@ def iso(value: date | datetime | None) -> str | None:
         return None
     if isinstance(value, datetime):
         return value.isoformat()
+    return value.isoformat()
+
+
+_rfc3339 = msgspec.json.Encoder().encode
+
+
+def iso_time(value: datetime) -> str:
+    """`value.isoformat()`, for a time in UTC made from msgspec's RFC 3339 text (written
+    in C, `"...Z"`) in half the time: the audit log formats every event's time, a million
+    in a rebuild. Any other time is isoformat's own."""
+    if value.tzinfo is UTC:
+        return _rfc3339(value)[1:-2].decode() + "+00:00"
     return value.isoformat()
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from projections.rows import Lookup, Rows
-from projections.view import CODE_POINTS, Handler, View
+from projections.view import CODE_POINTS, Handler, View, iso_time
 
 CASES, EVENTS = "al_cases", "al_events"
 
@@ -46,7 +46,7 @@ class AuditLog(View):
             rows.insert(CASES, (case_id, own_ref))
         aggregate, name = _names(type(event))
         rows.insert(EVENTS, (
-            notification_id, fields["timestamp"].isoformat(), str(fields.get("actor", "")),
+            notification_id, iso_time(fields["timestamp"]), str(fields.get("actor", "")),
             case_id,
             Lookup(CASES, case_id, "case_ref", default), aggregate, name,
             str(fields.get("reason", ""))))
