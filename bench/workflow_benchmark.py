@@ -149,22 +149,22 @@ def _statements(app: ComplianceCases, schema: str) -> tuple[sql.Composed, sql.Co
 
 
 def _rounds(sides: Sides, queue: Any, run: Run, ui: UI) -> None:
-    """Interleaved rounds: raw reads and writes of the round's assessments, then ours on
-    them, raw inserts alone, the write path alone, the loads alone, and a few steps of a
-    process that has not seen their cases."""
+    """Interleaved step by step: raw reads and writes of an assessment, then ours on it,
+    the loads alone, raw inserts alone and the write path alone; a few steps of a process
+    that has not seen their cases end each round. On a shared machine the disk's commit
+    time wanders by the second; alternating at every step puts each side under the same
+    conditions (batches of a round per side let one stall land on one side only)."""
     with ui.phase(f"workflow: {run.rounds} interleaved rounds of {run.per_round}",
                   5 * run.steps + run.cold_steps) as advance:
         for _ in range(run.rounds):
-            batch = [next(queue) for _ in range(run.per_round)]
-            for samples, operation in ((run.read_write, sides.read_write),
-                                       (run.ours, sides.ours), (run.loads, sides.loads)):
-                for number in batch:
-                    samples.append(operation(number))
-                    advance(1)
-            for samples, simple in ((run.write, sides.write), (run.recorder, sides.recorder)):
-                for _ in range(run.per_round):
-                    samples.append(simple())
-                    advance(1)
+            for _ in range(run.per_round):
+                number = next(queue)
+                run.read_write.append(sides.read_write(number))
+                run.ours.append(sides.ours(number))
+                run.loads.append(sides.loads(number))
+                run.write.append(sides.write())
+                run.recorder.append(sides.recorder())
+                advance(5)
             for _ in range(run.cold_per_round):
                 run.cold.append(sides.cold(next(queue)))
                 advance(1)

@@ -121,7 +121,7 @@ def _figures(run: Run, recorder: str) -> _Figures:
                           f"{recorder}; same rows, no loading, deciding, encoding or hashing"),
         loads=_measure("diagnostic: the step's loads alone (assessment, IP number sequence, "
                        "case file; the same calls)", run.loads,
-                       "for the assessments the round's steps had just taken; reads only"),
+                       "for the assessment ours had just stepped; reads only"),
         cold=_measure("diagnostic: the same step in a process that has not seen the case "
                       "(neither its importer nor the year known: two queries of reads)",
                       run.cold, "a few per round, interleaved with the rows above"),
@@ -165,7 +165,7 @@ def results(run: Run, parts: StepParts, summary: ProfileSummary,
     f = _figures(run, recorder)
     instrumented, where, part = _breakdown(run, parts, rows)
     sizes = {"steps per side": run.steps, "warm-up per side": run.warmup,
-             "rounds (interleaved)": run.rounds,
+             "rounds (interleaved step by step)": run.rounds,
              "rows per step": f"{rows} ({', '.join(run.topics)})",
              "assessments prepared": run.total,
              "payload": "the rows the last warm-up step wrote, read back from the events "
