@@ -16,6 +16,7 @@ from typing import Protocol
 from eventsourcing.persistence import StoredEvent
 from psycopg import sql
 
+from application.account_commands import BULK_REGISTRATION_BATCH
 from application.compliance_cases import ComplianceCases
 from bench.common import (
     WAITING,
@@ -54,7 +55,7 @@ class Sizes:
     commit_warmup: int = 100
     commit_rounds: int = 10
     bulk_accounts: int = 100_000
-    bulk_batch: int = 1_000
+    bulk_batch: int = BULK_REGISTRATION_BATCH
     bulk_copy_runs: int = 3
     bulk_profile_accounts: int = 10_000
     verify_accounts: int = 40_000
