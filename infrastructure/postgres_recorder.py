@@ -23,6 +23,7 @@ from psycopg.sql import SQL, Composable, Composed, Identifier
 
 from application.histories import HistoryRequest, StoredHistory, histories_from_rows
 from infrastructure import change_feed_sql
+from infrastructure.copy_rows import binary_blocks
 from infrastructure.pool_order import hand_out_most_recent_first
 
 BULK_THRESHOLD = 256
@@ -191,7 +192,8 @@ class LockingFunctionApplicationRecorder(PostgresApplicationRecorder):
                      write_first: Callable[[Any], None] | None = None) -> list[int]:
         """COPY inside the same locked, notifying transaction as a normal save. Under the
         EXCLUSIVE lock no other writer draws notification ids, so this batch's ids are the
-        contiguous run ending at the sequence's current value."""
+        contiguous run ending at the sequence's current value. The rows go as binary
+        blocks spelt column-wise (infrastructure.copy_rows), not a write_row each."""
         with self.datastore.transaction(commit=True) as curs:
             for statement in self.lock_table_statements:
                 curs.execute(statement)
@@ -202,10 +204,8 @@ class LockingFunctionApplicationRecorder(PostgresApplicationRecorder):
             curs.execute(self.sql_announce, (ids,))
             announced = curs.fetchone()
             with curs.copy(self.sql_copy_events) as copy:
-                copy.set_types(["uuid", "int8", "text", "bytea"])
-                for event in stored_events:
-                    copy.write_row((event.originator_id, event.originator_version,
-                                    event.topic, event.state))
+                for block in binary_blocks(stored_events):
+                    copy.write(block)
             last = 0
             if stored_events:
                 curs.execute(self.sql_last_notification_id, (self.qualified_table,))
