@@ -39,7 +39,7 @@ _FIXED = len(_FIELDS) + len(_UUID_LENGTH) + 16 + len(_BIGINT_LENGTH) + 8
 
 
 def _uuid_bytes(value: UUID | str) -> bytes:
-    return value.bytes if isinstance(value, UUID) else UUID(value).bytes
+    return (value if isinstance(value, UUID) else UUID(value)).int.to_bytes(16, "big")
 
 
 def binary_rows(events: Sequence[StoredEvent]) -> bytes:
@@ -79,10 +79,11 @@ def binary_rows(events: Sequence[StoredEvent]) -> bytes:
 
 
 def _binary(data: bytes, width: int, count: int) -> pa.Array:
-    """`count` values of `width` bytes each, laid end to end in `data`, as a binary array."""
-    fixed = pa.FixedSizeBinaryArray.from_buffers(pa.binary(width), count,
-                                                 [None, pa.py_buffer(data)])
-    return pc.cast(fixed, pa.binary())
+    """`count` values of `width` bytes each, laid end to end in `data`, as a binary array
+    over the same bytes (offsets every `width` bytes: no copy)."""
+    offsets = np.arange(0, (count + 1) * width, width, dtype=np.int32)
+    return pa.BinaryArray.from_buffers(pa.binary(), count, [None, pa.py_buffer(offsets),
+                                                            pa.py_buffer(data)])
 
 
 def binary_blocks(events: Iterable[StoredEvent]) -> Iterator[bytes]:
