@@ -64,7 +64,8 @@ ACCOUNTS_STAGES: list[StageSpec] = [
      "ids, validation)", [("domain/importer_account.py", "register", "cum", 1)]),
     SAVE_OUTSIDE_PUT,
     ENCODE,
-    ("event store: binary COPY of the events (psycopg write_row) and chain-head cache, "
+    ("event store: binary COPY of the events (blocks spelt column-wise, "
+     "infrastructure.copy_rows) and chain-head cache, "
      "excluding encoding, hashing and waiting",
      [(EVENT_STORE, "put", "outer", 1), *[(f, n, m, -sign) for f, n, m, sign in ENCODE_PARTS],
       (*WAITING[:3], -1)]),

@@ -174,7 +174,8 @@ RISK_PROFILE_STAGES: list[StageSpec] = [
      "run's arrays as columns, their JSON joined by pyarrow, SHA-256 links: work this "
      "profile of the main thread does not see into)",
      [(ROWS, "wait_for", "cum", 1)]),
-    ("events written: binary COPY (psycopg write_row) incl. waiting for the server, "
+    ("events written: binary COPY (blocks spelt column-wise, infrastructure.copy_rows) "
+     "incl. waiting for the server, "
      "excluding the tables written with them and the wait for the events to be made",
      [(RECORDER, "insert_events", "outer", 1), (ROWS, "_stored_events", "cum", -1),
       (ROWS, "write_while_made", "cum", -1), (ROWS, "wait_for", "cum", -1)]),
@@ -282,7 +283,8 @@ def _limits(result: Result, first: _Assessment, second: _Assessment, read_s: flo
         "events written as rows (no event object each: the run's arrays taken a chunk at "
         "a time as columns, their JSON joined column-wise by pyarrow into the mapper's "
         "bytes and SHA-256 linked, on a thread, and sent by one binary COPY in the order "
-        "of the account ids that takes each chunk as soon as it is made); meanwhile, on "
+        "of the account ids that takes each chunk as soon as it is made, its rows spelt "
+        "a block at a time by numpy and pyarrow, infrastructure.copy_rows); meanwhile, on "
         "another connection, the scores load into a table beside the live one and are "
         "indexed after the load (infrastructure.staged_scores; the profile's smaller run "
         "writes them in its own transaction instead), and after the events the same "
