@@ -51,22 +51,48 @@ class Assignees(CaseStore):
             raise InvalidValueError(field, person, f"{person} does not work in district "
                                                    f"{district}")
 
+    def _check_owner(self, field: str, person: str, district: str, importer: str) -> None:
+        """Refuse (InvalidValueError naming `field`) unless `person` may own an action of
+        a plan of `importer` in `district`: a representative of that importer (who answers
+        for the company's actions), or someone who may be given work in the district (an
+        officer who takes an action on for the importer). Anyone else, a representative of
+        another importer above all, would be named on a plan that is not theirs to see."""
+        if not self.access_control:
+            return
+        principal = self._user(field, person)
+        if principal.importers is not None:
+            if importer not in principal.importers:
+                raise InvalidValueError(field, person, f"{person} does not represent "
+                                                       f"importer {importer}")
+            return
+        if not principal.roles & ASSIGNEE_ROLES:
+            raise InvalidValueError(field, person, f"{person} is neither a representative "
+                                                   f"of importer {importer} nor an officer")
+        if principal.districts is not None and district not in principal.districts:
+            raise InvalidValueError(field, person, f"{person} does not work in district "
+                                                   f"{district}")
+
     def _assignee(self, field: str, person: str) -> Principal:
         resolved = _RESOLVED.get()
         if resolved is not None and person in resolved:
             return resolved[person]
+        principal = self._user(field, person)
+        if not principal.roles & ASSIGNEE_ROLES:
+            raise InvalidValueError(field, person, f"{person} is not an officer (nor a "
+                                                   "supervisor)")
+        return principal
+
+    def _user(self, field: str, person: str) -> Principal:
+        """The enabled user `person` names (`user:<username>`), else InvalidValueError
+        naming `field`."""
         parse_actor(person, field)
         if not person.startswith("user:"):
             raise InvalidValueError(field, person, f"{person} is not a person: work is "
                                                    "given to a user")
         try:
-            principal = self.principal_for_actor(person)
+            return self.principal_for_actor(person)
         except UnknownActorError as unknown:
             raise InvalidValueError(field, person, str(unknown)) from None
-        if not principal.roles & ASSIGNEE_ROLES:
-            raise InvalidValueError(field, person, f"{person} is not an officer (nor a "
-                                                   "supervisor)")
-        return principal
 
     def _assignee_loads(self, person: str) -> list[HistoryRequest]:
         """The named user, to fetch with the command's case in one query (`_once`'s

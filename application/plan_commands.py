@@ -6,22 +6,33 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+from application.assignees import Assignees
 from application.workflow_steps import WorkflowSteps
 from domain.case_numbers import case_id, parse_case_number
 from domain.improvement_plan import Evidence, ImprovementPlan
 from domain.reference import ComplianceArea
 
 
-class PlanCommands(WorkflowSteps):
+class PlanCommands(WorkflowSteps, Assignees):
     def get_plan(self, number: str) -> ImprovementPlan:
         canonical = parse_case_number(number)
         return self._load(case_id(canonical), ImprovementPlan, "improvement plan", canonical)
 
     def _plan_command(self, command: str, number: str, actor: str,
                       expected_version: int | None, idempotency_key: str | None,
-                      decide: Callable[[ImprovementPlan], None]) -> int:
+                      decide: Callable[[ImprovementPlan], None], *,
+                      owner: str | None = None) -> int:
+        """One step on the plan; with `owner`, the action's owner named by it is checked
+        (application.assignees) before the plan decides, and loaded with the plan."""
+        def checked(plan: ImprovementPlan) -> None:
+            if owner is not None:
+                self._check_owner("owner", owner, plan.district, plan.importer_number)
+            decide(plan)
+        loads = self._case_loads(number)
+        if owner is not None:
+            loads = [*loads, *self._assignee_loads(owner)]
         return self._step(command, lambda: self.get_plan(number), actor, expected_version,
-                          idempotency_key, decide, self._case_loads(number))
+                          idempotency_key, checked, loads)
 
     def add_plan_action(self, number: str, *, area: ComplianceArea | str, description: str,
                         owner: str, due_on: date | str, actor: str, reason: str,
@@ -29,11 +40,12 @@ class PlanCommands(WorkflowSteps):
                         idempotency_key: str | None = None) -> str:
         def run() -> str:
             plan = self.get_plan(number)
+            self._check_owner("owner", owner, plan.district, plan.importer_number)
             return self._command(plan, plan.label, expected_version, lambda p: p.add_action(
                 area=area, description=description, owner=owner, due_on=due_on,
                 today=self.clock().date(), actor=actor, reason=reason, at=self.clock()))
         return self._once("add_plan_action", idempotency_key, actor, str, run,
-                          self._case_loads(number))
+                          [*self._case_loads(number), *self._assignee_loads(owner)])
 
     def change_plan_action(self, number: str, action_id: str, *, area: ComplianceArea | str,
                            description: str, owner: str, due_on: date | str, actor: str,
@@ -43,7 +55,8 @@ class PlanCommands(WorkflowSteps):
             "change_plan_action", number, actor, expected_version, idempotency_key,
             lambda p: p.change_action(action_id, area=area, description=description,
                                       owner=owner, due_on=due_on, today=self.clock().date(),
-                                      actor=actor, reason=reason, at=self.clock()))
+                                      actor=actor, reason=reason, at=self.clock()),
+            owner=owner)
 
     def remove_plan_action(self, number: str, action_id: str, *, actor: str, reason: str,
                            expected_version: int | None = None,
@@ -81,7 +94,8 @@ class PlanCommands(WorkflowSteps):
             "amend_plan_action", number, actor, expected_version, idempotency_key,
             lambda p: p.amend_action(action_id, description=description, owner=owner,
                                      due_on=due_on, today=self.clock().date(), actor=actor,
-                                     reason=reason, at=self.clock()))
+                                     reason=reason, at=self.clock()),
+            owner=owner)
 
     def complete_plan_action(self, number: str, action_id: str, *, evidence: Evidence,
                              completed_on: date | str, actor: str, reason: str,

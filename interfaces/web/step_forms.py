@@ -82,7 +82,8 @@ _COUNTS = frozenset({"lines_tested", "discrepancies"})
 _AMOUNTS = frozenset({"value_tested", "value_in_error", "revenue_loss", "duty_paid", "amount",
                       "domestic_value", "dutiable_value"})
 _LABELS = {"reason": "Reason (recorded with the event)", "officer": "Officer (user:<name>)",
-           "owner": "Owner at the importer (user:<name>)", "action_id": "Action",
+           "owner": "Owner (user:<name>: the importer's representative or an officer)",
+           "action_id": "Action",
            "sha256": "Document SHA-256", "duty_paid": "Duty paid in the period",
            "fraud_indicators": "Fraud indicators found", "kind": "Kind",
            "response_due_on": "Response due on", "value_in_error": "Value in error"}
