@@ -14,7 +14,9 @@ risk against the materiality threshold, and value tier). Both are explained, not
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -131,20 +133,107 @@ class Factor:
     the expected non-compliant value itself)."""
 
 
+@dataclass(frozen=True)
+class Adjustments:
+    """The factors that scaled each listed importer's score, largest effect first (ties in
+    the order of RiskScores.factors), held as columns of entries, one per factor that
+    applies to an importer: the entries of `rows[k]` are `offsets[k]` to `offsets[k + 1]`.
+
+    A first national run lists 443,000 importers: a list of Factor objects per importer,
+    each sorted by a key computed per factor, took seconds of the run, and the event rows
+    and the scores table then took them apart again. Here the entries are made a factor
+    at a time and sorted once; `self[importer]` still gives an importer's Factor list."""
+
+    rows: npt.NDArray[np.int64]
+    """The listed importers (their positions in the run's arrays), as listed."""
+    offsets: npt.NDArray[np.int64]
+    names: tuple[str, ...]
+    """The factors' names, in the order of RiskScores.factors."""
+    name: npt.NDArray[np.int64]
+    """Per entry: its factor, as an index into `names`."""
+    value: list[str]
+    """Per entry: what applies (e.g. '2 enforcement action(s)', 'HS chapter 87')."""
+    effect: npt.NDArray[np.float64]
+    """Per entry: how much it multiplies the score."""
+
+    @classmethod
+    def of(cls, factors: Mapping[int, Sequence[Factor]]) -> Adjustments:
+        """Each importer's factors, in the order given (largest effect first, as
+        `adjustments` orders them)."""
+        flat = [factor for listed in factors.values() for factor in listed]
+        names: dict[str, int] = {}
+        name = np.array([names.setdefault(f.factor, len(names)) for f in flat], dtype=np.int64)
+        offsets = np.zeros(len(factors) + 1, dtype=np.int64)
+        np.cumsum([len(listed) for listed in factors.values()], out=offsets[1:])
+        return cls(np.array(list(factors), dtype=np.int64), offsets, tuple(names), name,
+                   [f.value for f in flat], np.array([f.effect for f in flat],
+                                                     dtype=np.float64))
+
+    def __getitem__(self, importer: int) -> list[Factor]:
+        listed = self.listed(np.array([importer], dtype=np.int64))
+        if listed[0] < 0:
+            raise KeyError(importer)
+        k = int(listed[0])
+        return [Factor(self.names[int(self.name[e])], self.value[e], float(self.effect[e]))
+                for e in range(int(self.offsets[k]), int(self.offsets[k + 1]))]
+
+    def listed(self, importers: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        """Each importer's position k in `rows` (-1 where it is not listed)."""
+        if not len(self.rows):
+            return np.full(len(importers), -1, dtype=np.int64)
+        order, ordered = self._by_importer
+        k = order[np.minimum(np.searchsorted(ordered, importers), len(self.rows) - 1)]
+        return np.where(self.rows[k] == importers, k, -1).astype(np.int64)
+
+    @cached_property
+    def _by_importer(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """The positions in `rows` that sort it, and `rows` sorted: sorted once, for
+        every chunk of a run that looks its importers up."""
+        order = np.argsort(self.rows, kind="stable").astype(np.int64)
+        return order, self.rows[order]
+
+    def entries(self, importers: npt.NDArray[np.int64]
+                ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """The entries of each of `importers` (all listed), importer after importer, and
+        how many each has."""
+        k = self.listed(importers)
+        if (k < 0).any():
+            raise KeyError(int(importers[np.flatnonzero(k < 0)[0]]))
+        starts = self.offsets[k]
+        counts = self.offsets[k + 1] - starts
+        ends = np.cumsum(counts)
+        shift = np.repeat(starts - (ends - counts), counts)
+        return np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64) + shift, counts
+
+
 def adjustments(inputs: RiskInputs, scores: RiskScores,
-                rows: npt.NDArray[np.int64]) -> dict[int, list[Factor]]:
+                rows: npt.NDArray[np.int64]) -> Adjustments:
     """The factors that scaled each listed importer's score, largest effect first. Only
     these are stored with a score; the base factors are the score's own figures."""
-    wanted = np.zeros(len(scores.score), dtype=bool)
-    wanted[rows] = True
-    result: dict[int, list[Factor]] = {int(i): [] for i in rows}
-    for name, values in scores.factors.items():
-        for index in np.flatnonzero(wanted & (values != 1.0)).tolist():
-            result[index].append(Factor(name, _adjustment_value(name, inputs, index),
-                                        float(values[index])))
-    for factors in result.values():
-        factors.sort(key=lambda f: -abs(np.log(f.effect)))
-    return result
+    rows = np.asarray(rows, dtype=np.int64)
+    position = np.full(len(scores.score), -1, dtype=np.int64)
+    position[rows] = np.arange(len(rows), dtype=np.int64)
+    owners, names, effects = [], [], []
+    values: list[str] = []
+    for j, (factor, multipliers) in enumerate(scores.factors.items()):
+        applies = np.flatnonzero((position >= 0) & (multipliers != 1.0))
+        owners.append(position[applies])
+        names.append(np.full(len(applies), j, dtype=np.int64))
+        effects.append(multipliers[applies].astype(np.float64))
+        values += _adjustment_values(factor, inputs, applies)
+    owner = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
+    name = np.concatenate(names) if names else np.zeros(0, dtype=np.int64)
+    effect = np.concatenate(effects) if effects else np.zeros(0, dtype=np.float64)
+    # The key of the earlier per-importer sort (-|ln effect|, by np.log of each value),
+    # computed once per distinct effect: a policy has a handful.
+    distinct, which = np.unique(effect, return_inverse=True)
+    strength = np.array([-abs(np.log(float(each))) for each in distinct.tolist()],
+                        dtype=np.float64)[which.reshape(-1)]
+    order = np.lexsort((name, strength, owner))
+    offsets = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owner, minlength=len(rows)), out=offsets[1:])
+    return Adjustments(rows, offsets, tuple(scores.factors), name[order],
+                       [values[i] for i in order.tolist()], effect[order])
 
 
 @dataclass(frozen=True)
@@ -180,13 +269,18 @@ def explanation(figures: ScoreFigures, adjusted_by: list[Factor], top: int = 5) 
                                   f"{figures.impact_level})", 1.0),
     ]
     return (base + list(adjusted_by))[:max(top, len(base))]
-def _adjustment_value(name: str, inputs: RiskInputs, index: int) -> str:
+
+
+def _adjustment_values(name: str, inputs: RiskInputs,
+                       rows: npt.NDArray[np.int64]) -> list[str]:
+    """What applies, for each of `rows` to which the factor `name` applies."""
     if name == "prior findings":
-        return f"{int(inputs.findings[index])} assessment(s) with findings"
+        return [f"{count} assessment(s) with findings"
+                for count in inputs.findings[rows].tolist()]
     if name == "enforcement history":
-        return f"{int(inputs.enforcement[index])} enforcement action(s)"
+        return [f"{count} enforcement action(s)" for count in inputs.enforcement[rows].tolist()]
     if name == "primary focus industry":
-        return f"HS chapter {inputs.industry[index]}"
+        return [f"HS chapter {inputs.industry[i]}" for i in rows.tolist()]
     if name == "compliance class":
-        return str(inputs.compliance_class[index]).upper()
-    return "member"
+        return [str(inputs.compliance_class[i]).upper() for i in rows.tolist()]
+    return ["member"] * len(rows)

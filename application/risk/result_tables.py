@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-import msgspec
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
+from application.risk.factor_columns import adjustments_json
 from application.risk.risk_events import AssessedFigures
 from domain.risk_scoring import CATEGORIES, IMPACT_LEVELS, METHOD_VERSION
 
@@ -40,7 +41,6 @@ def scores_table(run_id: UUID, numbers: list[str], districts: list[str],
                   industries: list[str], rows: list[int], figures: AssessedFigures
                   ) -> pa.Table:
     index = np.array(rows, dtype=np.int64)
-    encode = msgspec.json.encode
     scores, inputs, explanations = figures.scores, figures.inputs, figures.explanations
     return pa.table({
         "importer_number": pa.array([numbers[i] for i in rows], pa.string()),
@@ -58,10 +58,13 @@ def scores_table(run_id: UUID, numbers: list[str], districts: list[str],
         "expected_noncompliant_value": pa.array(scores.expected_noncompliant_value[index]),
         "revenue_at_risk": pa.array(scores.revenue_at_risk[index]),
         "score": pa.array(scores.score[index]),
-        "category": pa.array([CATEGORIES[c] for c in scores.category[index]], pa.string()),
-        "impact_level": pa.array([IMPACT_LEVELS[c] for c in scores.impact[index]],
-                                 pa.string()),
+        "category": _labels(CATEGORIES, scores.category[index]),
+        "impact_level": _labels(IMPACT_LEVELS, scores.impact[index]),
         "method_version": pa.array([METHOD_VERSION] * len(rows), pa.string()),
-        "adjustments": pa.array([encode(explanations[i]).decode() if explanations[i] else "[]"
-                                 for i in rows], pa.string()),
+        "adjustments": adjustments_json(explanations, index),
     })
+
+
+def _labels(labels: tuple[str, ...], which: npt.NDArray[np.int8]) -> pa.Array:
+    """labels[i] for each i, taken by pyarrow (not a Python string per importer)."""
+    return pa.array(labels, pa.string()).take(pa.array(which.astype(np.int64)))

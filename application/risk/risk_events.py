@@ -26,12 +26,14 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from application.event_rows import ColumnChunk, EventRow, Same, rows_from_columns
+from application.risk.factor_columns import factor_lists
 from application.risk.fixed_texts import fixed_texts
 from domain.importer_account import ImporterAccount, RiskFactor, risk_assessed
 from domain.risk_scoring import (
     CATEGORIES,
     IMPACT_LEVELS,
     METHOD_VERSION,
+    Adjustments,
     Factor,
     RiskInputs,
     RiskScores,
@@ -62,7 +64,7 @@ class AssessedFigures:
     cumulative_share: npt.NDArray[np.float64]
     lines: npt.NDArray[np.int64]
     discrepancies: npt.NDArray[np.int64]
-    explanations: dict[int, list[Factor]]
+    explanations: Adjustments
 
     @property
     def reason(self) -> str:
@@ -186,7 +188,7 @@ class AssessedRows(Sequence[EventRow]):
                 "category": categories.take(pa.array(scores.category[index].astype(np.int64))),
                 "impact_level": impacts.take(pa.array(scores.impact[index].astype(np.int64))),
                 "tier": pa.array(inputs.tier[index].astype(np.int64)),
-                "explanation": _factor_lists([explanations[i] for i in positions])})
+                "explanation": factor_lists(explanations, index)})
             yield ColumnChunk(targets.account_ids[start:stop], targets.versions[start:stop],
                               columns)
 
@@ -210,8 +212,7 @@ class AssessedRows(Sequence[EventRow]):
             "category": [CATEGORIES[c] for c in scores.category[index].tolist()],
             "impact_level": [IMPACT_LEVELS[c] for c in scores.impact[index].tolist()],
             "tier": inputs.tier[index].tolist(),
-            "explanation": [_factors(explanations[i]) if explanations[i] else []
-                            for i in positions]})
+            "explanation": [_factors(explanations[i]) for i in positions]})
         return rows_from_columns(self.order, targets.account_ids[start:stop],
                                  targets.versions[start:stop], columns)
 
@@ -231,20 +232,6 @@ def _texts(values: npt.NDArray[np.float64], places: int) -> list[str]:
 def _text(value: float, places: int) -> str:
     text = f"{value:.{places}f}"
     return text if math.isfinite(value) else str(Decimal(text))
-
-
-def _factor_lists(lists: list[list[Factor]]) -> pa.ListArray:
-    """Each event's factors as a list of objects of texts (factor, value and the effect's
-    text), the form the store encodes column-wise."""
-    flat = [factor for factors in lists for factor in factors]
-    items = pa.StructArray.from_arrays(
-        [fixed_texts(np.array([f.effect for f in flat], dtype=np.float64), 6),
-         pa.array([f.factor for f in flat], pa.string()),
-         pa.array([f.value for f in flat], pa.string())],
-        names=["effect", "factor", "value"])
-    offsets = np.zeros(len(lists) + 1, dtype=np.int32)
-    np.cumsum([len(factors) for factors in lists], out=offsets[1:])
-    return pa.ListArray.from_arrays(pa.array(offsets), items)
 
 
 def _factors(factors: list[Factor]) -> list[dict[str, Any]]:

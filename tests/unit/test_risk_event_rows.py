@@ -26,7 +26,7 @@ from application.risk.risk_events import (
 )
 from domain.base import ID_NAMESPACE, natural_id
 from domain.importer_account import ImporterAccount
-from domain.risk_scoring import Factor, RiskInputs, RiskScores
+from domain.risk_scoring import Adjustments, Factor, RiskInputs, RiskScores
 from infrastructure.account_directory import (
     REGISTERED,
     RegisteredImporter,
@@ -80,7 +80,8 @@ def _figures(count: int, seed: int, quoted: str = 'class "d"') -> AssessedFigure
     factors = [Factor("primary focus industry", "64", 1.25),
                Factor("compliance class", quoted, pick.random() * 2),
                Factor("trusted trader", "since 2019", 0.5)]
-    explanations = {i: pick.sample(factors, pick.randint(0, 3)) for i in range(count)}
+    explanations = Adjustments.of({i: pick.sample(factors, pick.randint(0, 3))
+                                   for i in range(count)})
     return AssessedFigures(
         datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC), "system:risk", 2025,
         (uuid4(), uuid4()), inputs, scores, rng.random(count), rng.random(count),
