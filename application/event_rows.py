@@ -52,11 +52,16 @@ class ColumnChunk:
 
     `columns` gives each of the event's fields (without the id and version) as `Same`, as
     a pyarrow array with a value per event (texts, which encode as JSON strings, or
-    integers), or as a list of values encoded one by one (as a row's would be)."""
+    integers), or as a list of values encoded one by one (as a row's would be).
+
+    `prevs`, when the caller read its aggregates' heads set-wise (and passes them as the
+    commit's `heads`), is the content hash of each event's predecessor, from those heads:
+    the store then links each event to it without looking each one up again."""
 
     originator_ids: Sequence[UUID]
     versions: Sequence[int]
     columns: Mapping[str, Any]
+    prevs: Sequence[str] | None = None
 
     def __len__(self) -> int:
         return len(self.originator_ids)

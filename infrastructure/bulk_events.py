@@ -18,12 +18,14 @@ than a row written here is simply a miss, and the next save of that aggregate re
 from __future__ import annotations
 
 import threading
+from bisect import bisect_right
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from itertools import repeat
 from typing import Any, overload
 from uuid import UUID
 
 import msgspec
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from eventsourcing.persistence import EventStore, MapperDeserialisationError, StoredEvent
@@ -42,7 +44,8 @@ from application.event_rows import (
     WriteAlso,
     rows_from_columns,
 )
-from infrastructure.column_events import column_states, content_hashes, uuid_texts
+from infrastructure.column_events import column_hashes, column_states, uuid_texts_of
+from infrastructure.copy_rows import EventColumns, id_bytes
 from infrastructure.event_store import ChainBrokenError, ChainedEventStore
 from infrastructure.hash_chain import (
     GENESIS,
@@ -159,14 +162,16 @@ def _check_decodes(mapper: MsgspecMapper, stored: StoredEvent) -> None:
 
 class RowCommit(Sequence[StoredEvent]):
     """The stored events of one commit, made from the rows as the recorder takes them
-    (a COPY sends each chunk while the next is made), each made once and kept: a
-    recorder that reads them again (a retry) or by index gets the same events."""
+    (a COPY sends each block while the next is made), each block made once and kept: a
+    recorder that reads them again (a retry) or by index gets the same events. The
+    blocks are EventColumns: a COPY spells them without an object per event
+    (infrastructure.copy_rows), a recorder that iterates gets StoredEvents."""
 
     def __init__(self, rows_path: DirectEventRows, event_class: type,
                  rows: Sequence[EventRow], heads: Heads) -> None:
         self._rows = rows
         self._recorder = rows_path.recorder
-        self._made: list[StoredEvent] = []
+        self._made = _Made()
         self._source = _stored_events(rows_path, event_class, rows, heads)
         self._maker: _Maker | None = None
 
@@ -176,11 +181,11 @@ class RowCommit(Sequence[StoredEvent]):
     def write(self, *, write_also: WriteAlso | None = None) -> int:
         """Through the recorder's own insert (one transaction, with `write_also`). On
         PostgreSQL the other tables go first while a thread makes the events, and the
-        events' COPY then takes each chunk as soon as it is made: the server writes the
+        events' COPY then takes each block as soon as it is made: the server writes the
         tables and the events while the thread keeps the interpreter (psycopg waits
         without the GIL), where one after the other each would wait for the other."""
         options: dict[str, Any] = {} if write_also is None else {"write_also": write_also}
-        if (write_also is not None and len(self._made) < len(self._rows)
+        if (write_also is not None and self._made.count < len(self._rows)
                 and isinstance(self._recorder, LockingFunctionApplicationRecorder)):
             if getattr(write_also, "after_events", False):
                 # Tables that must follow the events (a staged swap, which locks what
@@ -194,13 +199,13 @@ class RowCommit(Sequence[StoredEvent]):
             maker, self._maker = self._maker, None
             if maker is not None:
                 maker.stop()
-        if len(self._made) != len(self._rows):
+        if self._made.count != len(self._rows):
             raise RuntimeError("the recorder returned without taking every event")
         return len(self._rows)
 
     def _while_made(self, write: WriteAlso) -> WriteAlso:
         """`write`, with the events made on a thread from its start on (the recorder
-        takes each chunk once made; see _make_up_to)."""
+        takes each block once made; see _block)."""
         def write_while_made(cursor: Any) -> None:
             if self._maker is None:
                 self._maker = _Maker(self._source, self._made)
@@ -218,32 +223,65 @@ class RowCommit(Sequence[StoredEvent]):
 
     def __getitem__(self, index: int | slice) -> StoredEvent | Sequence[StoredEvent]:
         self._make_up_to(len(self._rows))
-        return self._made[index]
+        if isinstance(index, slice):
+            return [event for block in self._made.blocks for event in block][index]
+        position = range(len(self._rows))[index]
+        block = bisect_right(self._made.starts, position) - 1
+        return self._made.blocks[block][position - self._made.starts[block]]
 
     def __iter__(self) -> Iterator[StoredEvent]:
-        position, total = 0, len(self._rows)
-        while position < total:
-            self._make_up_to(position + 1)
-            end = len(self._made)
-            yield from self._made[position:end]
-            position = end
+        for block in self.column_blocks():
+            yield from block
+
+    def column_blocks(self) -> Iterator[EventColumns]:
+        """The events a block at a time, each as soon as it is made
+        (infrastructure.copy_rows.ColumnBlocks)."""
+        index = 0
+        while (block := self._block(index)) is not None:
+            yield block
+            index += 1
+
+    def _block(self, index: int) -> EventColumns | None:
+        """The `index`th block, made by this thread or waited for from the maker thread
+        (its error raised here, inside the recorder's transaction); None after the
+        last."""
+        if self._maker is not None:
+            return self._maker.wait_for_block(index)
+        made = self._made
+        while len(made.blocks) <= index and made.count < len(self._rows):
+            made.add(next(self._source))
+        return made.blocks[index] if index < len(made.blocks) else None
 
     def _make_up_to(self, count: int) -> None:
         """At least `count` events made: by this thread, or, while a maker thread runs,
-        waited for from it (its error raised here, inside the recorder's transaction)."""
+        waited for from it."""
         if self._maker is not None:
             self._maker.wait_for(count)
             return
-        while len(self._made) < count:
-            self._made.extend(next(self._source))
+        while self._made.count < count:
+            self._made.add(next(self._source))
+
+
+class _Made:
+    """A commit's blocks made so far, where each starts and how many events they hold."""
+
+    def __init__(self) -> None:
+        self.blocks: list[EventColumns] = []
+        self.starts: list[int] = []
+        self.count = 0
+
+    def add(self, block: EventColumns) -> None:
+        self.starts.append(self.count)
+        self.blocks.append(block)
+        self.count += len(block)
 
 
 class _Maker:
-    """A thread that makes a commit's events a chunk at a time into `made`, telling a
-    waiting reader of each chunk; stopped (after its current chunk) when the commit ends
+    """A thread that makes a commit's events a block at a time into `made`, telling a
+    waiting reader of each block; stopped (after its current block) when the commit ends
     early."""
 
-    def __init__(self, source: Iterator[list[StoredEvent]], made: list[StoredEvent]) -> None:
+    def __init__(self, source: Iterator[EventColumns], made: _Made) -> None:
         self._source = source
         self._made = made
         self._ready = threading.Condition()
@@ -255,11 +293,11 @@ class _Maker:
 
     def _run(self) -> None:
         try:
-            for chunk in self._source:  # made outside the lock: the reader goes on
+            for block in self._source:  # made outside the lock: the reader goes on
                 with self._ready:
                     if self._stopping:
                         return
-                    self._made.extend(chunk)
+                    self._made.add(block)
                     self._ready.notify_all()
         except BaseException as error:  # raised again in the reader's thread
             self._failed = error
@@ -270,12 +308,22 @@ class _Maker:
 
     def wait_for(self, count: int) -> None:
         with self._ready:
-            while len(self._made) < count and not self._done:
+            while self._made.count < count and not self._done:
                 self._ready.wait()
-            if self._failed is not None:
-                raise self._failed
-            if len(self._made) < count:
-                raise RuntimeError(f"{len(self._made)} events made, {count} wanted")
+            self._raise_failure()
+            if self._made.count < count:
+                raise RuntimeError(f"{self._made.count} events made, {count} wanted")
+
+    def wait_for_block(self, index: int) -> EventColumns | None:
+        with self._ready:
+            while len(self._made.blocks) <= index and not self._done:
+                self._ready.wait()
+            self._raise_failure()
+            return self._made.blocks[index] if index < len(self._made.blocks) else None
+
+    def _raise_failure(self) -> None:
+        if self._failed is not None:
+            raise self._failed
 
     def stop(self) -> None:
         with self._ready:
@@ -288,33 +336,29 @@ def _nothing(_cursor: Any) -> None:
 
 
 def _stored_events(rows_path: DirectEventRows, event_class: type, rows: Sequence[EventRow],
-                   heads: Heads) -> Iterator[list[StoredEvent]]:
+                   heads: Heads) -> Iterator[EventColumns]:
     """Each row encoded by the mapper, linked to its predecessor and hashed, made a chunk
     at a time; the last one carries the signature over the commit's content hashes (as
     ChainedEventStore.put). Rows that come as chunks of columns (ColumnRows) are encoded
     a chunk at a time (infrastructure.column_events) when the mapper allows."""
     chain = _Chain(rows_path, heads)
-    topic = get_topic(event_class)
     if isinstance(rows, ColumnRows) and _columns_encodable(rows_path.mapper, event_class):
-        chunks: Iterator[list[StoredEvent]] = _from_columns(rows_path, event_class, rows,
-                                                            chain)
+        chunks: Iterator[EventColumns] = _from_columns(rows_path, event_class, rows, chain)
     else:
         chunks = _from_rows(rows_path, event_class, rows, chain)
-    last: list[StoredEvent] | None = None
+    last: EventColumns | None = None
     first = True
     for chunk in chunks:
-        if first and chunk:
+        if first and len(chunk):
             _check_decodes(rows_path.mapper, chunk[0])
             first = False
         if last is not None:
             yield last
         last = chunk
-    if last:
+    if last is not None and len(last):
         signature = rows_path.signer.sign(commit_digest(chain.hashes))
-        final = last[-1]
-        last[-1] = StoredEvent(final.originator_id, final.originator_version, topic,
-                               with_signature(final.state, len(chain.hashes), signature))
-        yield last
+        final = last.states[len(last) - 1].as_py()
+        yield last.with_last_state(with_signature(final, len(chain.hashes), signature))
 
 
 def _columns_encodable(mapper: MsgspecMapper, event_class: type) -> bool:
@@ -375,7 +419,7 @@ class _Chain:
 
 
 def _from_rows(rows_path: DirectEventRows, event_class: type, rows: Iterable[EventRow],
-               chain: _Chain) -> Iterator[list[StoredEvent]]:
+               chain: _Chain) -> Iterator[EventColumns]:
     topic = get_topic(event_class)
     fields = _field_names(event_class)
     encode = rows_path.mapper.encode_state
@@ -396,14 +440,14 @@ def _from_rows(rows_path: DirectEventRows, event_class: type, rows: Iterable[Eve
                                                       encoded))
         chunk.append(StoredEvent(originator_id, version, topic, encoded))
         if len(chunk) == MADE_AT_ONCE:
-            yield chunk
+            yield EventColumns.of(chunk)
             chunk = []
     if chunk:
-        yield chunk
+        yield EventColumns.of(chunk)
 
 
 def _from_columns(rows_path: DirectEventRows, event_class: type, rows: ColumnRows,
-                  chain: _Chain) -> Iterator[list[StoredEvent]]:
+                  chain: _Chain) -> Iterator[EventColumns]:
     """A chunk of columns at a time; a chunk in which an aggregate has two events (the
     second linked to the first) is encoded row by row."""
     topic = get_topic(event_class)
@@ -414,18 +458,22 @@ def _from_columns(rows_path: DirectEventRows, event_class: type, rows: ColumnRow
             raise RowFieldsError(f"columns {sorted(chunk.columns)} are not the fields "
                                  f"{sorted(order)} of {event_class.__qualname__}")
         ids, versions = list(chunk.originator_ids), list(chunk.versions)
-        texts = uuid_texts(ids)
+        raw = id_bytes(ids)
+        texts = uuid_texts_of(raw)
         if pc.count_distinct(texts).as_py() != len(ids):
             yield from _from_rows(rows_path, event_class, _as_rows(chunk, order), chain)
             continue
-        prevs = chain.prevs(ids, versions)
-        states = column_states(chunk, order, prevs).to_pylist()
-        hashes = content_hashes(topic, texts.to_pylist(), versions, states)
-        made = [StoredEvent(each, version, topic, state) for each, version, state
-                in zip(ids, versions, states, strict=True)]
-        if made:
+        prevs = chain.prevs(ids, versions) if chunk.prevs is None else list(chunk.prevs)
+        if len(prevs) != len(ids):
+            raise RowFieldsError(f"a chunk of {len(ids)} events carries {len(prevs)} "
+                                 "predecessor hashes")
+        states = column_states(chunk, order, prevs)
+        if isinstance(states, pa.ChunkedArray):
+            states = states.combine_chunks()
+        made = EventColumns(ids, raw, np.array(versions, dtype=np.int64), topic, states)
+        if len(made):
             check_chunk(mapper, made[0], prevs[0])
-        chain.extend(ids, versions, hashes)
+        chain.extend(ids, versions, column_hashes(topic, texts, versions, states))
         yield made
 
 

@@ -92,6 +92,9 @@ class Targets:
     positions: list[int]
     account_ids: list[UUID]
     versions: list[int]
+    prevs: list[str] | None = None
+    """The content hash of each one's head (the head its version follows), when read
+    set-wise: the event rows take them as the chunks' `prevs`."""
 
 
 def assessed_events(figures: AssessedFigures, targets: Targets
@@ -190,7 +193,8 @@ class AssessedRows(Sequence[EventRow]):
                 "tier": pa.array(inputs.tier[index].astype(np.int64)),
                 "explanation": factor_lists(explanations, index)})
             yield ColumnChunk(targets.account_ids[start:stop], targets.versions[start:stop],
-                              columns)
+                              columns, None if targets.prevs is None
+                              else targets.prevs[start:stop])
 
     def _chunk(self, start: int, stop: int) -> list[EventRow]:
         """One column per field for the chunk (the texts made a column at a time), zipped

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from itertools import groupby
 from uuid import UUID
 
 import psycopg
@@ -12,7 +13,14 @@ import pytest
 from eventsourcing.persistence import StoredEvent
 from psycopg import sql
 
-from infrastructure.copy_rows import ROWS_PER_BLOCK, SIGNATURE, TRAILER, binary_blocks
+from infrastructure.copy_rows import (
+    ROWS_PER_BLOCK,
+    SIGNATURE,
+    TRAILER,
+    ColumnBlocks,
+    EventColumns,
+    binary_blocks,
+)
 from tests.conftest import drop_schema, unique_schema
 
 pytestmark = pytest.mark.postgres
@@ -100,3 +108,38 @@ def test_no_events_make_an_empty_copy(conn: psycopg.Connection[tuple[object, ...
     assert list(binary_blocks([])) == [SIGNATURE, TRAILER]
     _copy_in(conn, "by_blocks", [], blocks=True)
     assert conn.execute("SELECT count(*) FROM by_blocks").fetchone() == (0,)
+
+
+class _Blocked(list[StoredEvent]):
+    """Events that can also be given as columns, a block per run of one topic (as a bulk
+    commit gives them)."""
+
+    def column_blocks(self) -> Iterator[EventColumns]:
+        for _topic, run in groupby(self, key=lambda event: event.topic):
+            yield EventColumns.of(list(run))
+
+
+def test_events_given_as_columns_are_spelt_as_the_same_bytes(
+        conn: psycopg.Connection[tuple[object, ...]]) -> None:
+    events = _events()
+    _copy_in(conn, "by_rows", events, blocks=False)
+    blocked = _Blocked(events)
+    assert isinstance(blocked, ColumnBlocks)
+    blocks = list(binary_blocks(blocked))
+    assert len(blocks) == 2 + 4  # a block per run of one topic
+    assert b"".join(blocks) == _copy_out(conn, "by_rows")
+
+
+def test_columns_give_back_the_events_they_hold() -> None:
+    events = _events()[:5]
+    columns = EventColumns.of(events)
+    assert list(columns) == events
+    assert columns[1] == events[1]
+    assert columns[1:3] == events[1:3]
+    signed = columns.with_last_state(b"signed")
+    assert list(signed)[:-1] == events[:-1]
+    assert signed[-1] == StoredEvent(events[-1].originator_id,
+                                     events[-1].originator_version, events[-1].topic,
+                                     b"signed")
+    with pytest.raises(ValueError, match="one topic"):
+        EventColumns.of(_events()[-3:])

@@ -12,6 +12,8 @@ from decimal import Decimal
 from uuid import UUID, uuid4, uuid5
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from eventsourcing.utils import get_topic
 
@@ -32,7 +34,13 @@ from infrastructure.account_directory import (
     RegisteredImporter,
     registration_hashes,
 )
-from infrastructure.column_events import column_states, content_hashes, uuid_texts
+from infrastructure.column_events import (
+    PLAIN_PATTERN,
+    all_plain,
+    column_hashes,
+    column_states,
+    uuid_texts,
+)
 from infrastructure.hash_chain import GENESIS, content_hash, event_hash, with_signature
 from infrastructure.mapper import MsgspecMapper, MsgspecTranscoder
 
@@ -141,9 +149,10 @@ def test_the_column_chunks_encode_to_the_bytes_of_the_event_objects(text: str) -
     topic = get_topic(ImporterAccount.RiskAssessed)
     for chunk in chunks:
         prevs = [f"{i:064x}" for i in range(len(chunk))]
-        states = column_states(chunk, order, prevs).to_pylist()
-        hashes = content_hashes(topic, uuid_texts(chunk.originator_ids).to_pylist(),
-                                chunk.versions, states)
+        joined = column_states(chunk, order, prevs)
+        states = joined.to_pylist()
+        hashes = column_hashes(topic, uuid_texts(chunk.originator_ids), chunk.versions,
+                               joined)
         for k, (state, digest) in enumerate(zip(states, hashes, strict=True)):
             event = next(objects)
             assert (chunk.originator_ids[k], chunk.versions[k]) == (
@@ -184,3 +193,21 @@ def test_registration_heads_hashed_column_wise_are_event_hashes() -> None:
     wanted = [event_hash(REGISTERED, found.account_id, 1, found.state) for found in accounts]
     assert registration_hashes(accounts) == wanted
     assert len(set(wanted)) == len(wanted)
+
+
+def test_plain_texts_are_those_the_pattern_matches() -> None:
+    """all_plain, tested byte by byte, answers as the pattern does for each text: for
+    arrays, slices of them (their data starts past the first text) and chunked arrays."""
+    rng = random.Random(17)
+    alphabet = [chr(c) for c in range(0x20, 0x7F)] + ["é", "\n", "\x00", "\x7f", "€"]
+    for _ in range(300):
+        texts = ["".join(rng.choice(alphabet) if rng.random() < 0.02
+                         else rng.choice("0123456789.-ab ") for _ in range(rng.randint(0, 9)))
+                 for _ in range(rng.randint(0, 40))]
+        array = pa.array(texts, pa.string())
+        start = rng.randint(0, len(texts))
+        for values in (array, array.slice(start), pa.chunked_array([array, array.slice(start)])):
+            matched = pc.match_substring_regex(values, PLAIN_PATTERN).to_pylist()
+            assert all_plain(values) == all(matched), texts
+    assert not all_plain(pa.array(["1.00", None], pa.string()))
+    assert all_plain(pa.array(["", ""], pa.string()))
