@@ -86,6 +86,14 @@ class IngestTables:
                                 f"{self.tables.name(TABLE_OF_KIND[kind])}")
         return pa.array([row[0] for row in rows], pa.string())
 
+    def refresh_statistics(self, kind: str | None) -> None:
+        """After a large batch: statistics of the table it filled (the kind's, or for
+        accounts the events table), so that the next run's reads (a risk run's joins
+        over every registration and a year of trade) are planned for the rows now there
+        (SqlTables.analyse)."""
+        self.tables.analyse([TABLE_OF_KIND[kind] if kind is not None
+                             else self.tables.events_table])
+
     def writer(self, kind: str | None, rows: pa.Table, batch: BatchRecord,
                on_rows: Callable[[int], None] | None = None) -> Callable[[Any], None]:
         """Writes the batch's rows and its provenance row in the caller's transaction."""

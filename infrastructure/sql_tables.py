@@ -86,6 +86,24 @@ class SqlTables:
             cursor.execute(statement, tuple(params))
             return [tuple(row) for row in cursor.fetchall()]
 
+    @property
+    def events_table(self) -> str:
+        """The application's events table (unqualified: `name` qualifies it)."""
+        return str(self.recorder.events_table_name)
+
+    def analyse(self, tables: Sequence[str]) -> None:
+        """The planner's statistics of `tables` refreshed (PostgreSQL's ANALYZE, which
+        samples some 30,000 rows whatever the size), after a bulk load: a table that grew
+        by hundreds of thousands of rows since its last statistics is planned for as it
+        was, and a join over it can take seconds instead of milliseconds. Autovacuum does
+        this too, but a minute or more later (or never, where it is off). SQLite plans
+        these reads without statistics: nothing to do."""
+        if not self.postgres:
+            return
+        with self.transaction() as cursor:
+            for table in tables:
+                cursor.execute(f"ANALYZE {self.name(table)}")
+
     def execute_in(self, cursor: Any, statement: str, params: Sequence[Any] = ()) -> None:
         cursor.execute(self.sql(statement), tuple(params))
 

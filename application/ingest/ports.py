@@ -62,6 +62,11 @@ class IngestTablesPort(Protocol):
 
     def loaded_keys(self, kind: str) -> pa.Array: ...
 
+    def refresh_statistics(self, kind: str | None) -> None:
+        """After a large batch (`kind` None: accounts, whose rows are events): the
+        database's statistics of what it filled, for the plans of the next reads."""
+        ...
+
     def writer(self, kind: str | None, rows: pa.Table, batch: BatchRecord,
                on_rows: Callable[[int], None] | None = None) -> Callable[[Any], None]:
         """Writes the rows and the batch's provenance inside the events' transaction."""
