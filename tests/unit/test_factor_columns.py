@@ -23,7 +23,7 @@ from domain.risk_scoring import (
 )
 from tests.unit.test_risk_scoring import inputs
 
-AWKWARD = ['class "d"', "back\\slash", "naïve – ünïcode", "line\nbreak", "", "HS chapter 87"]
+AWKWARD = ['class "d"', "back\\slash", "naïve \u2013 ünïcode", "line\nbreak", "", "HS chapter 87"]
 
 
 def _per_importer(data_inputs: object, scores: RiskScores, rows: list[int]
