@@ -17,7 +17,6 @@ than a row written here is simply a miss, and the next save of that aggregate re
 
 from __future__ import annotations
 
-import threading
 from bisect import bisect_right
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from itertools import repeat
@@ -44,6 +43,7 @@ from application.event_rows import (
     WriteAlso,
     rows_from_columns,
 )
+from infrastructure.block_maker import BlockMaker, MadeBlocks
 from infrastructure.column_events import column_hashes, column_states, uuid_texts_of
 from infrastructure.copy_rows import EventColumns, id_bytes
 from infrastructure.event_store import ChainBrokenError, ChainedEventStore
@@ -171,9 +171,9 @@ class RowCommit(Sequence[StoredEvent]):
                  rows: Sequence[EventRow], heads: Heads) -> None:
         self._rows = rows
         self._recorder = rows_path.recorder
-        self._made = _Made()
+        self._made = MadeBlocks()
         self._source = _stored_events(rows_path, event_class, rows, heads)
-        self._maker: _Maker | None = None
+        self._maker: BlockMaker | None = None
 
     def make_all(self) -> None:
         self._make_up_to(len(self._rows))
@@ -208,7 +208,7 @@ class RowCommit(Sequence[StoredEvent]):
         takes each block once made; see _block)."""
         def write_while_made(cursor: Any) -> None:
             if self._maker is None:
-                self._maker = _Maker(self._source, self._made)
+                self._maker = BlockMaker(self._source, self._made)
             write(cursor)
         return write_while_made
 
@@ -260,75 +260,6 @@ class RowCommit(Sequence[StoredEvent]):
             return
         while self._made.count < count:
             self._made.add(next(self._source))
-
-
-class _Made:
-    """A commit's blocks made so far, where each starts and how many events they hold."""
-
-    def __init__(self) -> None:
-        self.blocks: list[EventColumns] = []
-        self.starts: list[int] = []
-        self.count = 0
-
-    def add(self, block: EventColumns) -> None:
-        self.starts.append(self.count)
-        self.blocks.append(block)
-        self.count += len(block)
-
-
-class _Maker:
-    """A thread that makes a commit's events a block at a time into `made`, telling a
-    waiting reader of each block; stopped (after its current block) when the commit ends
-    early."""
-
-    def __init__(self, source: Iterator[EventColumns], made: _Made) -> None:
-        self._source = source
-        self._made = made
-        self._ready = threading.Condition()
-        self._done = False
-        self._stopping = False
-        self._failed: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="event-rows", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            for block in self._source:  # made outside the lock: the reader goes on
-                with self._ready:
-                    if self._stopping:
-                        return
-                    self._made.add(block)
-                    self._ready.notify_all()
-        except BaseException as error:  # raised again in the reader's thread
-            self._failed = error
-        finally:
-            with self._ready:
-                self._done = True
-                self._ready.notify_all()
-
-    def wait_for(self, count: int) -> None:
-        with self._ready:
-            while self._made.count < count and not self._done:
-                self._ready.wait()
-            self._raise_failure()
-            if self._made.count < count:
-                raise RuntimeError(f"{self._made.count} events made, {count} wanted")
-
-    def wait_for_block(self, index: int) -> EventColumns | None:
-        with self._ready:
-            while len(self._made.blocks) <= index and not self._done:
-                self._ready.wait()
-            self._raise_failure()
-            return self._made.blocks[index] if index < len(self._made.blocks) else None
-
-    def _raise_failure(self) -> None:
-        if self._failed is not None:
-            raise self._failed
-
-    def stop(self) -> None:
-        with self._ready:
-            self._stopping = True
-        self._thread.join()
 
 
 def _nothing(_cursor: Any) -> None:
