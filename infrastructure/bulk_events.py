@@ -308,7 +308,8 @@ class _Chain:
         self.rows_path = rows_path
         self.heads = heads
         self.hashes: list[str] = []
-        self.linked: list[tuple[UUID, int]] = []
+        self.linked: list[tuple[Sequence[UUID], Sequence[int]]] = []
+        """The (ids, versions) of the events so far, a chunk at a time."""
         self.batch: dict[UUID, tuple[int, str]] | None = None
         """The events so far by aggregate, made only when an event's predecessor is not
         among the caller's heads (a second event of one aggregate): most commits never
@@ -321,7 +322,9 @@ class _Chain:
         if head is not None and head[0] == version - 1:
             return head[1]
         if self.batch is None:
-            self.batch = {oid: (v, h) for (oid, v), h in zip(self.linked, self.hashes,
+            linked = ((oid, v) for ids, versions in self.linked
+                      for oid, v in zip(ids, versions, strict=True))
+            self.batch = {oid: (v, h) for (oid, v), h in zip(linked, self.hashes,
                                                                strict=True)}
         return self.rows_path.predecessor_hash(originator_id, version, self.batch)
 
@@ -337,14 +340,14 @@ class _Chain:
     def extend(self, ids: list[UUID], versions: list[int], hashes: list[str]) -> None:
         self.hashes.extend(hashes)
         if self.batch is None:
-            self.linked.extend(zip(ids, versions, strict=True))
+            self.linked.append((ids, versions))
         else:
             self.batch.update(zip(ids, zip(versions, hashes, strict=True), strict=True))
 
     def add(self, originator_id: UUID, version: int, digest: str) -> None:
         self.hashes.append(digest)
         if self.batch is None:
-            self.linked.append((originator_id, version))
+            self.linked.append(((originator_id,), (version,)))
         else:
             self.batch[originator_id] = (version, digest)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 from uuid import UUID
 
@@ -167,5 +168,19 @@ def column_hashes(topic: str, texts: pa.Array, versions: Sequence[int],
         pa.scalar(f"{topic}\x1f".encode(), binary), pc.cast(texts, binary), separator,
         pc.cast(pc.cast(pa.array(versions, pa.int64()), pa.string()), binary), separator,
         states, pa.scalar(b"", binary))
+    return sha256_hexes(messages)
+
+
+def sha256_hexes(values: pa.Array) -> list[str]:
+    """The SHA-256 hex digest of each value of a binary array, each hashed in place
+    (a slice of a view of the array's data): no bytes object is made per value."""
+    if values.null_count:
+        raise ValueError("no value to hash may be null")
+    _validity, offsets_buffer, data = values.buffers()
+    width = 8 if pa.types.is_large_binary(values.type) else 4
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64 if width == 8 else np.int32,
+                            count=len(values) + 1, offset=width * values.offset).tolist()
+    view = memoryview(data if data is not None else b"")
     sha256 = hashlib.sha256
-    return [sha256(message).hexdigest() for message in messages.to_pylist()]
+    return [sha256(view[start:stop]).hexdigest()
+            for start, stop in pairwise(offsets)]

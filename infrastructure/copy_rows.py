@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from operator import attrgetter
 from typing import Protocol, overload, runtime_checkable
 from uuid import UUID
 
@@ -42,13 +43,20 @@ _BIGINT_LENGTH = (8).to_bytes(4, "big")
 _FIXED = len(_FIELDS) + len(_UUID_LENGTH) + 16 + len(_BIGINT_LENGTH) + 8
 
 
+_BYTES = attrgetter("bytes")
+
+
 def _uuid_bytes(value: UUID | str) -> bytes:
     return value.bytes if isinstance(value, UUID) else UUID(value).bytes
 
 
 def id_bytes(ids: Sequence[UUID | str]) -> npt.NDArray[np.uint8]:
-    """Each id's 16 bytes, a row each."""
-    joined = b"".join([_uuid_bytes(each) for each in ids])
+    """Each id's 16 bytes, a row each (taken by a C loop when all are UUIDs, as a risk
+    run's 443,000 are: a function call per id cost it a quarter of a second)."""
+    if all(map(UUID.__instancecheck__, ids)):
+        joined = b"".join(map(_BYTES, ids))
+    else:
+        joined = b"".join([_uuid_bytes(each) for each in ids])
     return np.frombuffer(joined, dtype=np.uint8).reshape(len(ids), 16)
 
 
