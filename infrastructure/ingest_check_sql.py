@@ -60,10 +60,13 @@ def _rendered(column: str, kind: str) -> str | None:
 
 
 def scan_in_database(tables: SqlTables, table: str, names: Sequence[str],
-                     keys: Sequence[str], recorded: Sequence[str]) -> KindScan | None:
+                     keys: Sequence[str], recorded: Sequence[str], *,
+                     scans_at_once: int = 2) -> KindScan | None:
     """The rows of `table` checked in PostgreSQL: `names` the digest columns in order,
     `keys` those that name a row, `recorded` the batch ids with a recorded digest. None
-    when a digest column is of a type this does not render."""
+    when a digest column is of a type this does not render. `scans_at_once`: 2 when the
+    check is all that runs (a verify), 1 when the caller computes meanwhile (a risk run)
+    and needs a processor of its own."""
     types = dict(tables.rows(
         "SELECT column_name, data_type FROM information_schema.columns "
         "WHERE table_schema = ? AND table_name = ?", (tables.schema, table)))
@@ -84,7 +87,8 @@ def scan_in_database(tables: SqlTables, table: str, names: Sequence[str],
          f"FROM {source} WHERE batch_id = ANY(?) GROUP BY batch_id", (list(recorded),)))
     # Two full scans, each the work of one server process: sent on two connections at
     # once, they take two of the server's processors instead of one after the other.
-    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ingest-check") as pool:
+    with ThreadPoolExecutor(max_workers=scans_at_once,
+                            thread_name_prefix="ingest-check") as pool:
         flagged, batches = pool.map(lambda query: tables.rows(*query), statements)
     scan = KindScan()
     for batch_id, *values in flagged:

@@ -54,10 +54,12 @@ def _table_exists(tables: SqlTables, table: str) -> bool:
 
 
 def check_batches(tables: SqlTables, recorded: Sequence[BatchDigest],
-                  kinds: Sequence[str] | None = None) -> list[Finding]:
+                  kinds: Sequence[str] | None = None, *,
+                  scans_at_once: int = 2) -> list[Finding]:
     """Every stored row of the given kinds (default: the kinds of `recorded`) recomputed:
     rows edited (named by key), rows of no recorded batch (added), and per batch whether
-    the row set still gives the recorded digest (rows deleted or added)."""
+    the row set still gives the recorded digest (rows deleted or added).
+    `scans_at_once`: see ingest_check_sql.scan_in_database."""
     by_id = {batch.batch_id: batch for batch in recorded}
     findings: list[Finding] = []
     for kind in kinds or sorted({batch.kind for batch in recorded}):
@@ -68,7 +70,8 @@ def check_batches(tables: SqlTables, recorded: Sequence[BatchDigest],
             continue
         names = digest_columns(kind)
         keys = KEYS[kind]
-        scan = (scan_in_database(tables, table, names, keys, list(by_id))
+        scan = (scan_in_database(tables, table, names, keys, list(by_id),
+                                 scans_at_once=scans_at_once)
                 if tables.postgres else None)
         if scan is None:
             scan = _scan_rows(tables, table, names, keys, by_id)
@@ -147,13 +150,17 @@ def recorded_batches(recorder: ApplicationRecorder, tables: SqlTables,
 
 
 class IngestIntegrity:
-    def __init__(self, recorder: ApplicationRecorder) -> None:
+    def __init__(self, recorder: ApplicationRecorder, *, scans_at_once: int = 2) -> None:
+        """`scans_at_once`: 1 for a caller that computes while the check runs (see
+        ingest_check_sql.scan_in_database)."""
         self.recorder = recorder
         self.tables = SqlTables(recorder)
+        self.scans_at_once = scans_at_once
 
     def require_intact(self, kinds: Sequence[str]) -> None:
         recorded = recorded_batches(self.recorder, self.tables, kinds)
-        findings = check_batches(self.tables, recorded, kinds)
+        findings = check_batches(self.tables, recorded, kinds,
+                                 scans_at_once=self.scans_at_once)
         if findings:
             raise DamagedInputError(findings)
 

@@ -25,8 +25,10 @@ def build_ingestion(app: ComplianceCases) -> Ingestion:
 
 
 def build_risk_run(app: ComplianceCases) -> RiskRun:
+    # The run computes while its input check runs: one scan at a time leaves it a
+    # processor (RiskRun.assess).
     return RiskRun(risk_tables(app), AccountDirectory(app.recorder), app.save, app.clock,
-                   check_inputs=IngestIntegrity(app.recorder).require_intact,
+                   check_inputs=IngestIntegrity(app.recorder, scans_at_once=1).require_intact,
                    authorise=app.authorise, event_rows=app.event_rows())
 
 

@@ -111,6 +111,29 @@ class _Reads:
     previous: Future[PreviousScores]
 
 
+class _InputCheck:
+    """The inputs' digest check (every trade and sample row's digest recomputed by the
+    server), sent once the reads the computing waits for are in, or when its result is
+    wanted: sent with them, its scans took the server's processors from those reads, while
+    afterwards the run computes for seconds on the interpreter alone."""
+
+    def __init__(self, pool: Executor,
+                 check: Callable[[Sequence[str]], None] | None) -> None:
+        self._pool = pool
+        self._check = check
+        self._sent: Future[None] | None = None
+
+    def start(self) -> None:
+        if self._check is not None and self._sent is None:
+            self._sent = self._pool.submit(self._check, ("trade", "samples"))
+
+    def result(self) -> None:
+        """Raises what the check found (DamagedInputError), sending it first if need be."""
+        self.start()
+        if self._sent is not None:
+            self._sent.result()
+
+
 @dataclass(frozen=True)
 class _Plan:
     """A run decided and ready to record: the run's row, the changed importers' events
@@ -166,26 +189,23 @@ class RiskRun:
         now = require_aware(self.clock())
         step = progress or (lambda _stage, _done, _total: None)
         with _reads_executor(self.tables.concurrent_reads) as pool:
-            checked = (pool.submit(self.check_inputs, ("trade", "samples"))
-                       if self.check_inputs is not None else None)
             reads = _Reads(pool.submit(self.tables.trade_totals, year),
                            pool.submit(self.tables.sample_totals, year),
                            pool.submit(self.accounts.histories),
                            pool.submit(self.accounts.closed),
                            pool.submit(self.tables.input_batches, year),
                            pool.submit(self.tables.previous_scores))
+            checked = _InputCheck(pool, self.check_inputs)
             try:
-                plan = self._plan(year, actor, now, step, reads, pool)
+                plan = self._plan(year, actor, now, step, reads, pool, checked.start)
             except Exception:
-                if checked is not None:
-                    checked.result()  # altered inputs explain a failure best: that error
+                checked.result()  # altered inputs explain a failure best: that error
                 raise
-            if checked is not None:
-                try:
-                    checked.result()  # altered inputs: DamagedInputError, nothing recorded
-                except BaseException:
-                    plan.write.close()
-                    raise
+            try:
+                checked.result()  # altered inputs: DamagedInputError, nothing recorded
+            except BaseException:
+                plan.write.close()
+                raise
         self._record(plan)
         step("recorded", 6, 6)
         run = plan.run
@@ -193,7 +213,7 @@ class RiskRun:
                               run.changed, [str(b) for b in run.input_batches])
 
     def _plan(self, year: int, actor: str, now: datetime, step: Progress,
-              reads: _Reads, pool: Executor) -> _Plan:
+              reads: _Reads, pool: Executor, start_check: Callable[[], None]) -> _Plan:
         registered = self.accounts.registered()
         # A run with no scores before it (a first national run) changes every open
         # importer: their accounts' heads are read (the database scanning the log for
@@ -210,6 +230,9 @@ class RiskRun:
         step("read accounts", 1, 6)
         value, _duty = self._trade(reads.trade.result().table, position)
         samples_table = reads.samples.result().table
+        # The reads the computing waits for are in: the digest check's scans get the
+        # server while the run computes (sent at the start, they slowed those reads).
+        start_check()
         samples = self._samples(samples_table, position, industries)
         step("read trade and samples", 2, 6)
         if not samples.lines.sum():

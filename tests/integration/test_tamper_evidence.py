@@ -289,6 +289,21 @@ def test_an_edited_sample_row_is_named_and_the_risk_run_refuses_it(ledger: Ledge
         build_risk_run(ledger.app).assess(2026, actor="system:risk")
 
 
+def test_altered_inputs_are_reported_before_any_other_failure_of_the_run(
+        ledger: Ledger) -> None:
+    """The run sends its input check only once its reads are in; a run that fails before
+    then (no samples in the year asked for) still reports the altered rows, and records
+    nothing."""
+    entry, line = _one_row(ledger, "compliance_samples", "entry_number, line")
+    ledger.sql(f"UPDATE {ledger.tables.name('compliance_samples')} "
+               "SET revenue_loss_cents = revenue_loss_cents + 1 "
+               "WHERE entry_number = ? AND line = ?", (entry, line))
+    runs = ledger.sql(f"SELECT count(*) FROM {ledger.tables.name('risk_runs')}")[0]
+    with pytest.raises(DamagedInputError, match=r"samples\.csv"):
+        build_risk_run(ledger.app).assess(1999, actor="system:risk")
+    assert ledger.sql(f"SELECT count(*) FROM {ledger.tables.name('risk_runs')}")[0] == runs
+
+
 def test_a_deleted_and_an_added_sample_row_are_reported_by_batch(ledger: Ledger) -> None:
     entry, line = _one_row(ledger, "compliance_samples", "entry_number, line")
     table = ledger.tables.name("compliance_samples")
