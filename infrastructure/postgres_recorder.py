@@ -148,9 +148,11 @@ class LockingFunctionApplicationRecorder(PostgresApplicationRecorder):
                                             snapshots_table).as_bytes()
             self._histories_statements[snapshots_table] = statement
         params = ([r.originator_id for r in requests], [r.ends for r in requests])
+        # Rows in binary: a state comes as its bytes, where as text the server spells it
+        # in hex and the client decodes that again.
         with self.datastore.get_connection() as conn, \
                 conn.cursor(row_factory=tuple_row) as curs:
-            curs.execute(statement, params, prepare=True)
+            curs.execute(statement, params, prepare=True, binary=True)
             rows = curs.fetchall()
         return histories_from_rows(
             (is_snapshot, StoredEvent(originator_id=originator_id,
@@ -179,9 +181,10 @@ class LockingFunctionApplicationRecorder(PostgresApplicationRecorder):
                                                originator_version=e.originator_version,
                                                topic=e.topic, state=e.state)
                 for e in stored_events]
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        with self.datastore.get_connection() as conn, \
+                conn.cursor(row_factory=tuple_row) as curs:
             curs.execute(self.sql_invoke_pg_function_insert_events, (rows,), prepare=True)
-            values = [r[self.pg_function_name_insert_events] for r in curs.fetchall()]
+            values = [value for (value,) in curs.fetchall()]
         for value in values:
             if value < 0:
                 change_feed_sql.note_position(-value)
