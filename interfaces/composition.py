@@ -181,6 +181,7 @@ def _create_everything(app: ComplianceCases) -> list[str]:
     from infrastructure.figure_store import figures_ddl
     from infrastructure.ingest_tables import IngestTables
     from infrastructure.outbox import outbox_ddl
+    from infrastructure.postgres_recorder import LockingFunctionApplicationRecorder
     from infrastructure.report_archive import report_ddl
     from infrastructure.risk_tables import RiskTables
     from infrastructure.scheduler_state import scheduler_ddl
@@ -195,6 +196,10 @@ def _create_everything(app: ComplianceCases) -> list[str]:
     for recorder in recorders:
         assert isinstance(recorder, SQLiteRecorder | PostgresRecorder), recorder
         recorder.create_table()
+    if isinstance(app.recorder, LockingFunctionApplicationRecorder):
+        app.recorder.create_histories_function(
+            getattr(app.snapshots.recorder, "events_table_name", None)
+            if app.snapshots else None)
     tables = SqlTables(app.recorder)
     for kind in (IngestTables, RiskTables, TargetingTables):
         kind.create(tables)
