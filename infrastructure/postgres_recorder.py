@@ -90,7 +90,7 @@ def histories_function(schema: str, events: str, snapshots: str | None) -> Compo
     """The histories statement as a PL/pgSQL function that plans it once per session, as
     a generic plan. Sent as a prepared statement, PostgreSQL plans it afresh at every
     execution (the ids' array makes each custom plan look cheaper than the generic one):
-    its planning took longer than its execution, about 0.25 ms of every command's
+    its planning took longer than its execution, about 0.2 ms of every command's
     load. Inside the function `plan_cache_mode` is forced to the generic plan, and that
     plan is pinned to the primary keys (no sequential scans, hash or merge joins): a
     generic plan made while the tables were small would otherwise scan them whole for

@@ -26,6 +26,7 @@ from application.bulk_work import collector_paused
 from application.event_rows import EventRows, Heads
 from application.ports import Authorise, Clock
 from application.risk.arrays import codes, floats, id_order, ints, positions
+from application.risk.input_check import InputCheck
 from application.risk.ports import (
     AccountsPort,
     PreviousScores,
@@ -111,29 +112,6 @@ class _Reads:
     previous: Future[PreviousScores]
 
 
-class _InputCheck:
-    """The inputs' digest check (every trade and sample row's digest recomputed by the
-    server), sent once the reads the computing waits for are in, or when its result is
-    wanted: sent with them, its scans took the server's processors from those reads, while
-    afterwards the run computes for seconds on the interpreter alone."""
-
-    def __init__(self, pool: Executor,
-                 check: Callable[[Sequence[str]], None] | None) -> None:
-        self._pool = pool
-        self._check = check
-        self._sent: Future[None] | None = None
-
-    def start(self) -> None:
-        if self._check is not None and self._sent is None:
-            self._sent = self._pool.submit(self._check, ("trade", "samples"))
-
-    def result(self) -> None:
-        """Raises what the check found (DamagedInputError), sending it first if need be."""
-        self.start()
-        if self._sent is not None:
-            self._sent.result()
-
-
 @dataclass(frozen=True)
 class _Plan:
     """A run decided and ready to record: the run's row, the changed importers' events
@@ -195,7 +173,7 @@ class RiskRun:
                            pool.submit(self.accounts.closed),
                            pool.submit(self.tables.input_batches, year),
                            pool.submit(self.tables.previous_scores))
-            checked = _InputCheck(pool, self.check_inputs)
+            checked = InputCheck(pool, self.check_inputs)
             try:
                 plan = self._plan(year, actor, now, step, reads, pool, checked.start)
             except Exception:
